@@ -1,0 +1,31 @@
+"""Who may do what (STYLE.md: access checks live in a few functions).
+
+Viewer reads, Responder acts on incidents, Manager edits policies and people.
+Groups carry Django permissions (incidents/guide.py); these functions ask
+for the permission, so a superuser or a hand-granted permission works too.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+
+VIEW = "incidents.view_incident"
+RESPOND = "incidents.respond_incident"
+MANAGE = "incidents.change_severitypolicy"
+
+
+def can_view(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(VIEW))
+
+
+def can_respond(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(RESPOND))
+
+
+def can_manage(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(MANAGE))
+
+
+def require_respond(user) -> None:
+    if not can_respond(user):
+        raise PermissionDenied("Only responders can act on incidents.")

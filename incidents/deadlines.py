@@ -1,0 +1,85 @@
+"""Deadlines of the guide as rows (DESIGN.md "Time-driven rules").
+
+Only incident services call these, inside their own transaction, so a
+deadline is created, met or cancelled atomically with the change that causes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .business_hours import next_business_day_end
+from .models import Deadline, DeadlineKind, Incident, SeverityPolicy
+
+SLA_KINDS = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.UPDATE, DeadlineKind.RESOLVE)
+
+
+def _create(
+    incident: Incident,
+    policy: SeverityPolicy,
+    kind: str,
+    *,
+    starts_at: datetime,
+    due_at: datetime,
+    target: int | None,
+    now: datetime,
+) -> Deadline:
+    return Deadline.objects.create(
+        incident=incident,
+        kind=kind,
+        severity=policy.severity,
+        target_seconds=target,
+        starts_at=starts_at,
+        due_at=due_at,
+        created_at=now,
+    )
+
+
+def schedule_acknowledge(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
+    start = incident.detected_at
+    if policy.ack_next_business_day:
+        _create(incident, policy, DeadlineKind.ACKNOWLEDGE, starts_at=start,
+                due_at=next_business_day_end(start), target=None, now=now)
+    elif policy.ack_target_seconds:
+        seconds = policy.ack_target_seconds
+        _create(incident, policy, DeadlineKind.ACKNOWLEDGE, starts_at=start,
+                due_at=start + timedelta(seconds=seconds), target=seconds, now=now)
+
+
+def schedule_resolve(
+    incident: Incident, policy: SeverityPolicy, now: datetime, *, starts_at: datetime | None = None
+) -> None:
+    """Resolve target from detection (or from ``starts_at``, e.g. a reopening)."""
+    if policy.resolve_target_seconds:
+        seconds = policy.resolve_target_seconds
+        start = starts_at or incident.detected_at
+        _create(incident, policy, DeadlineKind.RESOLVE, starts_at=start,
+                due_at=start + timedelta(seconds=seconds), target=seconds, now=now)
+
+
+def schedule_update(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
+    """The next status update is due one cadence after the last one (or now)."""
+    if policy.update_cadence_seconds:
+        seconds = policy.update_cadence_seconds
+        _create(incident, policy, DeadlineKind.UPDATE, starts_at=now,
+                due_at=now + timedelta(seconds=seconds), target=seconds, now=now)
+
+
+def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
+    if incident.acknowledged_at is None:
+        schedule_acknowledge(incident, policy, now)
+    schedule_resolve(incident, policy, now)
+    schedule_update(incident, policy, now)
+
+
+def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
+    rows = Deadline.objects.filter(incident=incident, met_at__isnull=True, cancelled_at__isnull=True)
+    return rows.filter(kind__in=kinds) if kinds else rows
+
+
+def meet(incident: Incident, kind: str, at: datetime) -> int:
+    return pending(incident, (kind,)).update(met_at=at)
+
+
+def cancel(incident: Incident, kinds: tuple[str, ...] | None, at: datetime) -> int:
+    return pending(incident, kinds).update(cancelled_at=at)

@@ -1,0 +1,580 @@
+"""Every change to an incident is one function here (STYLE.md convention 1).
+
+Each is atomic, locks the incident row, checks the guide's rules, writes its
+``TimelineEvent`` and deadline rows in the same transaction and returns the
+fresh incident. An illegal change raises ``IncidentError`` and writes nothing.
+The dashboard, the API, admin actions and tasks all call these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+from . import clock, deadlines
+from .errors import IncidentError
+from .models import (
+    SINGLE_ROLES,
+    DeadlineKind,
+    EventKind,
+    Incident,
+    ReferenceCounter,
+    Role,
+    RoleAssignment,
+    Service,
+    Severity,
+    SeverityPolicy,
+    Source,
+    Status,
+    StatusUpdate,
+    TimelineEvent,
+    Visibility,
+)
+
+User = get_user_model()
+
+TITLE_MAX = 200
+# Clocks of alert senders drift; a detection time this far ahead is still accepted.
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _lock(incident: Incident) -> Incident:
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+def _event(
+    incident: Incident,
+    kind: str,
+    actor,
+    *,
+    at: datetime,
+    message: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    detail: dict | None = None,
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=at,
+        message=message,
+        before=before,
+        after=after,
+        detail=detail or {},
+    )
+
+
+def _person(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _policy(severity: str) -> SeverityPolicy:
+    try:
+        return SeverityPolicy.objects.get(severity=severity)
+    except SeverityPolicy.DoesNotExist:
+        raise IncidentError(
+            f"No severity policy for {severity}; a manager must restore it in the admin.",
+            field="severity",
+        ) from None
+
+
+def _check_choice(value, choices, field: str) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise IncidentError(f"{field} must be one of: {allowed} (got {value!r}).", field=field)
+    return value
+
+
+def _check_text(value, field: str, *, required: bool, max_length: int | None = None) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise IncidentError(f"{field} must be text.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise IncidentError(f"{field} is required.", field=field)
+    if max_length and len(value) > max_length:
+        raise IncidentError(f"{field} is longer than {max_length} characters.", field=field)
+    return value
+
+
+def _service_rows(names: Iterable[str]) -> list[Service]:
+    rows = []
+    for raw in names:
+        name = _check_text(raw, "services", required=True, max_length=100).lower()
+        rows.append(Service.objects.get_or_create(name=name)[0])
+    return rows
+
+
+def _require_open(incident: Incident, action: str) -> None:
+    if incident.status == Status.RESOLVED:
+        raise IncidentError(
+            f"{incident.ref} is resolved; reopen it before you {action}.", conflict=True
+        )
+
+
+def next_reference(detected_at: datetime) -> str:
+    """Allocate ``INC-YYYYMMDD-NNN`` for the day of detection (UTC).
+
+    One upsert bumps the day's counter and returns the new value; on
+    PostgreSQL the row lock serialises concurrent declarations until commit,
+    so two incidents can never share a number.
+    """
+    day = detected_at.astimezone(UTC).date()
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (table name is ours)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        number = cursor.fetchone()[0]
+    return f"INC-{day:%Y%m%d}-{number:03d}"
+
+
+# --- services ----------------------------------------------------------------
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    actor,
+    title: str,
+    severity: str,
+    summary: str = "",
+    impact: str = "",
+    services: Iterable[str] = (),
+    source: str = Source.TEAM_MEMBER,
+    is_drill: bool = False,
+    customer_impacting: bool = False,
+    detected_at: datetime | None = None,
+    commander=None,
+) -> Incident:
+    """Open an incident.
+
+    1. Validate the input (title, severity, source, detection time).
+    2. Allocate the reference for the day of detection.
+    3. Write the incident, its services and the ``declared`` event.
+    4. Schedule the guide's deadlines for its severity (acknowledge, resolve,
+       first status update), each recording the severity in force.
+    5. Optionally put a commander in charge.
+    """
+    now = clock.now()
+    title = _check_text(title, "title", required=True, max_length=TITLE_MAX)
+    severity = _check_choice(severity, Severity, "severity")
+    source = _check_choice(source, Source, "source")
+    summary = _check_text(summary, "summary", required=False)
+    impact = _check_text(impact, "impact", required=False)
+    detected_at = detected_at or now
+    if detected_at > now + FUTURE_SKEW:
+        raise IncidentError("detected_at is in the future.", field="detected_at")
+    policy = _policy(severity)
+    service_rows = _service_rows(services)
+
+    incident = Incident.objects.create(
+        ref=next_reference(detected_at),
+        title=title,
+        summary=summary,
+        impact=impact,
+        severity=severity,
+        source=source,
+        is_drill=bool(is_drill) or source == Source.DRILL,
+        customer_impacting=bool(customer_impacting),
+        detected_at=detected_at,
+        declared_at=now,
+        declared_by=_person(actor),
+    )
+    if service_rows:
+        incident.services.set(service_rows)
+    _event(
+        incident,
+        EventKind.DECLARED,
+        actor,
+        at=now,
+        message=f"Declared {policy.severity} {policy.name}: {title}",
+        after={
+            "severity": severity,
+            "status": incident.status,
+            "source": source,
+            "services": [s.name for s in service_rows],
+            "is_drill": incident.is_drill,
+        },
+        detail={"detected_at": detected_at.isoformat()},
+    )
+    deadlines.schedule_all(incident, policy, now)
+    if commander is not None:
+        incident = incident_assign_role(
+            incident=incident, actor=actor, role=Role.COMMANDER, user=commander
+        )
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, actor) -> Incident:
+    incident = _lock(incident)
+    _require_open(incident, "acknowledge it")
+    if incident.acknowledged_at is not None:
+        raise IncidentError(f"{incident.ref} is already acknowledged.", conflict=True)
+    now = clock.now()
+    incident.acknowledged_at = now
+    incident.save(update_fields=["acknowledged_at"])
+    deadlines.meet(incident, DeadlineKind.ACKNOWLEDGE, now)
+    _event(
+        incident,
+        EventKind.ACKNOWLEDGED,
+        actor,
+        at=now,
+        after={"acknowledged_at": now.isoformat()},
+        detail={"seconds_to_acknowledge": int((now - incident.detected_at).total_seconds())},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incident:
+    """Give ``user`` a role. Commander and communications lead are single:
+    assigning one hands it over (the previous holder is relieved, both stay
+    in the history). Technical responders accumulate."""
+    incident = _lock(incident)
+    role = _check_choice(role, Role, "role")
+    _require_open(incident, "assign roles")
+    if user is None or not getattr(user, "is_active", False):
+        raise IncidentError("user must be an active person.", field="user")
+    now = clock.now()
+    active = RoleAssignment.objects.filter(incident=incident, role=role, relieved_at__isnull=True)
+    if active.filter(user=user).exists():
+        raise IncidentError(
+            f"{user.get_username()} is already {Role(role).label.lower()} of {incident.ref}.",
+            conflict=True,
+        )
+    previous = None
+    if role in SINGLE_ROLES:
+        current = active.select_related("user").first()
+        if current is not None:
+            previous = current.user
+            current.relieved_at = now
+            current.save(update_fields=["relieved_at"])
+    RoleAssignment.objects.create(
+        incident=incident, role=role, user=user, assigned_at=now, assigned_by=_person(actor)
+    )
+    label = Role(role).label
+    if previous is not None:
+        message = f"{label} handed over from {previous.get_username()} to {user.get_username()}"
+    else:
+        message = f"{user.get_username()} is now {label.lower()}"
+    _event(
+        incident,
+        EventKind.ROLE_ASSIGNED,
+        actor,
+        at=now,
+        message=message,
+        before={"role": role, "user": previous.get_username()} if previous else None,
+        after={"role": role, "user": user.get_username()},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_relieve_role(*, incident: Incident, actor, role: str, user) -> Incident:
+    """Take a role away without a successor (e.g. a responder leaves)."""
+    incident = _lock(incident)
+    role = _check_choice(role, Role, "role")
+    now = clock.now()
+    updated = RoleAssignment.objects.filter(
+        incident=incident, role=role, user=user, relieved_at__isnull=True
+    ).update(relieved_at=now)
+    if not updated:
+        raise IncidentError(
+            f"{user.get_username()} is not {Role(role).label.lower()} of {incident.ref}.",
+            conflict=True,
+        )
+    _event(
+        incident,
+        EventKind.ROLE_RELIEVED,
+        actor,
+        at=now,
+        message=f"{user.get_username()} is no longer {Role(role).label.lower()}",
+        before={"role": role, "user": user.get_username()},
+    )
+    return incident
+
+
+def _apply_status(incident: Incident, status: str, now: datetime) -> list[str]:
+    """Set the status and the moment it first reached each stage."""
+    fields = ["status"]
+    incident.status = status
+    if status in (Status.IDENTIFIED, Status.MONITORING) and incident.identified_at is None:
+        incident.identified_at = now
+        fields.append("identified_at")
+    if status == Status.MONITORING and incident.mitigated_at is None:
+        incident.mitigated_at = now
+        fields.append("mitigated_at")
+    return fields
+
+
+@transaction.atomic
+def incident_change_status(*, incident: Incident, actor, status: str, note: str = "") -> Incident:
+    """Move between investigating, identified and monitoring (either way:
+    a fix that did not hold goes back to investigating). Resolving needs a
+    root cause, so it is ``incident_resolve``."""
+    incident = _lock(incident)
+    status = _check_choice(status, Status, "status")
+    _require_open(incident, "change its status")
+    if status == Status.RESOLVED:
+        raise IncidentError(
+            "Resolve the incident with a root cause and resolution (the resolve action).",
+            field="status",
+        )
+    if status == incident.status:
+        raise IncidentError(f"{incident.ref} is already {status}.", conflict=True)
+    now = clock.now()
+    before = {"status": incident.status}
+    fields = _apply_status(incident, status, now)
+    incident.save(update_fields=fields)
+    _event(
+        incident,
+        EventKind.STATUS_CHANGED,
+        actor,
+        at=now,
+        message=_check_text(note, "note", required=False),
+        before=before,
+        after={"status": status},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_post_update(
+    *,
+    incident: Incident,
+    actor,
+    message: str,
+    status: str | None = None,
+    visibility: str = Visibility.INTERNAL,
+) -> StatusUpdate:
+    """Post a status update (the guide's "📊 UPDATE"); it may move the status
+    on, and it resets the update-cadence clock."""
+    incident = _lock(incident)
+    message = _check_text(message, "message", required=True, max_length=10_000)
+    visibility = _check_choice(visibility, Visibility, "visibility")
+    status = incident.status if status in (None, "") else _check_choice(status, Status, "status")
+    _require_open(incident, "post an update")
+    if status == Status.RESOLVED:
+        raise IncidentError(
+            "Resolve the incident with a root cause and resolution (the resolve action).",
+            field="status",
+        )
+    now = clock.now()
+    if status != incident.status:
+        before = {"status": incident.status}
+        incident.save(update_fields=_apply_status(incident, status, now))
+        _event(incident, EventKind.STATUS_CHANGED, actor, at=now, before=before,
+               after={"status": status})
+    update = StatusUpdate.objects.create(
+        incident=incident,
+        author=_person(actor),
+        status=status,
+        message=message,
+        visibility=visibility,
+        posted_at=now,
+    )
+    _event(
+        incident,
+        EventKind.UPDATE_POSTED,
+        actor,
+        at=now,
+        message=message,
+        detail={"update_id": update.pk, "status": status, "visibility": visibility},
+    )
+    deadlines.meet(incident, DeadlineKind.UPDATE, now)
+    deadlines.schedule_update(incident, _policy(incident.severity), now)
+    return update
+
+
+@transaction.atomic
+def incident_change_severity(
+    *, incident: Incident, actor, severity: str, reason: str = ""
+) -> Incident:
+    """Re-grade an incident. Its pending deadlines are replaced by the new
+    policy's, measured from detection; the old rows stay, cancelled, so
+    metrics can see which policy was in force when."""
+    incident = _lock(incident)
+    severity = _check_choice(severity, Severity, "severity")
+    _require_open(incident, "change its severity")
+    if severity == incident.severity:
+        raise IncidentError(f"{incident.ref} is already {severity}.", conflict=True)
+    policy = _policy(severity)
+    now = clock.now()
+    before = {"severity": incident.severity}
+    incident.severity = severity
+    incident.save(update_fields=["severity"])
+    deadlines.cancel(incident, deadlines.SLA_KINDS, now)
+    deadlines.schedule_all(incident, policy, now)
+    _event(
+        incident,
+        EventKind.SEVERITY_CHANGED,
+        actor,
+        at=now,
+        message=_check_text(reason, "reason", required=False),
+        before=before,
+        after={"severity": severity},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_mitigate(*, incident: Incident, actor, note: str = "") -> Incident:
+    """Record that the impact has stopped (the guide's "Mitigation"); the
+    incident moves to monitoring while the fix is verified."""
+    incident = _lock(incident)
+    _require_open(incident, "mitigate it")
+    if incident.mitigated_at is not None:
+        raise IncidentError(f"{incident.ref} is already mitigated.", conflict=True)
+    now = clock.now()
+    before = {"status": incident.status}
+    fields = _apply_status(incident, Status.MONITORING, now)
+    incident.mitigated_at = now
+    incident.save(update_fields=sorted(set(fields) | {"mitigated_at"}))
+    _event(
+        incident,
+        EventKind.MITIGATED,
+        actor,
+        at=now,
+        message=_check_text(note, "note", required=False),
+        before=before,
+        after={"status": incident.status, "mitigated_at": now.isoformat()},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_resolve(
+    *,
+    incident: Incident,
+    actor,
+    root_cause: str,
+    resolution: str = "",
+    false_positive: bool = False,
+) -> Incident:
+    """Close an incident. The guide's resolution notice needs a root cause;
+    every stage time not yet set takes the resolution time, and every
+    pending deadline is closed."""
+    incident = _lock(incident)
+    root_cause = _check_text(root_cause, "root_cause", required=True)
+    resolution = _check_text(resolution, "resolution", required=False)
+    if incident.status == Status.RESOLVED:
+        raise IncidentError(f"{incident.ref} is already resolved.", conflict=True)
+    now = clock.now()
+    before = {"status": incident.status}
+    incident.status = Status.RESOLVED
+    incident.resolved_at = now
+    incident.identified_at = incident.identified_at or now
+    incident.mitigated_at = incident.mitigated_at or now
+    incident.root_cause = root_cause
+    incident.resolution = resolution
+    incident.false_positive = bool(false_positive)
+    incident.save(
+        update_fields=[
+            "status", "resolved_at", "identified_at", "mitigated_at",
+            "root_cause", "resolution", "false_positive",
+        ]
+    )
+    deadlines.meet(incident, DeadlineKind.RESOLVE, now)
+    deadlines.cancel(incident, None, now)
+    _event(
+        incident,
+        EventKind.RESOLVED,
+        actor,
+        at=now,
+        message=resolution or root_cause,
+        before=before,
+        after={
+            "status": Status.RESOLVED,
+            "root_cause": root_cause,
+            "resolution": resolution,
+            "false_positive": incident.false_positive,
+        },
+        detail={"duration_seconds": int((now - incident.detected_at).total_seconds())},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
+    """Reopen a resolved incident: back to investigating with fresh resolve
+    and update deadlines; the earlier resolution stays on the timeline."""
+    incident = _lock(incident)
+    reason = _check_text(reason, "reason", required=True)
+    if incident.status != Status.RESOLVED:
+        raise IncidentError(f"{incident.ref} is not resolved.", conflict=True)
+    now = clock.now()
+    before = {
+        "status": incident.status,
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "root_cause": incident.root_cause,
+    }
+    incident.status = Status.INVESTIGATING
+    incident.resolved_at = None
+    incident.reopen_count += 1
+    incident.save(update_fields=["status", "resolved_at", "reopen_count"])
+    policy = _policy(incident.severity)
+    deadlines.schedule_update(incident, policy, now)
+    deadlines.schedule_resolve(incident, policy, now, starts_at=now)
+    _event(incident, EventKind.REOPENED, actor, at=now, message=reason, before=before,
+           after={"status": Status.INVESTIGATING})
+    return incident
+
+
+EDITABLE_FIELDS = ("title", "summary", "impact", "services", "customer_impacting")
+
+
+@transaction.atomic
+def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
+    """Edit descriptive fields (title, summary, impact, services,
+    customer_impacting). Severity and status have their own services."""
+    incident = _lock(incident)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise IncidentError(f"{name} cannot be edited here.", field=name)
+    now = clock.now()
+    before: dict = {}
+    after: dict = {}
+    fields: list[str] = []
+    for name in ("title", "summary", "impact"):
+        if name in changes:
+            value = _check_text(changes[name], name, required=name == "title",
+                                max_length=TITLE_MAX if name == "title" else None)
+            if value != getattr(incident, name):
+                before[name], after[name] = getattr(incident, name), value
+                setattr(incident, name, value)
+                fields.append(name)
+    if "customer_impacting" in changes:
+        value = changes["customer_impacting"]
+        if not isinstance(value, bool):
+            raise IncidentError("customer_impacting must be true or false.",
+                                field="customer_impacting")
+        if value != incident.customer_impacting:
+            before["customer_impacting"], after["customer_impacting"] = (
+                incident.customer_impacting, value)
+            incident.customer_impacting = value
+            fields.append("customer_impacting")
+    if "services" in changes:
+        rows = _service_rows(changes["services"] or ())
+        old = sorted(incident.services.values_list("name", flat=True))
+        new = sorted(s.name for s in rows)
+        if old != new:
+            incident.services.set(rows)
+            before["services"], after["services"] = old, new
+    if fields:
+        incident.save(update_fields=fields)
+    if after:
+        _event(incident, EventKind.FIELDS_CHANGED, actor, at=now, before=before, after=after)
+    return incident

@@ -1,0 +1,55 @@
+"""Factories for tests. Incidents are made through the real service so
+every test incident has its timeline and deadlines like a real one."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from incidents import services
+from incidents.guide import MANAGER, RESPONDER, VIEWER
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@treebeard.test")
+    first_name = factory.LazyAttribute(lambda u: u.username.capitalize())
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+def manager(username: str = "alice"):
+    user = UserFactory(username=username, groups=[MANAGER])
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+def responder(username: str = "bob"):
+    return UserFactory(username=username, groups=[RESPONDER])
+
+
+def viewer(username: str = "vera"):
+    return UserFactory(username=username, groups=[VIEWER])
+
+
+def declare(actor=None, **overrides):
+    fields = {
+        "title": "Checkout API returning 500s",
+        "severity": "P1",
+        "summary": "Error rate 3% on /checkout",
+        "impact": "Some customers cannot pay",
+        "services": ["api"],
+    }
+    fields.update(overrides)
+    return services.incident_declare(actor=actor, **fields)

@@ -1,0 +1,154 @@
+"""Strict readers for settings that come from the environment.
+
+A malformed value stops start-up with a message that names the variable:
+a typo in ``DEBUG=flase`` must not silently mean ``False``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _raw(name: str, environ: dict | None) -> str | None:
+    return (environ if environ is not None else os.environ).get(name)
+
+
+def env_str(name: str, default: str, *, environ: dict | None = None) -> str:
+    value = _raw(name, environ)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def env_bool(name: str, default: bool, *, environ: dict | None = None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, environ: dict | None = None) -> int:
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}.")
+    return number
+
+
+def env_list(name: str, default: list[str], *, environ: dict | None = None) -> list[str]:
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(
+    name: str, default: str, *, schemes: tuple[str, ...], environ: dict | None = None
+) -> str:
+    value = env_str(name, default, environ=environ)
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not (parts.netloc or parts.path):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a valid URL; it must start with one of "
+            + ", ".join(f"{s}://" for s in schemes)
+        )
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={value!r} has no host name.")
+    return value
+
+
+def env_networks(
+    name: str, *, environ: dict | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    networks = []
+    for item in env_list(name, [], environ=environ):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not a CIDR network.") from None
+    return networks
+
+
+def database_from_url(name: str, default: str, *, environ: dict | None = None) -> dict:
+    import dj_database_url
+
+    value = env_str(name, default, environ=environ)
+    scheme = urlsplit(value).scheme
+    if scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: only postgres:// (or postgresql://) and sqlite:// are supported."
+        )
+    try:
+        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several types for bad URLs
+        raise ImproperlyConfigured(f"{name}={value!r} is not a database URL: {exc}") from None
+    if config["ENGINE"].endswith("sqlite3"):
+        config["CONN_MAX_AGE"] = 0
+        # WAL + IMMEDIATE lets the web server, worker and beat share the demo file
+        # without "database is locked" errors on concurrent writes.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    return config
+
+
+def email_from_url(name: str, *, environ: dict | None = None) -> dict | None:
+    """Parse ``smtp://user:pass@host:port?tls=true`` (``smtps://`` for SSL).
+
+    ``console://`` prints mails, ``locmem://`` keeps them in memory (tests).
+    Returns ``None`` when the variable is not set.
+    """
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return None
+    parts = urlsplit(value.strip())
+    simple = {
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "dummy": "django.core.mail.backends.dummy.EmailBackend",
+    }
+    if parts.scheme in simple:
+        return {"EMAIL_BACKEND": simple[parts.scheme]}
+    if parts.scheme not in ("smtp", "smtps", "submission") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not an email URL; use smtp://user:password@host:port "
+            "(smtps:// for TLS on connect), console:// or locmem://."
+        )
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} has an invalid port.") from None
+    config = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or {"smtps": 465, "submission": 587}.get(parts.scheme, 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": False,
+    }
+    if "tls" in query:
+        config["EMAIL_USE_TLS"] = env_bool("tls", False, environ={"tls": query["tls"]})
+    elif parts.scheme == "submission":
+        config["EMAIL_USE_TLS"] = True
+    return config
