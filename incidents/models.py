@@ -25,6 +25,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
+OPEN_STATUS_CHOICES = [c for c in Status.choices if c[0] != Status.RESOLVED]
 
 
 class Source(models.TextChoices):
@@ -129,6 +130,7 @@ class Incident(models.Model):
     resolution = models.TextField(blank=True)
     false_positive = models.BooleanField(default=False)
     reopen_count = models.PositiveSmallIntegerField(default=0)
+    alert_count = models.PositiveIntegerField(default=0)
 
     declared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -385,3 +387,160 @@ class Deadline(models.Model):
         if self.cancelled_at is not None:
             return False
         return clock.now() > self.due_at
+
+
+# --- API tokens, integrations and alerts (alert ingestion) ------------------
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    INGEST = "ingest", "Ingest (file incidents)"
+
+
+class ApiToken(models.Model):
+    """A personal API key. Only its SHA-256 is stored; the key is shown once.
+
+    Keys carry 256 bits of randomness, so a fast hash is enough (a slow
+    password hash would only slow every API call).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user}, {', '.join(self.scopes)})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IntegrationKind(models.TextChoices):
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GRAFANA = "grafana", "Grafana alerting"
+    DATADOG = "datadog", "Datadog"
+    SENTRY = "sentry", "Sentry"
+    GENERIC = "generic", "Generic JSON"
+    PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
+
+
+class Integration(models.Model):
+    """A monitoring tool that sends alerts to a secret URL (or routing key)."""
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
+    token_prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    default_service = models.ForeignKey(Service, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")
+    severity_mapping = models.JSONField(
+        default=dict, blank=True,
+        help_text='Tool severity label → P0..P3, e.g. {"critical": "P0", "page": "P1"}.',
+    )
+    auto_acknowledge = models.BooleanField(
+        default=True, help_text="Acknowledge the incident when the tool sends an acknowledgement."
+    )
+    auto_resolve = models.BooleanField(
+        default=True, help_text="Resolve the incident when the tool says the alert cleared."
+    )
+    enabled = models.BooleanField(default=True)
+    rate_limit_per_minute = models.PositiveIntegerField(default=1200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class AlertStatus(models.TextChoices):
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+class AlertAction(models.TextChoices):
+    OPENED = "opened", "Opened an incident"
+    JOINED = "joined", "Joined an open incident"
+    RESOLVED = "resolved", "Resolved the incident"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged the incident"
+    NOTED = "noted", "Noted on the incident"
+    IGNORED = "ignored", "No open incident"
+    PENDING = "pending", "Not processed yet"
+
+
+class Alert(models.Model):
+    """One alert event as received, raw and parsed. Never deleted by the app."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
+    fingerprint = models.CharField(max_length=128)
+    occurrence_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=AlertStatus.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source_severity = models.CharField(max_length=40, blank=True)
+    severity = models.CharField(max_length=2, choices=Severity.choices, blank=True)
+    severity_reasons = models.JSONField(default=list, blank=True)
+    service = models.CharField(max_length=100, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    annotations = models.JSONField(default=dict, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    raw = models.JSONField(default=dict)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="alerts")
+    action = models.CharField(max_length=16, choices=AlertAction.choices,
+                              default=AlertAction.PENDING)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # Replaying the same notification is recognised and changes nothing.
+            models.UniqueConstraint(fields=["integration", "occurrence_key"],
+                                    name="alert_occurrence_once"),
+        ]
+        indexes = [
+            # Incident page: its alerts, newest first.
+            models.Index(fields=["incident", "-received_at"], name="alert_incident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}: {self.title}"
+
+
+class AlertGroupKey(models.Model):
+    """Where alerts with one fingerprint go: the open incident they join.
+
+    Firing alerts lock this row (upsert, then SELECT … FOR UPDATE) so two
+    concurrent alerts with one fingerprint can never open two incidents.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
+    fingerprint = models.CharField(max_length=128)
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "fingerprint"], name="alert_group_key"),
+        ]

@@ -156,6 +156,7 @@ def incident_declare(
     customer_impacting: bool = False,
     detected_at: datetime | None = None,
     commander=None,
+    severity_reasons: Iterable[str] = (),
 ) -> Incident:
     """Open an incident.
 
@@ -165,6 +166,9 @@ def incident_declare(
     4. Schedule the guide's deadlines for its severity (acknowledge, resolve,
        first status update), each recording the severity in force.
     5. Optionally put a commander in charge.
+
+    ``severity_reasons`` says why this severity was chosen when TreeBeard
+    suggested it (alert labels, error rate, keywords); it goes on the timeline.
     """
     now = clock.now()
     title = _check_text(title, "title", required=True, max_length=TITLE_MAX)
@@ -193,12 +197,16 @@ def incident_declare(
     )
     if service_rows:
         incident.services.set(service_rows)
+    reasons = [str(r) for r in severity_reasons]
+    message = f"Declared {policy.severity} {policy.name}: {title}"
+    if reasons:
+        message += "\nSeverity: " + "; ".join(reasons)
     _event(
         incident,
         EventKind.DECLARED,
         actor,
         at=now,
-        message=f"Declared {policy.severity} {policy.name}: {title}",
+        message=message,
         after={
             "severity": severity,
             "status": incident.status,
@@ -206,7 +214,7 @@ def incident_declare(
             "services": [s.name for s in service_rows],
             "is_drill": incident.is_drill,
         },
-        detail={"detected_at": detected_at.isoformat()},
+        detail={"detected_at": detected_at.isoformat(), "severity_reasons": reasons},
     )
     deadlines.schedule_all(incident, policy, now)
     if commander is not None:
@@ -247,6 +255,11 @@ def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incid
     _require_open(incident, "assign roles")
     if user is None or not getattr(user, "is_active", False):
         raise IncidentError("user must be an active person.", field="user")
+    if not user.has_perm("incidents.respond_incident"):
+        raise IncidentError(
+            f"{user.get_username()} is not a responder; only responders can hold incident roles.",
+            field="user",
+        )
     now = clock.now()
     active = RoleAssignment.objects.filter(incident=incident, role=role, relieved_at__isnull=True)
     if active.filter(user=user).exists():
@@ -577,4 +590,30 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
         incident.save(update_fields=fields)
     if after:
         _event(incident, EventKind.FIELDS_CHANGED, actor, at=now, before=before, after=after)
+    return incident
+
+
+TOP_LEVEL = {Severity.P0: 4}  # L4 (VP Engineering / CTO) is for critical incidents only
+DEFAULT_TOP_LEVEL = 3
+
+
+@transaction.atomic
+def incident_escalate(*, incident: Incident, actor, reason: str) -> Incident:
+    """Climb one level of the escalation path by hand, with a reason."""
+    incident = _lock(incident)
+    reason = _check_text(reason, "reason", required=True)
+    _require_open(incident, "escalate it")
+    top = TOP_LEVEL.get(incident.severity, DEFAULT_TOP_LEVEL)
+    if incident.escalation_level >= top:
+        raise IncidentError(
+            f"{incident.ref} is already at L{incident.escalation_level}, the top level for "
+            f"{incident.severity}.",
+            conflict=True,
+        )
+    now = clock.now()
+    before = {"escalation_level": incident.escalation_level}
+    incident.escalation_level += 1
+    incident.save(update_fields=["escalation_level"])
+    _event(incident, EventKind.ESCALATED, actor, at=now, message=reason, before=before,
+           after={"escalation_level": incident.escalation_level}, detail={"manual": True})
     return incident

@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from incidents.api.ingest_views import pagerduty_enqueue
+
 from . import health
 
 admin.site.site_header = "TreeBeard IR administration"
@@ -12,5 +16,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("incidents.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("v2/enqueue", pagerduty_enqueue, name="pagerduty-enqueue"),
     path("", include("incidents.urls")),
 ]

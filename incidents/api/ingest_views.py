@@ -1,0 +1,154 @@
+"""Alert ingestion endpoints: each tool's webhook, and PagerDuty Events API v2.
+
+Senders retry on 5xx and drop on 4xx (Alertmanager, Datadog), so a 4xx is
+only for input that can never be valid; a database outage answers 503.
+Plain Django views: no session, no CSRF (the secret is in the URL or body),
+and as little work as possible before the 202.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..tokens import integration_lookup
+
+log = logging.getLogger(__name__)
+
+
+def _retry_after_if_limited(integration) -> int | None:
+    """Fixed one-minute window per integration in the shared cache. A cache
+    outage must not block alerts, so it then lets everything through."""
+    now = time.time()
+    key = f"ingest-rate:{integration.pk}:{int(now // 60)}"
+    try:
+        cache.add(key, 0, timeout=120)
+        count = cache.incr(key)
+    except Exception:  # the limiter is best-effort; the alert is not
+        log.warning("ingest rate limiter unavailable", exc_info=True)
+        return None
+    if count > integration.rate_limit_per_minute:
+        return max(1, 60 - int(now % 60))
+    return None
+
+
+def _body_json(request):
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return None, (413, "Request body is larger than 1 MiB.")
+    try:
+        return json.loads(body or b"null"), None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, (400, f"Body is not valid JSON: {exc}")
+
+
+def _unavailable(message_key: str = "detail") -> JsonResponse:
+    response = JsonResponse(
+        {message_key: "The database is unavailable; retry later.", "status": "unavailable"},
+        status=503,
+    )
+    response["Retry-After"] = "30"
+    return response
+
+
+def _limited(retry_after: int, **body) -> JsonResponse:
+    response = JsonResponse(body, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+@csrf_exempt
+@require_POST
+def integration_webhook(request, token: str, kind: str):
+    """POST /api/v1/integrations/<token>/<kind>/ with the tool's own payload."""
+    from ..alerts import ingest  # TEMP-LAZY
+    from ..ingest.parsers import KINDS, parse
+    from ..ingest.types import PayloadError
+
+    if kind not in KINDS:
+        return JsonResponse(
+            {"detail": f"Unknown integration kind {kind!r}; use one of {', '.join(KINDS)}."},
+            status=404,
+        )
+    try:
+        integration = integration_lookup(token)
+        if integration is None:
+            return JsonResponse({"detail": "No enabled integration has this token."},
+                                status=404)
+        if retry_after := _retry_after_if_limited(integration):
+            return _limited(retry_after, detail="Rate limit for this integration exceeded.",
+                            retry_after=retry_after)
+        payload, error = _body_json(request)
+        if error:
+            return JsonResponse({"detail": error[1]}, status=error[0])
+        try:
+            alerts = parse(kind, payload)
+        except PayloadError as exc:
+            body = {"detail": str(exc.message if hasattr(exc, "message") else exc)}
+            if getattr(exc, "field", None):
+                body["errors"] = {exc.field: [body["detail"]]}
+            return JsonResponse(body, status=400)
+        outcomes = ingest(integration=integration, kind=kind, alerts=alerts)
+    except (OperationalError, InterfaceError):
+        log.exception("database unavailable during ingestion")
+        return _unavailable()
+    incidents = sorted({o.incident for o in outcomes if o.incident})
+    return JsonResponse(
+        {
+            "status": "accepted",
+            "alerts": len(outcomes),
+            "incidents": incidents,
+            "results": [o.as_dict() for o in outcomes],
+        },
+        status=202,
+    )
+
+
+def _pd_invalid(message: str, errors: list[str], status: int = 400) -> JsonResponse:
+    return JsonResponse({"status": "invalid event", "message": message, "errors": errors},
+                        status=status)
+
+
+@csrf_exempt
+@require_POST
+def pagerduty_enqueue(request):
+    """POST /v2/enqueue, compatible with PagerDuty Events API v2."""
+    from ..alerts import ingest  # TEMP-LAZY
+    from ..ingest.pagerduty import PagerDutyEventError, parse_event
+
+    payload, error = _body_json(request)
+    if error:
+        if error[0] == 413:
+            return _pd_invalid("Event object is too large", [error[1]], status=413)
+        return _pd_invalid("Event object is invalid", [error[1]])
+    try:
+        routing_key, alert = parse_event(payload)
+    except PagerDutyEventError as exc:
+        return _pd_invalid("Event object is invalid", list(exc.errors) or [str(exc)])
+    try:
+        integration = integration_lookup(routing_key)
+        if integration is None:
+            return _pd_invalid("Unknown routing key",
+                               ["'routing_key' does not match an enabled integration"],
+                               status=404)
+        if retry_after := _retry_after_if_limited(integration):
+            return _limited(retry_after, status="throttle event",
+                            message="Requests for this integration key exceeded the limit.",
+                            errors=["Rate limit exceeded"])
+        outcome = ingest(integration=integration, kind="pagerduty", alerts=[alert])[0]
+    except (OperationalError, InterfaceError):
+        log.exception("database unavailable during ingestion")
+        return _unavailable("message")
+    return JsonResponse(
+        {"status": "success", "message": "Event processed", "dedup_key": outcome.fingerprint},
+        status=202,
+    )

@@ -1,0 +1,70 @@
+"""API permissions: the user's group (incidents.access) and the token's scope."""
+
+from __future__ import annotations
+
+from rest_framework import permissions
+
+from ..access import can_manage, can_respond, can_view
+from ..models import ApiToken, TokenScope
+
+
+def token_scopes(request) -> set[str] | None:
+    """Scopes of the token used, or None for a session (a person in a browser)."""
+    auth = getattr(request, "auth", None)
+    return set(auth.scopes) if isinstance(auth, ApiToken) else None
+
+
+def _scope_allows(request, view) -> bool:
+    scopes = token_scopes(request)
+    if scopes is None:
+        return True
+    if request.method in permissions.SAFE_METHODS:
+        return TokenScope.READ in scopes
+    if TokenScope.WRITE in scopes:
+        return True
+    # An ingest-only key may file incidents (monitoring scripts, support tools).
+    return TokenScope.INGEST in scopes and getattr(view, "ingest_allowed", False) and (
+        getattr(view, "action", None) == "create"
+    )
+
+
+class IncidentAccess(permissions.BasePermission):
+    """Viewers read; responders act; the token must carry the scope."""
+
+    message = "Your group does not allow this (Viewer reads, Responder acts on incidents)."
+
+    def has_permission(self, request, view):
+        if not _scope_allows(request, view):
+            self.message = "This token's scopes do not allow this request."
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return can_view(request.user)
+        if getattr(view, "action", None) == "create" and TokenScope.INGEST in (
+            token_scopes(request) or set()
+        ):
+            return can_view(request.user) or can_respond(request.user)
+        return can_respond(request.user)
+
+
+class ManagerWrites(permissions.BasePermission):
+    """Everyone signed in with a view right reads; managers write."""
+
+    message = "Only managers can change this."
+
+    def has_permission(self, request, view):
+        if not _scope_allows(request, view):
+            self.message = "This token's scopes do not allow this request."
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return can_view(request.user)
+        return can_manage(request.user)
+
+
+class ManagerOnly(permissions.BasePermission):
+    message = "Only managers can manage integrations."
+
+    def has_permission(self, request, view):
+        if not _scope_allows(request, view):
+            self.message = "This token's scopes do not allow this request."
+            return False
+        return can_manage(request.user)

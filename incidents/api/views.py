@@ -1,0 +1,340 @@
+"""REST API v1: thin views over incidents.services and incidents.selectors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.timezone import make_aware
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import (
+    OPEN_STATUSES,
+    Alert,
+    Incident,
+    Integration,
+    Severity,
+    SeverityPolicy,
+    Source,
+    Status,
+)
+from ..tokens import integration_create, integration_rotate_token
+from . import serializers as s
+from .pagination import PagePagination
+from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
+
+_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _bool_param(request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw.lower() not in _BOOL:
+        raise ValidationError({name: [f"must be true or false (got {raw!r})."]})
+    return _BOOL[raw.lower()]
+
+
+def _choice_list(request, name: str, choices) -> list[str] | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    bad = [v for v in values if v not in choices.values]
+    if bad:
+        raise ValidationError(
+            {name: [f"{bad[0]!r} is not one of {', '.join(choices.values)}."]}
+        )
+    return values
+
+
+def _time_param(request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None and (day := parse_date(raw)) is not None:
+        value = datetime(day.year, day.month, day.day)
+    if value is None:
+        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw!r})."]})
+    return value if value.tzinfo else make_aware(value)
+
+
+INCIDENT_FILTERS = [
+    OpenApiParameter("status", str, description="Comma-separated statuses."),
+    OpenApiParameter("severity", str, description="Comma-separated P0..P3."),
+    OpenApiParameter("open", bool, description="true: not resolved; false: resolved."),
+    OpenApiParameter("service", str, description="Affected service name."),
+    OpenApiParameter("is_drill", bool),
+    OpenApiParameter("source", str),
+    OpenApiParameter("q", str, description="Text in reference, title, summary or alert titles."),
+    OpenApiParameter("detected_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("detected_before", OpenApiTypes.DATETIME),
+]
+
+
+def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
+    fresh = selectors.incident_by_ref(incident.ref)
+    return Response(s.IncidentSerializer(fresh, context={"request": request}).data, status=code)
+
+
+class IncidentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Incidents, addressed by reference (``INC-20261128-001``)."""
+
+    serializer_class = s.IncidentSerializer
+    permission_classes = [IncidentAccess]
+    pagination_class = PagePagination
+    lookup_field = "ref"
+    lookup_value_regex = r"[A-Za-z0-9-]+"
+    ingest_allowed = True  # an ingest-scoped key may file incidents (create)
+
+    def get_queryset(self):
+        qs = selectors.incident_list()
+        if self.action != "list":
+            return qs
+        request = self.request
+        if (statuses := _choice_list(request, "status", Status)) is not None:
+            qs = qs.filter(status__in=statuses)
+        if (severities := _choice_list(request, "severity", Severity)) is not None:
+            qs = qs.filter(severity__in=severities)
+        if (sources := _choice_list(request, "source", Source)) is not None:
+            qs = qs.filter(source__in=sources)
+        if (is_open := _bool_param(request, "open")) is not None:
+            qs = qs.filter(status__in=OPEN_STATUSES) if is_open else qs.filter(
+                status=Status.RESOLVED)
+        if (is_drill := _bool_param(request, "is_drill")) is not None:
+            qs = qs.filter(is_drill=is_drill)
+        if service := request.query_params.get("service", "").strip():
+            qs = qs.filter(services__name=service.lower())
+        if after := _time_param(request, "detected_after"):
+            qs = qs.filter(detected_at__gte=after)
+        if before := _time_param(request, "detected_before"):
+            qs = qs.filter(detected_at__lt=before)
+        if q := request.query_params.get("q", "").strip():
+            matching_alerts = Alert.objects.filter(title__icontains=q).values("incident_id")
+            qs = qs.filter(
+                Q(ref__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q)
+                | Q(pk__in=matching_alerts)
+            )
+        return qs.distinct().order_by("-detected_at", "-id")
+
+    def get_object(self):
+        ref = self.kwargs["ref"].upper()
+        try:
+            return self.get_queryset().get(ref=ref)
+        except Incident.DoesNotExist:
+            raise NotFound(f"No incident {ref} exists.") from None
+
+    @extend_schema(parameters=INCIDENT_FILTERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.DeclareSerializer, responses={201: s.IncidentSerializer},
+                   summary="Declare an incident, or file a user report / support ticket")
+    def create(self, request):
+        data = s.DeclareSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        reasons: list[str] = []
+        if "severity" not in fields:
+            from .. import triage  # TEMP-LAZY
+
+            fields["severity"], reasons = triage.suggest_for_report(
+                title=fields["title"], summary=fields["summary"], impact=fields["impact"]
+            )
+        incident = services.incident_declare(actor=request.user, severity_reasons=reasons,
+                                             **fields)
+        response = _ok(request, incident, status.HTTP_201_CREATED)
+        response["Location"] = response.data["api_url"]
+        return response
+
+    @extend_schema(request=s.IncidentPatchSerializer, responses=s.IncidentSerializer,
+                   summary="Edit fields; severity and status changes go through their rules")
+    def partial_update(self, request, ref=None):
+        incident = self.get_object()
+        data = s.IncidentPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        unknown = sorted(set(request.data) - set(s.IncidentPatchSerializer().fields))
+        if unknown:
+            raise ValidationError({unknown[0]: ["cannot be changed here."]})
+        reason = fields.pop("reason", "")
+        severity = fields.pop("severity", None)
+        new_status = fields.pop("status", None)
+        with transaction.atomic():  # all of a PATCH or none of it
+            if fields:
+                incident = services.incident_update_fields(
+                    incident=incident, actor=request.user, **fields)
+            if severity and severity != incident.severity:
+                incident = services.incident_change_severity(
+                    incident=incident, actor=request.user, severity=severity, reason=reason)
+            if new_status and new_status != incident.status:
+                incident = services.incident_change_status(
+                    incident=incident, actor=request.user, status=new_status, note=reason)
+        return _ok(request, incident)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, ref=None):
+        incident = services.incident_acknowledge(incident=self.get_object(), actor=request.user)
+        return _ok(request, incident)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, ref=None):
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_escalate(
+            incident=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+        )
+        return _ok(request, incident)
+
+    @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def mitigate(self, request, ref=None):
+        data = s.OptionalReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_mitigate(
+            incident=self.get_object(), actor=request.user, note=data.validated_data["reason"]
+        )
+        return _ok(request, incident)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, ref=None):
+        incident = self.get_object()
+        data = s.ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_resolve(
+            incident=incident, actor=request.user, **data.validated_data
+        )
+        return _ok(request, incident)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, ref=None):
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_reopen(
+            incident=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+        )
+        return _ok(request, incident)
+
+    @extend_schema(methods=["get"], responses=s.StatusUpdateSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.PostUpdateSerializer,
+                   responses={201: s.StatusUpdateSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def updates(self, request, ref=None):
+        incident = self.get_object()
+        if request.method == "GET":
+            rows = incident.updates.select_related("author")
+            return Response(s.StatusUpdateSerializer(rows, many=True).data)
+        data = s.PostUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        update = services.incident_post_update(
+            incident=incident, actor=request.user, **data.validated_data
+        )
+        return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["get"], responses=s.RoleAssignmentSerializer(many=True))
+    @extend_schema(methods=["post"], request=s.AssignRoleSerializer,
+                   responses=s.IncidentSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def roles(self, request, ref=None):
+        """GET: every assignment and hand-over, newest first. POST: assign
+        (commander / communications_lead hand over; responders add) or,
+        with ``relieve: true``, take a role away."""
+        incident = self.get_object()
+        if request.method == "GET":
+            rows = selectors.role_history(incident)
+            return Response(s.RoleAssignmentSerializer(rows, many=True).data)
+        data = s.AssignRoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        service = services.incident_relieve_role if fields["relieve"] else (
+            services.incident_assign_role)
+        incident = service(incident=incident, actor=request.user, role=fields["role"],
+                           user=fields["user"])
+        return _ok(request, incident)
+
+    @extend_schema(responses=s.TimelineEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, ref=None):
+        rows = selectors.incident_timeline(self.get_object())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.TimelineEventSerializer(page, many=True).data)
+
+    @extend_schema(responses=s.AlertSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def alerts(self, request, ref=None):
+        rows = self.get_object().alerts.order_by("-received_at", "-id")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.AlertSerializer(page, many=True).data)
+
+
+class SeverityPolicyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The guide's severity policy (P0..P3): everyone reads, managers edit."""
+
+    queryset = SeverityPolicy.objects.all()
+    serializer_class = s.SeverityPolicySerializer
+    permission_classes = [ManagerWrites]
+    lookup_field = "severity"
+    lookup_value_regex = "P[0-3]"
+    pagination_class = None
+
+
+class IntegrationViewSet(viewsets.ModelViewSet):
+    """Alert sources (managers). The secret token is shown once, on creation."""
+
+    queryset = Integration.objects.select_related("default_service")
+    serializer_class = s.IntegrationSerializer
+    permission_classes = [ManagerOnly]
+    pagination_class = PagePagination
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        service = (fields.pop("default_service", None) or {}).get("name")
+        integration, token = integration_create(actor=request.user, default_service=service,
+                                                **fields)
+        body = s.IntegrationSerializer(integration,
+                                       context={"request": request, "token": token}).data
+        body["token"] = token
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        service = serializer.validated_data.pop("default_service", None)
+        instance = serializer.save()
+        if service is not None:
+            name = (service or {}).get("name")
+            from ..models import Service
+
+            instance.default_service = (
+                Service.objects.get_or_create(name=name.strip().lower())[0] if name else None
+            )
+            instance.save(update_fields=["default_service"])
+
+    @extend_schema(request=None, responses=inline_serializer(
+        "RotatedToken", {"token": serializers.CharField(), "endpoints": serializers.DictField()}))
+    @action(detail=True, methods=["post"], url_path="rotate-token")
+    def rotate_token(self, request, pk=None):
+        integration = self.get_object()
+        token = integration_rotate_token(integration=integration)
+        body = s.IntegrationSerializer(integration,
+                                       context={"request": request, "token": token}).data
+        return Response({"token": token, "endpoints": body["endpoints"]})
