@@ -103,6 +103,9 @@ class ReferenceCounter(models.Model):
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}: {self.last} incident(s)"
+
 
 class Incident(models.Model):
     ref = models.CharField("reference", max_length=32, unique=True, editable=False)
@@ -207,7 +210,9 @@ SINGLE_ROLES = (Role.COMMANDER, Role.COMMUNICATIONS_LEAD)
 class RoleAssignment(models.Model):
     """Who held which role when. A hand-over relieves one row and adds another."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="role_assignments")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="role_assignments"
+    )
     role = models.CharField(max_length=24, choices=Role.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_at = models.DateTimeField()
@@ -222,7 +227,9 @@ class RoleAssignment(models.Model):
             # One commander and one communications lead at a time.
             models.UniqueConstraint(
                 fields=["incident", "role"],
-                condition=Q(relieved_at__isnull=True, role__in=["commander", "communications_lead"]),
+                condition=Q(
+                    relieved_at__isnull=True, role__in=["commander", "communications_lead"]
+                ),
                 name="one_active_single_role",
             ),
             # A person is a responder once, not twice.
@@ -544,3 +551,6 @@ class AlertGroupKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["integration", "fingerprint"], name="alert_group_key"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.fingerprint} → {self.incident_id or 'no open incident'}"

@@ -8,6 +8,12 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs ~0.2 s per user made; tests need working logins, not slow hashes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     return factories.manager("alice")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def _raw(name: str, environ: dict | None) -> str | None:
@@ -27,7 +27,9 @@ def env_str(name: str, default: str, *, environ: dict | None = None) -> str:
 
 def env_bool(name: str, default: bool, *, environ: dict | None = None) -> bool:
     value = _raw(name, environ)
-    if value is None:
+    # Empty means unset, as for every other reader here: ``SECURE_SSL_REDIRECT=``
+    # passed through by a compose file must not switch the redirect off.
+    if value is None or value.strip() == "":
         return default
     lowered = value.strip().lower()
     if lowered in _TRUE:
