@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import (
@@ -10,6 +12,7 @@ from .models import (
     Deadline,
     Incident,
     RoleAssignment,
+    Service,
     Severity,
     SeverityPolicy,
     Status,
@@ -36,18 +39,86 @@ def _with_people(qs: QuerySet[Incident]) -> QuerySet[Incident]:
 SEVERITY_ORDER = [s.value for s in Severity]
 
 
-def open_incidents() -> list[Incident]:
-    """Open incidents sorted P0 → P3, oldest first (the board)."""
-    rows = _with_people(Incident.objects.filter(status__in=OPEN_STATUSES))
-    return sorted(rows, key=lambda i: (SEVERITY_ORDER.index(i.severity), i.detected_at))
+def _filtered(
+    qs: QuerySet[Incident],
+    *,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    q: str | None = None,
+) -> QuerySet[Incident]:
+    """The board's filter bar; every filter is optional."""
+    if severity:
+        qs = qs.filter(severity=severity)
+    if status:
+        qs = qs.filter(status=status)
+    if service:
+        qs = qs.filter(services__name=service)
+    if q:
+        qs = qs.filter(Q(ref__icontains=q) | Q(title__icontains=q))
+    return qs
 
 
-def incidents_resolved_since(since) -> list[Incident]:
-    return list(
-        _with_people(
-            Incident.objects.filter(status=Status.RESOLVED, resolved_at__gte=since)
-        ).order_by("-resolved_at")
+def open_incidents(
+    *,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    q: str | None = None,
+) -> list[Incident]:
+    """Open incidents sorted P0 → P3, oldest first (the board), optionally
+    narrowed by the board's filters."""
+    qs = _filtered(
+        Incident.objects.filter(status__in=OPEN_STATUSES),
+        severity=severity,
+        status=status,
+        service=service,
+        q=q,
     )
+    return sorted(_with_people(qs), key=lambda i: (SEVERITY_ORDER.index(i.severity), i.detected_at))
+
+
+def incidents_resolved_since(
+    since: datetime,
+    *,
+    severity: str | None = None,
+    service: str | None = None,
+    q: str | None = None,
+) -> list[Incident]:
+    """Incidents resolved since ``since``, newest first."""
+    qs = _filtered(
+        Incident.objects.filter(status=Status.RESOLVED, resolved_at__gte=since),
+        severity=severity,
+        service=service,
+        q=q,
+    )
+    return list(_with_people(qs).order_by("-resolved_at"))
+
+
+def open_counts() -> dict[str, int]:
+    """Open incidents per severity (every severity present, zeros included),
+    plus ``unacknowledged`` and ``total``; one query."""
+    return Incident.objects.filter(status__in=OPEN_STATUSES).aggregate(
+        total=Count("id"),
+        unacknowledged=Count("id", filter=Q(acknowledged_at__isnull=True)),
+        **{s.value: Count("id", filter=Q(severity=s.value)) for s in Severity},
+    )
+
+
+def service_names() -> list[str]:
+    return list(Service.objects.order_by("name").values_list("name", flat=True))
+
+
+def last_event_id(incident: Incident | None = None) -> int:
+    """Every change writes a timeline event, so the newest event id tells a
+    polling page whether anything changed (of one incident, or of any)."""
+    events = TimelineEvent.objects.all() if incident is None else incident.timeline.all()
+    return events.aggregate(last=Max("id"))["last"] or 0
+
+
+def incident_deadlines(incident: Incident) -> list[Deadline]:
+    """All deadlines of an incident, pending or closed, by due time."""
+    return list(incident.deadlines.order_by("due_at", "id"))
 
 
 def incident_list(**filters) -> QuerySet[Incident]:

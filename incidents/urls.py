@@ -6,5 +6,16 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("incidents/new/", views.declare, name="declare"),
     path("incidents/<str:ref>/", views.detail, name="detail"),
+    # POST-only actions on one incident.
+    path("incidents/<str:ref>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("incidents/<str:ref>/assign-role/", views.assign_role, name="assign-role"),
+    path("incidents/<str:ref>/relieve-role/", views.relieve_role, name="relieve-role"),
+    path("incidents/<str:ref>/update/", views.post_update, name="update"),
+    path("incidents/<str:ref>/status/", views.change_status, name="status"),
+    path("incidents/<str:ref>/severity/", views.change_severity, name="severity"),
+    path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
+    path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
+    path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
 ]

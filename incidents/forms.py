@@ -1,0 +1,158 @@
+"""Dashboard forms. They check the shape of the input only; the guide's rules
+(required root cause, legal transitions, …) live in the services, whose
+``IncidentError`` the views attach to the field it names."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import OPEN_STATUSES, Role, Severity, SeverityPolicy, Source, Visibility
+
+OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
+
+
+def _textarea(rows: int, **attrs) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, **attrs})
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        full = obj.get_full_name()
+        return f"{full} ({obj.get_username()})" if full else obj.get_username()
+
+
+def active_people():
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "placeholder": "What is broken, in a few words",
+            }
+        ),
+    )
+    severity = forms.ChoiceField(choices=Severity.choices, widget=forms.RadioSelect)
+    summary = forms.CharField(
+        required=False,
+        widget=_textarea(3),
+        help_text="What you see: symptoms, error rates, alerts.",
+    )
+    impact = forms.CharField(
+        required=False, widget=_textarea(2), help_text="Who is affected and how."
+    )
+    services = forms.CharField(
+        required=False,
+        help_text="Comma-separated, e.g. api, checkout.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "api, checkout"}),
+    )
+    source = forms.ChoiceField(choices=Source.choices, initial=Source.TEAM_MEMBER)
+    customer_impacting = forms.BooleanField(required=False, label="Customers are affected")
+    is_drill = forms.BooleanField(required=False, label="This is a drill")
+
+    def __init__(self, *args, policies: dict[str, SeverityPolicy] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each choice carries the guide's name and response time as its help.
+        self.policies = policies or {}
+
+    def severity_options(self) -> list[dict]:
+        field = self["severity"]
+        selected = field.value()
+        return [
+            {
+                "value": value,
+                "label": label,
+                "policy": self.policies.get(value),
+                "id": f"{field.auto_id}_{index}",
+                "checked": selected == value,
+            }
+            for index, (value, label) in enumerate(Severity.choices)
+        ]
+
+    def clean_services(self) -> list[str]:
+        raw = self.cleaned_data["services"]
+        names = [part.strip() for part in raw.split(",")]
+        return list(dict.fromkeys(name for name in names if name))
+
+
+class UpdateForm(forms.Form):
+    message = forms.CharField(
+        required=False,
+        widget=_textarea(
+            3,
+            required=True,
+            placeholder="What changed, what is next, when the next update is due. Markdown works.",
+        ),
+    )
+    status = forms.ChoiceField(choices=OPEN_STATUS_CHOICES)
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.INTERNAL, widget=forms.RadioSelect
+    )
+
+
+class AssignRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    user = PersonChoiceField(queryset=active_people(), label="Person", empty_label="Choose…")
+
+
+class RelieveRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.all())
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=OPEN_STATUS_CHOICES, label="New status")
+    note = forms.CharField(required=False, widget=_textarea(2), label="Note (optional)")
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices, label="New severity")
+    reason = forms.CharField(required=False, widget=_textarea(2), label="Reason")
+
+
+class MitigateForm(forms.Form):
+    note = forms.CharField(required=False, widget=_textarea(2), label="What stopped the impact?")
+
+
+class ResolveForm(forms.Form):
+    # Required by the service (the resolution notice needs it); the form
+    # leaves the check to it so the API and the dashboard say the same thing.
+    root_cause = forms.CharField(required=False, widget=_textarea(2, required=True))
+    resolution = forms.CharField(
+        required=False, widget=_textarea(2), label="Resolution (what fixed it)"
+    )
+    false_positive = forms.BooleanField(required=False, label="False positive (nothing was wrong)")
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        required=False, widget=_textarea(2, required=True), label="Why reopen?"
+    )
+
+
+class BoardFilterForm(forms.Form):
+    severity = forms.ChoiceField(
+        required=False, choices=[("", "All severities"), *Severity.choices]
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "All statuses"), *OPEN_STATUS_CHOICES])
+    service = forms.ChoiceField(required=False, choices=[("", "All services")])
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Ref or title"}),
+    )
+
+    def __init__(self, *args, services: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", "All services"), *((s, s) for s in services)]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}

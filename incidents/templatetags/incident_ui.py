@@ -1,0 +1,223 @@
+"""Template helpers of the responder dashboard: Markdown, people, clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import markdown as markdown_lib
+import nh3
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from incidents import clock
+from incidents.models import Deadline
+
+register = template.Library()
+
+# What a status update may contain: prose, lists, code, links and tables.
+# No images: an <img> in an update would make every reader's browser fetch
+# a URL of the author's choosing.
+MARKDOWN_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+MARKDOWN_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
+MARKDOWN_EXTENSIONS = ["fenced_code", "sane_lists", "tables", "nl2br"]
+
+CLOCK_LABELS = {
+    "acknowledge": "Ack",
+    "update": "Update",
+    "resolve": "Resolve",
+    "escalation": "Escalation",
+    "postmortem": "Post-mortem",
+    "action_item": "Action item",
+}
+# A clock turns amber when this much of its window has gone (UI.md "Clocks count").
+WARN_FRACTION = 0.8
+
+
+@register.filter
+def markdown(text: str | None) -> SafeString:
+    """Render Markdown, then sanitise the HTML with nh3 (scripts, handlers
+    and javascript: links are removed; links get rel=noopener)."""
+    html = markdown_lib.markdown(text or "", extensions=MARKDOWN_EXTENSIONS)
+    clean = nh3.clean(
+        html,
+        tags=MARKDOWN_TAGS,
+        attributes=MARKDOWN_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return mark_safe(clean)  # noqa: S308 (sanitised by nh3 just above)
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return "TreeBeard"
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def initials(user) -> str:
+    if user is None:
+        return "?"
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first and last:
+        return (first[0] + last[0]).upper()
+    name = first or user.get_username()
+    return name[:2].upper()
+
+
+def _span(seconds: float, *, precise: bool) -> str:
+    """3m 12s / 1h 05m / 2d 4h; ``precise`` keeps the seconds under an hour."""
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s" if precise else f"{minutes}m"
+    return f"{secs}s"
+
+
+@register.filter
+def span(value) -> str:
+    """A timedelta as 1h 05m."""
+    if value is None:
+        return "—"
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    return _span(value, precise=False)
+
+
+@register.filter
+def after(moment: datetime | None, start: datetime | None) -> str:
+    """How long after ``start`` ``moment`` came ("3m 12s")."""
+    if moment is None or start is None:
+        return ""
+    return _span(max((moment - start).total_seconds(), 0), precise=True)
+
+
+def _absolute(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+@register.filter
+def absolute(moment: datetime | None) -> str:
+    return _absolute(moment) if moment else ""
+
+
+def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
+    """``ok``, ``warn`` (80 % of the window gone) or ``breached``."""
+    now = now or clock.now()
+    if now > deadline.due_at:
+        return "breached"
+    window = (deadline.due_at - deadline.starts_at).total_seconds()
+    if window > 0 and (now - deadline.starts_at).total_seconds() >= WARN_FRACTION * window:
+        return "warn"
+    return "ok"
+
+
+def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
+    now = now or clock.now()
+    label = CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display())
+    left = (deadline.due_at - now).total_seconds()
+    if left < 0:
+        return f"{label} overdue by {_span(left, precise=False)}"
+    return f"{label} due in {_span(left, precise=True)}"
+
+
+@register.simple_tag
+def deadline_clock(deadline: Deadline | None, extra_class: str = "") -> SafeString:
+    """A ``<time data-due>`` that clocks.js makes tick; the server renders the
+    same text and colour so the page is right without JavaScript too."""
+    if deadline is None:
+        return mark_safe('<span class="clock clock--none">No clock running</span>')
+    state = clock_state(deadline)
+    return format_html(
+        '<time class="clock clock--{state} {extra}" datetime="{due}" data-due="{due}" '
+        'data-start="{start}" data-label="{label}" title="{kind} due {absolute}" '
+        'aria-live="off">{text}</time>',
+        state=state,
+        extra=extra_class,
+        due=deadline.due_at.isoformat(),
+        start=deadline.starts_at.isoformat(),
+        label=CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display()),
+        kind=deadline.get_kind_display(),
+        absolute=_absolute(deadline.due_at),
+        text=clock_text(deadline),
+    )
+
+
+@register.simple_tag
+def age(moment: datetime | None, prefix: str = "") -> SafeString:
+    """Time since ``moment`` as a ticking ``<time data-since>`` ("42m")."""
+    if moment is None:
+        return mark_safe("—")
+    seconds = (clock.now() - moment).total_seconds()
+    return format_html(
+        '<time class="age" datetime="{iso}" data-since="{iso}" title="{prefix}{absolute}" '
+        'aria-live="off">{text}</time>',
+        iso=moment.isoformat(),
+        prefix=prefix,
+        absolute=_absolute(moment),
+        text=_span(max(seconds, 0), precise=False),
+    )
+
+
+@register.simple_tag
+def when(moment: datetime | None) -> SafeString:
+    """An absolute time, short ("14:05:09 UTC", or with the date when it is
+    not today), full in the tooltip."""
+    if moment is None:
+        return mark_safe('<span class="muted">—</span>')
+    local = timezone.localtime(moment)
+    today = timezone.localtime(clock.now()).date()
+    short = local.strftime("%H:%M:%S") if local.date() == today else local.strftime("%d %b %H:%M")
+    return format_html(
+        '<time datetime="{iso}" title="{absolute}">{short}</time>',
+        iso=moment.isoformat(),
+        absolute=_absolute(moment),
+        short=short,
+    )
+
+
+@register.filter
+def first_lines(text: str | None, count: int = 2) -> str:
+    """The first lines of a multi-line policy text, joined with " · "."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return " · ".join(lines[: int(count)])

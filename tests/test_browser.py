@@ -1,0 +1,300 @@
+"""The dashboard in headless Chromium (Playwright, sync API) against
+pytest-django's live server: the responder's whole path through an
+incident, ticking clocks, the page without JavaScript, and screenshots of
+board and incident page on a desktop and a 390-pixel phone
+(var/screenshots/, for people to look at)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from incidents import clock, services
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct horse battery staple"  # tests/factories.py
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _allow_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; Django would
+    # otherwise refuse the ORM calls the tests make around it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    contexts = []
+
+    def _open(viewport=DESKTOP, **options):
+        context = chromium.new_context(viewport=viewport, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def shoot(page, name: str, *, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def seed_board(bob, alice) -> None:
+    """A night with work in every state, so the screenshots show a real board."""
+    now = clock.now()
+
+    def at(minutes_ago):
+        return clock.frozen(now - timedelta(minutes=minutes_ago))
+
+    with at(42):
+        db = factories.declare(
+            actor=bob,
+            title="Primary PostgreSQL unreachable",
+            severity="P0",
+            services=["database", "api"],
+            customer_impacting=True,
+            summary="Connection errors from every service.",
+            impact="Sign-in and orders fail for all users.",
+        )
+    with at(39):
+        services.incident_acknowledge(incident=db, actor=bob)
+        services.incident_assign_role(incident=db, actor=bob, role="commander", user=alice)
+    with at(14):
+        services.incident_post_update(
+            incident=db,
+            actor=alice,
+            status="identified",
+            message="Primary ran out of disk: **WAL archiving** stalled. Failing over.",
+        )
+    with at(20):
+        factories.declare(
+            actor=None,
+            title="Claude API rate limited (429s)",
+            severity="P1",
+            services=["ai-gateway"],
+            source="monitoring",
+        )
+    with at(52):
+        slow = factories.declare(
+            actor=bob,
+            title="Slow queries on reporting dashboard",
+            severity="P2",
+            services=["reporting"],
+        )
+    with at(50):
+        services.incident_acknowledge(incident=slow, actor=bob)
+    with at(300):
+        factories.declare(
+            actor=None,
+            title="Typo in the billing email footer",
+            severity="P3",
+            services=["email"],
+            source="user_report",
+        )
+    with at(200):
+        cache = factories.declare(
+            actor=bob, title="Redis cache evictions spiking", severity="P1", services=["cache"]
+        )
+    with at(120):
+        services.incident_resolve(
+            incident=cache, actor=bob, root_cause="maxmemory too low after traffic growth"
+        )
+
+
+def test_responder_declares_acknowledges_commands_updates_and_resolves(
+    live_server, open_page, bob, alice
+):
+    seed_board(bob, alice)
+    page = open_page()
+    sign_in(page, live_server, "bob")
+
+    # Declare a P0.
+    page.get_by_role("link", name="Declare incident").first.click()
+    page.locator("#id_title").fill("Checkout API returning 502 for all requests")
+    page.locator("label.sev-option", has_text="P0 Critical").click()
+    page.locator("#id_summary").fill("All API pods crash-looping after the 01:40 deploy.")
+    page.locator("#id_impact").fill("No customer can complete a purchase.")
+    page.locator("#id_services").fill("api, checkout")
+    page.get_by_label("Customers are affected").check()
+    shoot(page, "declare-desktop")
+    page.get_by_role("button", name="Declare incident").click()
+    page.wait_for_url(re.compile(r"/incidents/INC-\d{8}-\d{3}/$"))
+    head = page.locator("#incident-head")
+    assert "P0 Critical" in head.inner_text()
+
+    # The acknowledge clock counts down in the page, without a reload.
+    ack_clock = head.locator("time[data-label='Ack']")
+    first = ack_clock.inner_text()
+    assert re.fullmatch(r"Ack due in [45]m \d\ds", first), first
+    page.wait_for_function(
+        "([el, before]) => el.textContent !== before", arg=[ack_clock.element_handle(), first]
+    )
+    assert "Acknowledge due" in ack_clock.get_attribute("title")
+
+    # Acknowledge → Take command → Post update: one primary action per state.
+    head.get_by_role("button", name="Acknowledge").click()
+    page.get_by_role("button", name="Take command").wait_for()
+    assert page.locator("#timeline .event--acknowledged").count() == 1
+    page.get_by_role("button", name="Take command").click()
+    page.locator("#incident-head a", has_text="Post update").wait_for()
+    assert "Bob" in page.locator("#incident-head .incident-head__ic").inner_text()
+
+    page.locator("#incident-head a", has_text="Post update").click()
+    assert page.evaluate("document.activeElement.id") == "update_message"
+    page.locator("#update_message").fill("Rolled back the 01:40 deploy; **errors falling**.")
+    page.locator("#update_status").select_option("identified")
+    page.locator("#composer").get_by_role("button", name="Post update").click()
+    page.locator("#timeline .event--update_posted strong", has_text="errors falling").wait_for()
+    assert "Identified" in page.locator("#incident-head").inner_text()
+    shoot(page, "incident-desktop", full_page=False)
+    shoot(page, "incident-desktop-full")
+
+    # Resolving needs a root cause: the error shows inline, nothing changes.
+    page.locator("#resolve_root_cause").evaluate("el => el.removeAttribute('required')")
+    page.get_by_role("button", name="Resolve incident").click()
+    page.locator("#resolve_root_cause_error").wait_for()
+    page.wait_for_function("document.activeElement.id === 'resolve_root_cause'")
+    assert page.locator("#incident-head .status-identified").count() == 1
+
+    page.locator("#resolve_root_cause").fill("Deploy 2026.11.28-3 shipped a broken pool config")
+    page.locator("#resolve_resolution").fill("Rolled back; config test added to CI.")
+    page.get_by_role("button", name="Resolve incident").click()
+    page.locator("#incident-head .status-resolved").wait_for()
+    ref = page.locator("#incident-head .ref").inner_text()
+    shoot(page, "incident-resolved-desktop", full_page=False)
+
+    # The board lists it under "Resolved in the last 24 hours".
+    page.get_by_role("link", name="Board").click()
+    page.locator("details.resolved summary").click()
+    resolved = page.locator("details.resolved .resolved-list")
+    assert ref in resolved.inner_text()
+    shoot(page, "board-after-resolve-desktop")
+    assert ref not in page.locator(".incident-list").inner_text()
+
+
+def test_clocks_tick_and_screenshots_of_board_and_incident(live_server, open_page, bob, alice):
+    seed_board(bob, alice)
+    unacked = factories.declare(
+        actor=None,
+        title="Checkout API returning 502 for all requests",
+        severity="P0",
+        services=["api", "checkout"],
+        source="monitoring",
+        summary="All API pods crash-looping after the 01:40 deploy.",
+        impact="No customer can complete a purchase.",
+    )
+
+    desktop = open_page(DESKTOP)
+    sign_in(desktop, live_server, "bob")
+    clocks = desktop.locator(".incident-row__clock time[data-due]")
+    assert clocks.count() >= 3
+    texts = clocks.all_inner_texts()
+    assert all(re.search(r"(due in|overdue by) \d", t) for t in texts), texts
+    # The P1 left unacknowledged for 20 minutes is past its 15-minute target.
+    assert desktop.locator(".clock--breached", has_text="Ack overdue by").count() >= 1
+    shoot(desktop, "board-desktop")
+
+    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone.goto(f"{live_server.url}/accounts/login/")
+    shoot(phone, "login-phone", full_page=False)
+    sign_in(phone, live_server, "bob")
+    shoot(phone, "board-phone")
+
+    desktop.goto(f"{live_server.url}{unacked.get_absolute_url()}")
+    shoot(desktop, "incident-unacknowledged-desktop", full_page=False)
+
+    dark = open_page(DESKTOP, color_scheme="dark")
+    sign_in(dark, live_server, "bob")
+    shoot(dark, "board-desktop-dark", full_page=False)
+    dark.goto(f"{live_server.url}{unacked.get_absolute_url()}")
+    shoot(dark, "incident-desktop-dark", full_page=False)
+
+    phone.goto(f"{live_server.url}{unacked.get_absolute_url()}")
+    # On a phone the side panels fold into sections under the header.
+    roles = phone.locator("#panel-roles")
+    assert roles.get_attribute("open") is None
+    assert (
+        phone.locator("#panel-roles").bounding_box()["y"]
+        < phone.locator("#timeline").bounding_box()["y"]
+    )
+    shoot(phone, "incident-phone", full_page=False)
+    shoot(phone, "incident-phone-full")
+    roles.locator("summary").click()
+    assert roles.get_attribute("open") is not None
+
+
+def test_acknowledge_works_without_javascript(live_server, open_page, bob):
+    incident = factories.declare(actor=None, title="Disk 95% full on db-2", severity="P2")
+    page = open_page(java_script_enabled=False)
+    sign_in(page, live_server, "bob")
+
+    page.get_by_role("button", name=f"Acknowledge {incident.ref}").click()
+
+    page.wait_for_url(f"{live_server.url}/")
+    assert "acknowledged" in page.locator(".flash--success").inner_text()
+    assert page.get_by_role("button", name=f"Acknowledge {incident.ref}").count() == 0
+    # The server rendered the clock's relative text, so it reads right as loaded.
+    assert re.search(r"(due in|overdue by) \d", page.locator(".incident-row__clock").inner_text())
+
+
+def test_board_and_incident_page_refresh_themselves(live_server, open_page, bob, alice):
+    incident = factories.declare(actor=None, title="Webhooks delayed by 5 minutes", severity="P1")
+    board = open_page()
+    sign_in(board, live_server, "bob")
+    page = open_page()
+    sign_in(page, live_server, "bob")
+    page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    assert page.locator("#timeline > li").count() == 1
+
+    # Someone else declares and acknowledges; both pages follow within a poll.
+    newcomer = factories.declare(actor=alice, title="Search index stale", severity="P0")
+    services.incident_acknowledge(incident=incident, actor=alice)
+
+    board.locator(".incident-list", has_text=newcomer.ref).wait_for(timeout=15_000)
+    page.get_by_role("button", name="Take command").wait_for(timeout=15_000)
+    assert page.locator("#timeline > li").count() == 2  # the new event, not a copy of all
+    assert (
+        page.locator("#timeline > li").first.locator(".event__kind").inner_text() == "Acknowledged"
+    )
