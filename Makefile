@@ -43,8 +43,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks print ratios against a baseline measured in the same run.
+BENCHES := bench/ingest.py
+
 bench: install
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; \
+	@for b in $(BENCHES); do echo "== $$b"; \
 	  DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 	  $(BIN)/python $$b || exit 1; done
 

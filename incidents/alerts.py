@@ -24,7 +24,6 @@ from .models import (
     Incident,
     Integration,
     Source,
-    Status,
 )
 
 # Sender clocks drift; a start time further ahead than this is replaced by "now".
@@ -95,9 +94,7 @@ def _store(integration: Integration, kind: str, parsed: ParsedAlert) -> tuple[Al
             alert.save(force_insert=True)
         return alert, True
     except IntegrityError:
-        existing = Alert.objects.get(
-            integration=integration, occurrence_key=alert.occurrence_key
-        )
+        existing = Alert.objects.get(integration=integration, occurrence_key=alert.occurrence_key)
         return existing, False
 
 
@@ -108,7 +105,7 @@ def _lock_group(integration: Integration, fingerprint: str) -> AlertGroupKey:
         ignore_conflicts=True,
     )
     return (
-        AlertGroupKey.objects.select_for_update()
+        AlertGroupKey.objects.select_for_update(of=("self",))
         .select_related("incident")
         .get(integration=integration, fingerprint=fingerprint)
     )
@@ -161,7 +158,8 @@ def _route(integration: Integration, alert: Alert) -> Alert:
             alert.action = AlertAction.JOINED
         else:
             service = alert.service or (
-                integration.default_service.name if integration.default_service else "")
+                integration.default_service.name if integration.default_service else ""
+            )
             incident = services.incident_declare(
                 actor=None,
                 title=alert.title,
@@ -184,7 +182,8 @@ def _route(integration: Integration, alert: Alert) -> Alert:
         alert.action = AlertAction.NOTED
         if integration.auto_resolve:
             services.incident_resolve(
-                incident=incident, actor=None,
+                incident=incident,
+                actor=None,
                 root_cause=f"Resolved automatically: the alert cleared in {label}.",
                 resolution=f"{alert.title} returned to normal.",
             )
@@ -222,11 +221,11 @@ def ingest(*, integration: Integration, kind: str, alerts: list[ParsedAlert]) ->
         ref = None
         if alert.incident_id:
             ref = Incident.objects.filter(pk=alert.incident_id).values_list("ref", flat=True)[0]
-        outcomes.append(AlertOutcome(alert.fingerprint, alert.status, alert.action, ref,
-                                     duplicate, alert.severity))
+        outcomes.append(
+            AlertOutcome(
+                alert.fingerprint, alert.status, alert.action, ref, duplicate, alert.severity
+            )
+        )
     if alerts:
         Integration.objects.filter(pk=integration.pk).update(last_alert_at=timezone.now())
     return outcomes
-
-
-__all__ = ["AlertOutcome", "Status", "ensure_keys", "ingest"]

@@ -106,11 +106,10 @@ def _check_text(value, field: str, *, required: bool, max_length: int | None = N
 
 
 def _service_rows(names: Iterable[str]) -> list[Service]:
-    rows = []
-    for raw in names:
-        name = _check_text(raw, "services", required=True, max_length=100).lower()
-        rows.append(Service.objects.get_or_create(name=name)[0])
-    return rows
+    clean = {_check_text(raw, "services", required=True, max_length=100).lower() for raw in names}
+    # Create in one fixed order: two declarations inserting the same new
+    # services in opposite orders would otherwise deadlock on the unique index.
+    return [Service.objects.get_or_create(name=name)[0] for name in sorted(clean)]
 
 
 def _require_open(incident: Incident, action: str) -> None:

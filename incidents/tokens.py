@@ -31,8 +31,7 @@ def _new_integration_key() -> str:
 def _check_scopes(scopes) -> list[str]:
     scopes = list(dict.fromkeys(scopes or ()))
     if not scopes:
-        raise IncidentError("scopes must name at least one of read, write, ingest.",
-                            field="scopes")
+        raise IncidentError("scopes must name at least one of read, write, ingest.", field="scopes")
     for scope in scopes:
         if scope not in TokenScope.values:
             raise IncidentError(
@@ -45,7 +44,10 @@ def api_token_create(*, user, name: str = "", scopes=("read", "write")) -> tuple
     """Create a token; returns it and the key, which is never shown again."""
     key = _new_key(API_KEY_PREFIX)
     token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=key[:12], key_hash=hash_key(key),
+        user=user,
+        name=name[:100],
+        prefix=key[:12],
+        key_hash=hash_key(key),
         scopes=_check_scopes(scopes),
     )
     return token, key
@@ -72,8 +74,9 @@ def _check_mapping(mapping) -> dict:
     if mapping in (None, ""):
         return {}
     if not isinstance(mapping, dict):
-        raise IncidentError("severity_mapping must be an object of label → P0..P3.",
-                            field="severity_mapping")
+        raise IncidentError(
+            "severity_mapping must be an object of label → P0..P3.", field="severity_mapping"
+        )
     clean = {}
     for label, level in mapping.items():
         if level not in Severity.values:
@@ -112,10 +115,16 @@ def integration_create(
         service = Service.objects.get_or_create(name=default_service.strip().lower())[0]
     key = _new_integration_key()
     integration = Integration.objects.create(
-        name=name[:100], kind=kind, token_prefix=key[:6], token_hash=hash_key(key),
-        default_service=service, severity_mapping=_check_mapping(severity_mapping),
-        auto_acknowledge=bool(auto_acknowledge), auto_resolve=bool(auto_resolve),
-        enabled=bool(enabled), rate_limit_per_minute=rate_limit_per_minute,
+        name=name[:100],
+        kind=kind,
+        token_prefix=key[:6],
+        token_hash=hash_key(key),
+        default_service=service,
+        severity_mapping=_check_mapping(severity_mapping),
+        auto_acknowledge=bool(auto_acknowledge),
+        auto_resolve=bool(auto_resolve),
+        enabled=bool(enabled),
+        rate_limit_per_minute=rate_limit_per_minute,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     return integration, key

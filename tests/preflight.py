@@ -32,7 +32,8 @@ def main() -> int:
     if err := reachable(redis, 6379):
         problems.append(
             f"Redis is not reachable at {err}. Start it, e.g.\n"
-            '    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no'
+            "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379"
+            ' --save "" --appendonly no'
         )
     for problem in problems:
         print(f"make test: {problem}", file=sys.stderr)

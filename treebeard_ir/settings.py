@@ -6,6 +6,7 @@ raise ImproperlyConfigured naming the variable (treebeard_ir/env.py).
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -237,6 +238,20 @@ PAGERDUTY_EVENTS_URL = env_url(
 )
 NOTIFY_ALLOWED_NETWORKS = env_networks("NOTIFY_ALLOWED_NETWORKS")
 
+
+def _rate(name: str, default: str) -> str:
+    """A DRF rate such as ``1200/min``: requests per second, minute, hour or day."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/([smhd]|(sec|second|min|minute|hour|day)s?)", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate; use requests/period, e.g. 1200/min or 50/s."
+        )
+    return value
+
+
+API_RATE_USER = _rate("API_RATE_USER", "1200/min")
+API_RATE_ANON = _rate("API_RATE_ANON", "60/min")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -249,14 +264,12 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "incidents.api.errors.api_exception_handler",
+    # Read API_RATE_USER / API_RATE_ANON at request time (incidents/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "incidents.api.throttling.UserRateThrottle",
+        "incidents.api.throttling.AnonRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {
-        "user": env_str("API_RATE_USER", "1200/min"),
-        "anon": env_str("API_RATE_ANON", "60/min"),
-    },
+    "DEFAULT_THROTTLE_RATES": {"user": API_RATE_USER, "anon": API_RATE_ANON},
 }
 # Bodies over 1 MiB are refused (413) by incidents.api.errors.ApiBodyLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

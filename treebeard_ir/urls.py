@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.api.ingest_views import pagerduty_enqueue
@@ -22,3 +21,7 @@ urlpatterns = [
     path("v2/enqueue", pagerduty_enqueue, name="pagerduty-enqueue"),
     path("", include("incidents.urls")),
 ]
+
+# Under /api/ and /v2/ every error is JSON, even for URLs no route matches.
+handler404 = "incidents.api.errors.not_found"
+handler500 = "incidents.api.errors.server_error"

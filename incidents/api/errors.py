@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -13,13 +14,18 @@ from rest_framework.views import exception_handler as drf_handler
 from ..errors import IncidentError
 
 MAX_BODY_BYTES = 1024 * 1024
+API_PREFIXES = ("/api/", "/v2/")
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # ListField reports its items by int key: "services[1]", as for lists.
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten(value, name))
     elif isinstance(detail, list):
         if all(not isinstance(v, dict | list) for v in detail):
@@ -65,7 +71,7 @@ def api_exception_handler(exc, context):
 class ApiBodyLimitMiddleware:
     """Refuse API and ingestion bodies over 1 MiB with 413 before reading them."""
 
-    PREFIXES = ("/api/", "/v2/")
+    PREFIXES = API_PREFIXES
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -83,3 +89,18 @@ class ApiBodyLimitMiddleware:
                     status=413,
                 )
         return self.get_response(request)
+
+
+def not_found(request, exception=None):
+    """``handler404``: a URL no route matches (``/api/v1/severities/P7/``)
+    answers JSON under the API, the site's own page elsewhere."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": f"Nothing at {request.path}."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: API clients get JSON even when the code fails."""
+    if request.path.startswith(API_PREFIXES):
+        return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
+    return defaults.server_error(request)

@@ -19,6 +19,10 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..alerts import ingest
+from ..ingest.pagerduty import PagerDutyEventError, parse_event
+from ..ingest.parsers import KINDS, parse
+from ..ingest.types import PayloadError
 from ..tokens import integration_lookup
 
 log = logging.getLogger(__name__)
@@ -70,10 +74,6 @@ def _limited(retry_after: int, **body) -> JsonResponse:
 @require_POST
 def integration_webhook(request, token: str, kind: str):
     """POST /api/v1/integrations/<token>/<kind>/ with the tool's own payload."""
-    from ..alerts import ingest  # TEMP-LAZY
-    from ..ingest.parsers import KINDS, parse
-    from ..ingest.types import PayloadError
-
     if kind not in KINDS:
         return JsonResponse(
             {"detail": f"Unknown integration kind {kind!r}; use one of {', '.join(KINDS)}."},
@@ -82,11 +82,9 @@ def integration_webhook(request, token: str, kind: str):
     try:
         integration = integration_lookup(token)
         if integration is None:
-            return JsonResponse({"detail": "No enabled integration has this token."},
-                                status=404)
+            return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
         if retry_after := _retry_after_if_limited(integration):
-            return _limited(retry_after, detail="Rate limit for this integration exceeded.",
-                            retry_after=retry_after)
+            return _limited(retry_after, detail="Rate limit for this integration exceeded.")
         payload, error = _body_json(request)
         if error:
             return JsonResponse({"detail": error[1]}, status=error[0])
@@ -114,17 +112,15 @@ def integration_webhook(request, token: str, kind: str):
 
 
 def _pd_invalid(message: str, errors: list[str], status: int = 400) -> JsonResponse:
-    return JsonResponse({"status": "invalid event", "message": message, "errors": errors},
-                        status=status)
+    return JsonResponse(
+        {"status": "invalid event", "message": message, "errors": errors}, status=status
+    )
 
 
 @csrf_exempt
 @require_POST
 def pagerduty_enqueue(request):
     """POST /v2/enqueue, compatible with PagerDuty Events API v2."""
-    from ..alerts import ingest  # TEMP-LAZY
-    from ..ingest.pagerduty import PagerDutyEventError, parse_event
-
     payload, error = _body_json(request)
     if error:
         if error[0] == 413:
@@ -137,13 +133,18 @@ def pagerduty_enqueue(request):
     try:
         integration = integration_lookup(routing_key)
         if integration is None:
-            return _pd_invalid("Unknown routing key",
-                               ["'routing_key' does not match an enabled integration"],
-                               status=404)
+            return _pd_invalid(
+                "Unknown routing key",
+                ["'routing_key' does not match an enabled integration"],
+                status=404,
+            )
         if retry_after := _retry_after_if_limited(integration):
-            return _limited(retry_after, status="throttle event",
-                            message="Requests for this integration key exceeded the limit.",
-                            errors=["Rate limit exceeded"])
+            return _limited(
+                retry_after,
+                status="throttle event",
+                message="Requests for this integration key exceeded the limit.",
+                errors=["Rate limit exceeded"],
+            )
         outcome = ingest(integration=integration, kind="pagerduty", alerts=[alert])[0]
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")

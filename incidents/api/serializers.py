@@ -17,7 +17,6 @@ from ..models import (
     Severity,
     SeverityPolicy,
     Source,
-    Status,
     StatusUpdate,
     TimelineEvent,
     Visibility,
@@ -48,11 +47,33 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "ref", "title", "severity", "status", "summary", "impact", "services",
-            "detected_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
-            "commander", "communications_lead", "responders", "escalation_level", "source",
-            "is_drill", "customer_impacting", "declared_at", "root_cause", "resolution",
-            "false_positive", "reopen_count", "alert_count", "url", "api_url",
+            "ref",
+            "title",
+            "severity",
+            "status",
+            "summary",
+            "impact",
+            "services",
+            "detected_at",
+            "acknowledged_at",
+            "identified_at",
+            "mitigated_at",
+            "resolved_at",
+            "commander",
+            "communications_lead",
+            "responders",
+            "escalation_level",
+            "source",
+            "is_drill",
+            "customer_impacting",
+            "declared_at",
+            "root_cause",
+            "resolution",
+            "false_positive",
+            "reopen_count",
+            "alert_count",
+            "url",
+            "api_url",
         ]
         read_only_fields = fields
 
@@ -85,7 +106,8 @@ class IncidentSerializer(serializers.ModelSerializer):
 class DeclareSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(
-        choices=Severity.choices, required=False,
+        choices=Severity.choices,
+        required=False,
         help_text="Omit to let TreeBeard suggest one from the guide's criteria.",
     )
     summary = serializers.CharField(required=False, allow_blank=True, default="")
@@ -93,8 +115,9 @@ class DeclareSerializer(serializers.Serializer):
     services = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list
     )
-    source = serializers.ChoiceField(choices=Source.choices, required=False,
-                                     default=Source.TEAM_MEMBER)
+    source = serializers.ChoiceField(
+        choices=Source.choices, required=False, default=Source.TEAM_MEMBER
+    )
     is_drill = serializers.BooleanField(required=False, default=False)
     customer_impacting = serializers.BooleanField(required=False, default=False)
     detected_at = serializers.DateTimeField(required=False)
@@ -109,11 +132,16 @@ class IncidentPatchSerializer(serializers.Serializer):
     customer_impacting = serializers.BooleanField(required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     status = serializers.ChoiceField(
-        choices=OPEN_STATUS_CHOICES, required=False,
+        choices=OPEN_STATUS_CHOICES,
+        required=False,
         help_text="investigating, identified or monitoring; resolve with resolve/.",
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="",
-                                   help_text="Why the severity or status changed.")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the severity or status changed.",
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -144,11 +172,10 @@ class StatusUpdateSerializer(serializers.ModelSerializer):
 
 class PostUpdateSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=10_000)
-    status = serializers.ChoiceField(
-        choices=OPEN_STATUS_CHOICES, required=False
+    status = serializers.ChoiceField(choices=OPEN_STATUS_CHOICES, required=False)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices, required=False, default=Visibility.INTERNAL
     )
-    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False,
-                                         default=Visibility.INTERNAL)
 
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):
@@ -200,9 +227,19 @@ class SeverityPolicySerializer(serializers.ModelSerializer):
     class Meta:
         model = SeverityPolicy
         fields = [
-            "severity", "name", "response_time", "ack_target_seconds", "ack_next_business_day",
-            "resolve_target_seconds", "update_cadence_seconds", "notify_channels", "oncall",
-            "oncall_required", "criteria", "examples", "updated_at",
+            "severity",
+            "name",
+            "response_time",
+            "ack_target_seconds",
+            "ack_next_business_day",
+            "resolve_target_seconds",
+            "update_cadence_seconds",
+            "notify_channels",
+            "oncall",
+            "oncall_required",
+            "criteria",
+            "examples",
+            "updated_at",
         ]
         read_only_fields = ["severity", "updated_at"]
 
@@ -216,9 +253,19 @@ class IntegrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Integration
         fields = [
-            "id", "name", "kind", "token_prefix", "default_service", "severity_mapping",
-            "auto_acknowledge", "auto_resolve", "enabled", "rate_limit_per_minute",
-            "created_at", "last_alert_at", "endpoints",
+            "id",
+            "name",
+            "kind",
+            "token_prefix",
+            "default_service",
+            "severity_mapping",
+            "auto_acknowledge",
+            "auto_resolve",
+            "enabled",
+            "rate_limit_per_minute",
+            "created_at",
+            "last_alert_at",
+            "endpoints",
         ]
         read_only_fields = ["id", "token_prefix", "created_at", "last_alert_at", "endpoints"]
 
@@ -241,14 +288,43 @@ class IntegrationSerializer(serializers.ModelSerializer):
         return obj.kind if obj.kind != IntegrationKind.PAGERDUTY else "generic"
 
 
+class IntegrationCreatedSerializer(IntegrationSerializer):
+    """The answer to creating an integration: the only time the token is shown."""
+
+    token = serializers.CharField(
+        read_only=True, help_text="The secret token; shown once, stored only hashed."
+    )
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = [*IntegrationSerializer.Meta.fields, "token"]
+        read_only_fields = [*IntegrationSerializer.Meta.read_only_fields, "token"]
+
+
 class AlertSerializer(serializers.ModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    # Empty until the alert is triaged; the schema must allow it.
+    severity = serializers.ChoiceField(choices=Severity.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Alert
         fields = [
-            "id", "kind", "fingerprint", "status", "title", "source_severity", "severity",
-            "severity_reasons", "service", "labels", "annotations", "values", "url",
-            "starts_at", "ends_at", "received_at", "incident", "action",
+            "id",
+            "kind",
+            "fingerprint",
+            "status",
+            "title",
+            "source_severity",
+            "severity",
+            "severity_reasons",
+            "service",
+            "labels",
+            "annotations",
+            "values",
+            "url",
+            "starts_at",
+            "ends_at",
+            "received_at",
+            "incident",
+            "action",
         ]
         read_only_fields = fields

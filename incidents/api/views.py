@@ -6,7 +6,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import make_aware
 from drf_spectacular.types import OpenApiTypes
@@ -16,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import selectors, services, triage
+from ..errors import IncidentError
 from ..models import (
     OPEN_STATUSES,
     Alert,
@@ -51,9 +51,7 @@ def _choice_list(request, name: str, choices) -> list[str] | None:
     values = [v.strip() for v in raw.split(",") if v.strip()]
     bad = [v for v in values if v not in choices.values]
     if bad:
-        raise ValidationError(
-            {name: [f"{bad[0]!r} is not one of {', '.join(choices.values)}."]}
-        )
+        raise ValidationError({name: [f"{bad[0]!r} is not one of {', '.join(choices.values)}."]})
     return values
 
 
@@ -61,9 +59,12 @@ def _time_param(request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return None
-    value = parse_datetime(raw.replace(" ", "+"))
-    if value is None and (day := parse_date(raw)) is not None:
-        value = datetime(day.year, day.month, day.day)
+    try:  # well-formed but impossible values (month 13) raise ValueError
+        value = parse_datetime(raw.replace(" ", "+"))
+        if value is None and (day := parse_date(raw)) is not None:
+            value = datetime(day.year, day.month, day.day)
+    except ValueError:
+        value = None
     if value is None:
         raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw!r})."]})
     return value if value.tzinfo else make_aware(value)
@@ -87,9 +88,7 @@ def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
     return Response(s.IncidentSerializer(fresh, context={"request": request}).data, status=code)
 
 
-class IncidentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Incidents, addressed by reference (``INC-20261128-001``)."""
 
     serializer_class = s.IncidentSerializer
@@ -111,8 +110,11 @@ class IncidentViewSet(
         if (sources := _choice_list(request, "source", Source)) is not None:
             qs = qs.filter(source__in=sources)
         if (is_open := _bool_param(request, "open")) is not None:
-            qs = qs.filter(status__in=OPEN_STATUSES) if is_open else qs.filter(
-                status=Status.RESOLVED)
+            qs = (
+                qs.filter(status__in=OPEN_STATUSES)
+                if is_open
+                else qs.filter(status=Status.RESOLVED)
+            )
         if (is_drill := _bool_param(request, "is_drill")) is not None:
             qs = qs.filter(is_drill=is_drill)
         if service := request.query_params.get("service", "").strip():
@@ -124,7 +126,9 @@ class IncidentViewSet(
         if q := request.query_params.get("q", "").strip():
             matching_alerts = Alert.objects.filter(title__icontains=q).values("incident_id")
             qs = qs.filter(
-                Q(ref__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q)
+                Q(ref__icontains=q)
+                | Q(title__icontains=q)
+                | Q(summary__icontains=q)
                 | Q(pk__in=matching_alerts)
             )
         return qs.distinct().order_by("-detected_at", "-id")
@@ -140,27 +144,38 @@ class IncidentViewSet(
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=s.DeclareSerializer, responses={201: s.IncidentSerializer},
-                   summary="Declare an incident, or file a user report / support ticket")
+    @extend_schema(
+        request=s.DeclareSerializer,
+        responses={201: s.IncidentSerializer},
+        summary="Declare an incident, or file a user report / support ticket",
+    )
     def create(self, request):
         data = s.DeclareSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         reasons: list[str] = []
         if "severity" not in fields:
-            from .. import triage  # TEMP-LAZY
-
             fields["severity"], reasons = triage.suggest_for_report(
                 title=fields["title"], summary=fields["summary"], impact=fields["impact"]
             )
-        incident = services.incident_declare(actor=request.user, severity_reasons=reasons,
-                                             **fields)
+        try:
+            incident = services.incident_declare(
+                actor=request.user, severity_reasons=reasons, **fields
+            )
+        except IncidentError as exc:
+            if exc.field != "user":
+                raise
+            # The role service names its ``user``; here that person came as ``commander``.
+            raise IncidentError(exc.message, field="commander", conflict=exc.conflict) from None
         response = _ok(request, incident, status.HTTP_201_CREATED)
         response["Location"] = response.data["api_url"]
         return response
 
-    @extend_schema(request=s.IncidentPatchSerializer, responses=s.IncidentSerializer,
-                   summary="Edit fields; severity and status changes go through their rules")
+    @extend_schema(
+        request=s.IncidentPatchSerializer,
+        responses=s.IncidentSerializer,
+        summary="Edit fields; severity and status changes go through their rules",
+    )
     def partial_update(self, request, ref=None):
         incident = self.get_object()
         data = s.IncidentPatchSerializer(data=request.data)
@@ -175,13 +190,16 @@ class IncidentViewSet(
         with transaction.atomic():  # all of a PATCH or none of it
             if fields:
                 incident = services.incident_update_fields(
-                    incident=incident, actor=request.user, **fields)
+                    incident=incident, actor=request.user, **fields
+                )
             if severity and severity != incident.severity:
                 incident = services.incident_change_severity(
-                    incident=incident, actor=request.user, severity=severity, reason=reason)
+                    incident=incident, actor=request.user, severity=severity, reason=reason
+                )
             if new_status and new_status != incident.status:
                 incident = services.incident_change_status(
-                    incident=incident, actor=request.user, status=new_status, note=reason)
+                    incident=incident, actor=request.user, status=new_status, note=reason
+                )
         return _ok(request, incident)
 
     @extend_schema(request=None, responses=s.IncidentSerializer)
@@ -232,9 +250,10 @@ class IncidentViewSet(
         return _ok(request, incident)
 
     @extend_schema(methods=["get"], responses=s.StatusUpdateSerializer(many=True))
-    @extend_schema(methods=["post"], request=s.PostUpdateSerializer,
-                   responses={201: s.StatusUpdateSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(
+        methods=["post"], request=s.PostUpdateSerializer, responses={201: s.StatusUpdateSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def updates(self, request, ref=None):
         incident = self.get_object()
         if request.method == "GET":
@@ -248,9 +267,8 @@ class IncidentViewSet(
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=s.RoleAssignmentSerializer(many=True))
-    @extend_schema(methods=["post"], request=s.AssignRoleSerializer,
-                   responses=s.IncidentSerializer)
-    @action(detail=True, methods=["get", "post"])
+    @extend_schema(methods=["post"], request=s.AssignRoleSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def roles(self, request, ref=None):
         """GET: every assignment and hand-over, newest first. POST: assign
         (commander / communications_lead hand over; responders add) or,
@@ -262,10 +280,12 @@ class IncidentViewSet(
         data = s.AssignRoleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        service = services.incident_relieve_role if fields["relieve"] else (
-            services.incident_assign_role)
-        incident = service(incident=incident, actor=request.user, role=fields["role"],
-                           user=fields["user"])
+        service = (
+            services.incident_relieve_role if fields["relieve"] else (services.incident_assign_role)
+        )
+        incident = service(
+            incident=incident, actor=request.user, role=fields["role"], user=fields["user"]
+        )
         return _ok(request, incident)
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))
@@ -284,7 +304,9 @@ class IncidentViewSet(
 
 
 class SeverityPolicyViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     """The guide's severity policy (P0..P3): everyone reads, managers edit."""
@@ -305,15 +327,18 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     permission_classes = [ManagerOnly]
     pagination_class = PagePagination
 
+    @extend_schema(responses={201: s.IntegrationCreatedSerializer})
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         service = (fields.pop("default_service", None) or {}).get("name")
-        integration, token = integration_create(actor=request.user, default_service=service,
-                                                **fields)
-        body = s.IntegrationSerializer(integration,
-                                       context={"request": request, "token": token}).data
+        integration, token = integration_create(
+            actor=request.user, default_service=service, **fields
+        )
+        body = s.IntegrationSerializer(
+            integration, context={"request": request, "token": token}
+        ).data
         body["token"] = token
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -329,12 +354,17 @@ class IntegrationViewSet(viewsets.ModelViewSet):
             )
             instance.save(update_fields=["default_service"])
 
-    @extend_schema(request=None, responses=inline_serializer(
-        "RotatedToken", {"token": serializers.CharField(), "endpoints": serializers.DictField()}))
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "RotatedToken", {"token": serializers.CharField(), "endpoints": serializers.DictField()}
+        ),
+    )
     @action(detail=True, methods=["post"], url_path="rotate-token")
     def rotate_token(self, request, pk=None):
         integration = self.get_object()
         token = integration_rotate_token(integration=integration)
-        body = s.IntegrationSerializer(integration,
-                                       context={"request": request, "token": token}).data
+        body = s.IntegrationSerializer(
+            integration, context={"request": request, "token": token}
+        ).data
         return Response({"token": token, "endpoints": body["endpoints"]})

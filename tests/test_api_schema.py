@@ -1,0 +1,352 @@
+"""The OpenAPI schema (/api/schema/) is valid, complete, and describes what the
+server really answers; Swagger UI (/api/docs/) works without the internet."""
+
+from __future__ import annotations
+
+import copy
+import re
+from html.parser import HTMLParser
+
+import jsonschema
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.urls import get_resolver, resolve
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+from incidents.api.urls import router
+from incidents.models import Alert
+from incidents.tokens import integration_create
+from tests import factories
+from tests.api_support import API, INCIDENTS, incident_url, token_client
+
+pytestmark = pytest.mark.django_db
+
+# Every route of the API and the methods it answers (the webhooks are
+# documented by the tools that send them).
+ROUTES = {
+    "/api/v1/incidents/": {"get", "post"},
+    "/api/v1/incidents/{ref}/": {"get", "patch"},
+    "/api/v1/incidents/{ref}/acknowledge/": {"post"},
+    "/api/v1/incidents/{ref}/escalate/": {"post"},
+    "/api/v1/incidents/{ref}/mitigate/": {"post"},
+    "/api/v1/incidents/{ref}/resolve/": {"post"},
+    "/api/v1/incidents/{ref}/reopen/": {"post"},
+    "/api/v1/incidents/{ref}/updates/": {"get", "post"},
+    "/api/v1/incidents/{ref}/roles/": {"get", "post"},
+    "/api/v1/incidents/{ref}/timeline/": {"get"},
+    "/api/v1/incidents/{ref}/alerts/": {"get"},
+    "/api/v1/severities/": {"get"},
+    "/api/v1/severities/{severity}/": {"get", "put", "patch"},
+    "/api/v1/integrations/": {"get", "post"},
+    "/api/v1/integrations/{id}/": {"get", "put", "patch", "delete"},
+    "/api/v1/integrations/{id}/rotate-token/": {"post"},
+}
+HTTP_METHODS = {"get", "put", "patch", "post", "delete", "head", "options", "trace"}
+
+
+@pytest.fixture
+def schema(alice) -> dict:
+    client = APIClient()
+    client.force_login(alice)
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    return response.json()
+
+
+def operations(schema: dict) -> dict[str, set[str]]:
+    return {
+        path: {method for method in item if method in HTTP_METHODS}
+        for path, item in schema["paths"].items()
+    }
+
+
+# --- valid and complete ----------------------------------------------------------------
+
+
+def test_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate_schema(schema)
+    assert schema["info"]["title"] == "TreeBeard IR API"
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert target.read_text().startswith("openapi: 3.")
+
+
+def test_schema_documents_every_route_and_method(schema):
+    documented = operations(schema)
+    for path, methods in ROUTES.items():
+        assert path in documented, f"{path} is not documented"
+        assert documented[path] == methods, path
+
+
+def test_schema_documents_nothing_the_server_does_not_route(schema):
+    """Each documented operation resolves to a view that handles its method."""
+    samples = {"{ref}": "INC-20261128-001", "{severity}": "P0", "{id}": "1"}
+    for path, methods in operations(schema).items():
+        url = path
+        for name, value in samples.items():
+            url = url.replace(name, value)
+        assert "{" not in url, f"no sample value for {path}"
+        view = resolve(url).func
+        actions = getattr(view, "actions", None)
+        if actions is None:  # a plain Django view (the ingestion webhook)
+            continue
+        assert methods <= set(actions), (path, methods, actions)
+
+
+def test_every_router_route_is_in_the_schema(schema):
+    documented = set(operations(schema))
+    for url in router.urls:
+        pattern = str(url.pattern)
+        if r"\.(?P<format>" in pattern or url.name == "api-root":
+            continue  # format-suffix variants and the browsable root
+        path = "/api/v1/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern).strip("^$")
+        path = path.replace("{pk}", "{id}")  # drf-spectacular's name for a primary key
+        assert path in documented, f"{path} ({url.name}) is not documented"
+
+
+def test_schema_describes_token_and_session_auth(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schemes["tokenAuth"]["description"],
+    }
+    assert "cookieAuth" in schemes
+    for path, item in schema["paths"].items():
+        for method in set(item) & HTTP_METHODS:
+            names = {name for entry in item[method]["security"] for name in entry}
+            assert "tokenAuth" in names, (path, method)
+
+
+def test_schema_lists_the_incident_filters(schema):
+    params = {p["name"] for p in schema["paths"]["/api/v1/incidents/"]["get"]["parameters"]}
+    assert params >= {
+        "status",
+        "severity",
+        "open",
+        "service",
+        "is_drill",
+        "q",
+        "detected_after",
+        "detected_before",
+        "page",
+        "page_size",
+    }
+
+
+def test_incident_schema_has_the_documented_fields(schema):
+    incident = schema["components"]["schemas"]["Incident"]
+    fields = [
+        "ref",
+        "title",
+        "severity",
+        "status",
+        "summary",
+        "impact",
+        "services",
+        "detected_at",
+        "acknowledged_at",
+        "identified_at",
+        "mitigated_at",
+        "resolved_at",
+        "commander",
+        "communications_lead",
+        "responders",
+        "escalation_level",
+        "source",
+        "is_drill",
+        "url",
+    ]
+    assert set(fields) <= set(incident["properties"])
+    assert set(fields) <= set(incident["required"])
+
+
+# --- the schema matches the answers ------------------------------------------------------
+
+
+def _strict(node):
+    """OpenAPI 3.0 schema → JSON Schema: ``nullable`` becomes a null
+    alternative, and objects refuse properties they do not document."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _strict(value) for key, value in node.items()}
+    if "properties" in node and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    if node.pop("nullable", False):
+        return {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+class Conformance:
+    """Checks real responses against the schema of their route, method and status."""
+
+    def __init__(self, schema: dict):
+        self.schema = schema
+        self.components = _strict(copy.deepcopy(schema["components"]))
+        self.checked: set[tuple[str, str]] = set()
+
+    def check(self, template: str, method: str, response) -> None:
+        responses = self.schema["paths"][template][method]["responses"]
+        status = str(response.status_code)
+        assert status in responses, (
+            f"{method.upper()} {template} answered {status}; documented: {sorted(responses)}"
+        )
+        content = responses[status].get("content")
+        if content is None:
+            assert not response.content, (template, method, status)
+        else:
+            documented = content["application/json"]["schema"]
+            validator = jsonschema.Draft7Validator(
+                {**_strict(copy.deepcopy(documented)), "components": self.components}
+            )
+            errors = sorted(validator.iter_errors(response.json()), key=str)
+            assert not errors, f"{method.upper()} {template} {status}: {errors[0].message}"
+        self.checked.add((template, method))
+
+
+def test_every_answer_matches_its_documented_schema(schema, alice, bob):
+    conform = Conformance(schema)
+    api = token_client(alice)
+
+    def call(method, template, url, data=None):
+        response = getattr(api, method)(url, data, format="json")
+        assert response.status_code < 300, (method, url, response.content[:500])
+        conform.check(template, method, response)
+        return response.json() if response.content else None
+
+    ref = call(
+        "post",
+        "/api/v1/incidents/",
+        INCIDENTS,
+        {
+            "title": "Checkout down",
+            "severity": "P1",
+            "services": ["api"],
+            "commander": "bob",
+        },
+    )["ref"]
+    detail = "/api/v1/incidents/{ref}/"
+    call("get", "/api/v1/incidents/", INCIDENTS + "?open=true")
+    call("get", detail, incident_url(ref))
+    call("patch", detail, incident_url(ref), {"summary": "All checkouts fail"})
+    call("post", detail + "acknowledge/", incident_url(ref, "acknowledge"))
+    call(
+        "post",
+        detail + "roles/",
+        incident_url(ref, "roles"),
+        {"role": "commander", "user": "alice"},
+    )
+    call("get", detail + "roles/", incident_url(ref, "roles"))
+    call(
+        "post",
+        detail + "updates/",
+        incident_url(ref, "updates"),
+        {"message": "Investigating", "visibility": "public"},
+    )
+    call("get", detail + "updates/", incident_url(ref, "updates"))
+    call("post", detail + "escalate/", incident_url(ref, "escalate"), {"reason": "Slow"})
+    call("post", detail + "mitigate/", incident_url(ref, "mitigate"), {})
+    call("post", detail + "resolve/", incident_url(ref, "resolve"), {"root_cause": "Deploy"})
+    call("post", detail + "reopen/", incident_url(ref, "reopen"), {"reason": "Back again"})
+    call("get", detail + "timeline/", incident_url(ref, "timeline"))
+
+    integration, _ = integration_create(actor=alice, name="Prometheus", kind="alertmanager")
+    Alert.objects.create(
+        integration=integration,
+        kind="alertmanager",
+        fingerprint="f",
+        occurrence_key="o",
+        status="firing",
+        title="HighErrorRate",
+        received_at=integration.created_at,
+        incident_id=factories.declare(actor=bob).pk,
+    )
+    alerted = Alert.objects.get().incident.ref
+    assert call("get", detail + "alerts/", incident_url(alerted, "alerts"))["count"] == 1
+
+    call("get", "/api/v1/severities/", f"{API}/severities/")
+    call("get", "/api/v1/severities/{severity}/", f"{API}/severities/P2/")
+    call(
+        "patch",
+        "/api/v1/severities/{severity}/",
+        f"{API}/severities/P2/",
+        {"ack_target_seconds": 1800},
+    )
+    policy = api.get(f"{API}/severities/P2/").json()
+    writable = {k: v for k, v in policy.items() if k not in ("severity", "updated_at")}
+    call("put", "/api/v1/severities/{severity}/", f"{API}/severities/P2/", writable)
+
+    created = call(
+        "post",
+        "/api/v1/integrations/",
+        f"{API}/integrations/",
+        {"name": "Grafana", "kind": "grafana", "default_service": "web"},
+    )
+    one = "/api/v1/integrations/{id}/"
+    url = f"{API}/integrations/{created['id']}/"
+    call("get", "/api/v1/integrations/", f"{API}/integrations/")
+    call("get", one, url)
+    call("patch", one, url, {"enabled": False})
+    call("put", one, url, {"name": "Grafana", "kind": "grafana"})
+    call("post", one + "rotate-token/", url + "rotate-token/")
+    call("delete", one, url)
+
+    documented = {(p, m) for p, methods in ROUTES.items() for m in methods}
+    assert documented - conform.checked == set()
+
+
+# --- Swagger UI --------------------------------------------------------------------------
+
+
+class _Assets(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+def test_docs_render_from_local_static_files_only(alice):
+    client = APIClient()
+    client.force_login(alice)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "SwaggerUIBundle" in html
+    assert '"/api/schema/"' in html
+
+    parser = _Assets()
+    parser.feed(html)
+    assert len(parser.urls) >= 3  # the stylesheet, the bundle, the preset
+    for url in parser.urls:
+        assert url.startswith("/static/"), f"{url} is not served by us"
+        path = url.removeprefix("/static/").split("?")[0]
+        assert finders.find(path), f"{url} does not exist"
+    # No CDN, nor any other host, anywhere in the page.
+    assert not re.search(r"(https?:)?//[\w.-]+\.\w+", html.replace("</", "<")), re.search(
+        r"(https?:)?//[\w.-]+\.\w+", html
+    )
+
+
+def test_docs_load_the_schema_from_this_server(alice):
+    """The URL Swagger UI fetches is the schema view itself."""
+    client = APIClient()
+    client.force_login(alice)
+    html = client.get("/api/docs/").content.decode()
+    match = re.search(r'url: "([^"]+)"', html)
+    assert match and match.group(1) == "/api/schema/"
+    assert resolve(match.group(1)).url_name == "schema"
+    assert get_resolver().reverse("schema") == "api/schema/"
