@@ -275,8 +275,10 @@ class TimelineEvent(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(max_length=24, choices=EventKind.choices)
+    # PROTECT: deleting a person must not rewrite history into "the system
+    # did it"; deactivate people instead.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField()
     message = models.TextField(blank=True)

@@ -176,6 +176,9 @@ def incident_declare(
     summary = _check_text(summary, "summary", required=False)
     impact = _check_text(impact, "impact", required=False)
     detected_at = detected_at or now
+    if not isinstance(detected_at, datetime) or detected_at.tzinfo is None:
+        raise IncidentError("detected_at must be a date and time with a time zone.",
+                            field="detected_at")
     if detected_at > now + FUTURE_SKEW:
         raise IncidentError("detected_at is in the future.", field="detected_at")
     policy = _policy(severity)

@@ -861,3 +861,17 @@ def test_an_incident_with_a_timeline_cannot_be_deleted(incident):
 
     with pytest.raises(ProtectedError), transaction.atomic():
         incident.delete()
+
+
+def test_naive_detection_time_is_refused_and_writes_nothing(bob):
+    with pytest.raises(IncidentError) as error:
+        factories.declare(actor=bob, detected_at=datetime(2026, 11, 28, 1, 0))
+    assert error.value.field == "detected_at"
+    assert not Incident.objects.exists()
+
+
+def test_a_person_on_the_timeline_cannot_be_deleted(incident, bob):
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        bob.delete()
