@@ -218,9 +218,8 @@ def ingest(*, integration: Integration, kind: str, alerts: list[ParsedAlert]) ->
                 # hand): the alert stays stored, marked as not acted upon.
                 Alert.objects.filter(pk=alert.pk).update(action=AlertAction.IGNORED)
                 alert.action = AlertAction.IGNORED
-        ref = None
-        if alert.incident_id:
-            ref = Incident.objects.filter(pk=alert.incident_id).values_list("ref", flat=True)[0]
+        # Routed alerts carry their incident already; only replays load it.
+        ref = alert.incident.ref if alert.incident_id else None
         outcomes.append(
             AlertOutcome(
                 alert.fingerprint, alert.status, alert.action, ref, duplicate, alert.severity

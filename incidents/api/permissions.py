@@ -23,20 +23,32 @@ def _scope_allows(request, view) -> bool:
     if TokenScope.WRITE in scopes:
         return True
     # An ingest-only key may file incidents (monitoring scripts, support tools).
-    return TokenScope.INGEST in scopes and getattr(view, "ingest_allowed", False) and (
-        getattr(view, "action", None) == "create"
+    return (
+        TokenScope.INGEST in scopes
+        and getattr(view, "ingest_allowed", False)
+        and (getattr(view, "action", None) == "create")
     )
 
 
-class IncidentAccess(permissions.BasePermission):
-    """Viewers read; responders act; the token must carry the scope."""
-
-    message = "Your group does not allow this (Viewer reads, Responder acts on incidents)."
+class _ScopedPermission(permissions.BasePermission):
+    """The token's scope first (one place), then the group rule of ``allowed``."""
 
     def has_permission(self, request, view):
         if not _scope_allows(request, view):
             self.message = "This token's scopes do not allow this request."
             return False
+        return self.allowed(request, view)
+
+    def allowed(self, request, view) -> bool:
+        raise NotImplementedError
+
+
+class IncidentAccess(_ScopedPermission):
+    """Viewers read; responders act; the token must carry the scope."""
+
+    message = "Your group does not allow this (Viewer reads, Responder acts on incidents)."
+
+    def allowed(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return can_view(request.user)
         if getattr(view, "action", None) == "create" and TokenScope.INGEST in (
@@ -46,25 +58,19 @@ class IncidentAccess(permissions.BasePermission):
         return can_respond(request.user)
 
 
-class ManagerWrites(permissions.BasePermission):
+class ManagerWrites(_ScopedPermission):
     """Everyone signed in with a view right reads; managers write."""
 
     message = "Only managers can change this."
 
-    def has_permission(self, request, view):
-        if not _scope_allows(request, view):
-            self.message = "This token's scopes do not allow this request."
-            return False
+    def allowed(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return can_view(request.user)
         return can_manage(request.user)
 
 
-class ManagerOnly(permissions.BasePermission):
+class ManagerOnly(_ScopedPermission):
     message = "Only managers can manage integrations."
 
-    def has_permission(self, request, view):
-        if not _scope_allows(request, view):
-            self.message = "This token's scopes do not allow this request."
-            return False
+    def allowed(self, request, view):
         return can_manage(request.user)
