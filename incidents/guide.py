@@ -95,6 +95,34 @@ GUIDE_POLICIES: list[dict] = [
     },
 ]
 
+# The guide's "Escalation Paths": (level, name, minute it starts, critical only).
+# Each level pages whoever is on call in the schedule of the same name.
+GUIDE_ESCALATION: dict[str, dict] = {
+    "technical": {
+        "name": "Technical escalation",
+        "auto_severities": [Severity.P0, Severity.P1],
+        "description": "Climbs when a level passes without progress: unacknowledged at L1, "
+        "not yet identified later. L4 is for critical incidents only.",
+        "levels": [
+            (1, "On-call engineer", 0, False),
+            (2, "Senior engineer", 15, False),
+            (3, "Engineering manager", 30, False),
+            (4, "VP Engineering / CTO", 60, True),
+        ],
+    },
+    "business": {
+        "name": "Business escalation",
+        "auto_severities": [Severity.P0, Severity.P1, Severity.P2, Severity.P3],
+        "description": "Starts when an incident is customer-impacting, or by hand.",
+        "levels": [
+            (1, "Customer support lead", 0, False),
+            (2, "Customer success manager", 15, False),
+            (3, "VP Customer Success", 30, False),
+            (4, "CEO", 60, False),
+        ],
+    },
+}
+
 VIEWER, RESPONDER, MANAGER = "Viewer", "Responder", "Manager"
 
 # App labels whose models the groups get rights on.
@@ -113,6 +141,8 @@ def ensure_guide_defaults(**_kwargs) -> None:
             defaults={k: v for k, v in policy.items() if k != "severity"},
         )
 
+    ensure_escalation_defaults()
+
     project = Permission.objects.filter(content_type__app_label__in=_PROJECT_APPS)
     views = project.filter(codename__startswith="view_")
     respond = project.filter(codename="respond_incident")
@@ -128,3 +158,31 @@ def ensure_guide_defaults(**_kwargs) -> None:
         group, _ = Group.objects.get_or_create(name=name)
         # add() is idempotent; it never removes what a manager granted by hand.
         group.permissions.add(*permissions)
+
+
+def ensure_escalation_defaults() -> None:
+    """Create the guide's two escalation policies, each level paging the
+    on-call person of a schedule named after the guide's role."""
+    from django.utils.text import slugify
+
+    from .models import EscalationLevel, EscalationPolicy, Schedule
+
+    for path, spec in GUIDE_ESCALATION.items():
+        policy, created = EscalationPolicy.objects.get_or_create(
+            path=path,
+            defaults={
+                "name": spec["name"],
+                "auto_severities": [str(s) for s in spec["auto_severities"]],
+                "description": spec["description"],
+            },
+        )
+        if not created:
+            continue
+        for level, name, minute, critical_only in spec["levels"]:
+            schedule, _ = Schedule.objects.get_or_create(
+                slug=slugify(name), defaults={"name": name}
+            )
+            EscalationLevel.objects.create(
+                policy=policy, level=level, name=name, starts_after_minutes=minute,
+                critical_only=critical_only, schedule=schedule,
+            )

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from . import clock
+from .. import clock
 
 
 class Severity(models.TextChoices):
@@ -121,6 +121,9 @@ class Incident(models.Model):
     is_drill = models.BooleanField(default=False)
     customer_impacting = models.BooleanField(default=False)
     escalation_level = models.PositiveSmallIntegerField(default=1)
+    # 0 = business escalation not started (it starts when the incident is
+    # customer-impacting, or by hand).
+    business_escalation_level = models.PositiveSmallIntegerField(default=0)
 
     detected_at = models.DateTimeField()
     declared_at = models.DateTimeField()
@@ -364,6 +367,8 @@ class Deadline(models.Model):
     severity = models.CharField(max_length=2, choices=Severity.choices)
     target_seconds = models.PositiveIntegerField(null=True, blank=True)
     level = models.PositiveSmallIntegerField(null=True, blank=True)
+    # For escalation steps: which path ("technical" or "business").
+    path = models.CharField(max_length=12, blank=True)
     starts_at = models.DateTimeField()
     due_at = models.DateTimeField()
     created_at = models.DateTimeField()

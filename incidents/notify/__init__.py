@@ -1,0 +1,1 @@
+"""Notifications: channels, the outbox, transports and the guide's message templates."""
