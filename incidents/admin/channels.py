@@ -1,0 +1,219 @@
+"""Notification channels (edited by managers), and the outbox of deliveries
+and the recorded SLA breaches (read-only evidence)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.utils.html import format_html
+
+from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
+from ..notify.channels import (
+    DEFAULT_SEVERITIES,
+    channel_create,
+    channel_rotate_secret,
+    channel_update,
+    mask_target,
+    validate_severities,
+    validate_target,
+)
+from .common import ReadOnlyAdminMixin, human_duration, shorten
+
+
+class ChannelForm(forms.ModelForm):
+    severities = forms.MultipleChoiceField(
+        choices=Severity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None ticked = the guide's routing for the kind: Slack P0-P2, email P1 "
+        "and the P3 digest, PagerDuty P0, webhook all.",
+    )
+
+    class Meta:
+        model = Channel
+        fields = ("name", "kind", "target", "severities", "enabled")
+        help_texts = {
+            "target": "Slack incoming-webhook URL (https://hooks.slack.com/services/…), "
+            "email address, PagerDuty routing key (32 characters) or webhook URL. "
+            "Private and loopback addresses are refused unless NOTIFY_ALLOWED_NETWORKS "
+            "names them.",
+        }
+
+    def clean(self):
+        # The same rules as the API (incidents.notify.channels), as form errors.
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or (self.instance.kind if self.instance.pk else None)
+        if kind and cleaned.get("target") is not None:
+            try:
+                cleaned["target"] = validate_target(kind, cleaned["target"])
+            except ValueError as exc:
+                self.add_error("target", str(exc))
+        chosen = cleaned.get("severities") or (DEFAULT_SEVERITIES.get(kind, []) if kind else [])
+        try:
+            cleaned["severities"] = validate_severities(list(chosen))
+        except ValueError as exc:
+            self.add_error("severities", str(exc))
+        return cleaned
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    """Where notifications go. The kind is fixed once created (the target
+    means something else for another kind); a webhook's signing secret is
+    shown read-only and replaced with the "rotate" action."""
+
+    form = ChannelForm
+    list_display = (
+        "name",
+        "kind",
+        "masked_target",
+        "severity_list",
+        "enabled",
+        "error_short",
+        "last_error_at",
+    )
+    list_filter = ("kind", "enabled")
+    search_fields = ("name",)
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request, obj=None):
+        base = ("name", "kind", "target", "severities", "enabled")
+        if obj is None:
+            return base
+        return (*base, "signing_secret", "created_at", "last_error", "last_error_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("kind", "signing_secret", "created_at", "last_error", "last_error_at")
+
+    def save_model(self, request, obj: Channel, form, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = channel_create(
+                name=data["name"],
+                kind=data["kind"],
+                target=data["target"],
+                severities=data["severities"],
+                enabled=data.get("enabled", True),
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        # ``obj`` already carries the form's values; compare with the stored row.
+        stored = Channel.objects.get(pk=obj.pk)
+        channel_update(
+            channel=stored,
+            name=data["name"],
+            target=data["target"],
+            severities=data["severities"],
+            enabled=data.get("enabled", False),
+        )
+        obj.refresh_from_db()
+
+    @admin.display(description="target")
+    def masked_target(self, channel: Channel) -> str:
+        return mask_target(channel.kind, channel.target)
+
+    @admin.display(description="severities")
+    def severity_list(self, channel: Channel) -> str:
+        return ", ".join(channel.severities or [])
+
+    @admin.display(description="last error")
+    def error_short(self, channel: Channel) -> str:
+        return shorten(channel.last_error, 60) if channel.last_error else ""
+
+    @admin.display(description="signing secret")
+    def signing_secret(self, channel: Channel) -> str:
+        if channel.kind != ChannelKind.WEBHOOK:
+            return "— (only webhook channels sign their requests)"
+        return format_html(
+            "<code>{}</code><br><small>Receivers check <code>X-TreeBeard-Signature: "
+            "sha256=HMAC-SHA256(secret, raw body)</code> and that "
+            "<code>X-TreeBeard-Timestamp</code> (also in the signed body) is within 5 "
+            "minutes. Treat it like a password; rotate it with the list's action if it "
+            "leaks.</small>",
+            channel.secret,
+        )
+
+    @admin.action(
+        description="Rotate the signing secret of selected webhooks", permissions=["change"]
+    )
+    def rotate_secret(self, request, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            if channel.kind != ChannelKind.WEBHOOK:
+                self.message_user(
+                    request, f"{channel.name}: not a webhook, no secret.", messages.WARNING
+                )
+                continue
+            channel_rotate_secret(channel=channel)
+            self.message_user(
+                request,
+                f"{channel.name}: new signing secret; update the receiver (see its page).",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The outbox: every message to every destination and how it went.
+    Targets are masked (webhook URLs are secrets)."""
+
+    list_display = (
+        "created_at",
+        "incident",
+        "message_kind",
+        "transport",
+        "destination",
+        "status",
+        "attempts",
+        "last_status_code",
+        "delivered_at",
+        "error_short",
+    )
+    list_filter = ("status", "transport", "message_kind")
+    list_select_related = ("incident", "channel", "recipient")
+    search_fields = ("incident__ref",)
+    date_hierarchy = "created_at"
+    exclude = ("target",)
+    readonly_fields = ("destination",)
+
+    @admin.display(description="destination")
+    def destination(self, notification: Notification) -> str:
+        who = notification.channel or notification.recipient
+        target = mask_target(notification.transport, notification.target)
+        return f"{who} → {target}" if who else target
+
+    @admin.display(description="error")
+    def error_short(self, notification: Notification) -> str:
+        return shorten(notification.last_error, 60) if notification.last_error else ""
+
+
+@admin.register(SlaBreach)
+class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Promises of the guide that were missed, for the metrics."""
+
+    list_display = (
+        "incident",
+        "kind",
+        "severity",
+        "target",
+        "due_at",
+        "detected_at",
+        "met_at",
+        "late_by",
+    )
+    list_filter = ("kind", "severity")
+    list_select_related = ("incident",)
+    search_fields = ("incident__ref",)
+    date_hierarchy = "due_at"
+
+    @admin.display(description="target")
+    def target(self, breach: SlaBreach) -> str:
+        return human_duration(breach.target_seconds)
+
+    @admin.display(description="kept late by")
+    def late_by(self, breach: SlaBreach) -> str:
+        late = breach.late_by_seconds
+        return "not yet kept" if late is None else human_duration(late)

@@ -1,0 +1,51 @@
+"""``/api/v1/channels/``: notification channels, for managers only."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from ..models import Channel, ChannelKind
+from ..notify.channels import channel_create, channel_rotate_secret, channel_update
+from . import channel_serializers as cs
+from .pagination import PagePagination
+from .permissions import ManagerOnly
+
+
+class ChannelAccess(ManagerOnly):
+    message = "Only managers can manage notification channels."
+
+
+class ChannelViewSet(viewsets.ModelViewSet):
+    """Where notifications go (Slack, email, PagerDuty, signed webhooks) and
+    which severities each receives. Targets are masked once created."""
+
+    queryset = Channel.objects.all()
+    serializer_class = cs.ChannelSerializer
+    permission_classes = [ChannelAccess]
+    pagination_class = PagePagination
+
+    @extend_schema(responses={201: cs.ChannelCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel = channel_create(**data.validated_data)
+        body = cs.ChannelCreatedSerializer(channel, context={"reveal": True}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        fields = dict(serializer.validated_data)
+        fields.pop("kind", None)  # unchanged (validate refuses a change)
+        serializer.instance = channel_update(channel=serializer.instance, **fields)
+
+    @extend_schema(request=None, responses=cs.RotatedSecretSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        channel = self.get_object()
+        if channel.kind != ChannelKind.WEBHOOK:
+            raise ValidationError({"kind": ["Only webhook channels have a signing secret."]})
+        secret = channel_rotate_secret(channel=channel)
+        return Response({"id": channel.pk, "secret": secret})

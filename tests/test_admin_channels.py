@@ -1,0 +1,120 @@
+"""Channels in the admin: the API's validation as form errors, secrets
+masked in lists; deliveries and SLA breaches read-only."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from django.urls import reverse
+
+from incidents import clock
+from incidents.models import Channel, Notification
+from incidents.notify.context import incident_snapshot
+
+pytestmark = pytest.mark.django_db
+
+SECRET_URL = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.fixture
+def admin_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def url(name: str, *args) -> str:
+    return reverse(f"admin:incidents_{name}", args=args)
+
+
+def test_add_form_refuses_a_private_target_with_the_apis_message(admin_client):
+    response = admin_client.post(url("channel_add"), {
+        "name": "Metadata", "kind": "webhook", "target": "http://169.254.169.254/", "enabled": "on",
+    })  # fmt: skip
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "link-local" in " ".join(errors["target"])
+    assert not Channel.objects.exists()
+
+
+def test_add_form_without_severities_uses_the_guides_routing(admin_client):
+    response = admin_client.post(url("channel_add"), {
+        "name": "Slack", "kind": "slack", "target": SECRET_URL, "enabled": "on",
+    })  # fmt: skip
+
+    assert response.status_code == 302
+    channel = Channel.objects.get()
+    assert channel.severities == ["P0", "P1", "P2"]
+    assert channel.target == SECRET_URL
+
+
+def test_changelist_masks_secret_targets(admin_client):
+    Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL, severities=["P0"])
+
+    page = admin_client.get(url("channel_changelist")).content.decode()
+
+    assert "http://127.0.0.1:9/…" in page
+    assert "XXXXSECRETXXXX" not in page
+
+
+def test_change_page_shows_the_webhook_secret_read_only_and_keeps_the_kind(admin_client):
+    channel = Channel.objects.create(
+        name="Hook", kind="webhook", target="http://127.0.0.1:9/h", severities=["P1"]
+    )
+
+    page = admin_client.get(url("channel_change", channel.pk))
+    posted = admin_client.post(url("channel_change", channel.pk), {
+        "name": "Hook", "target": "http://127.0.0.1:9/new", "severities": ["P0", "P1"],
+        "enabled": "on", "kind": "email",
+    })  # fmt: skip
+
+    assert channel.secret in page.content.decode()
+    assert "X-TreeBeard-Signature" in page.content.decode()
+    assert posted.status_code == 302
+    channel.refresh_from_db()
+    assert channel.kind == "webhook"
+    assert channel.target == "http://127.0.0.1:9/new"
+    assert channel.severities == ["P0", "P1"]
+
+
+def test_rotate_secret_action_changes_webhook_secrets_only(admin_client):
+    hook = Channel.objects.create(name="Hook", kind="webhook", target="http://127.0.0.1:9/h")
+    slack = Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL)
+    before = {hook.pk: hook.secret, slack.pk: slack.secret}
+
+    admin_client.post(url("channel_changelist"), {
+        "action": "rotate_secret", "_selected_action": [hook.pk, slack.pk],
+    })  # fmt: skip
+
+    hook.refresh_from_db()
+    slack.refresh_from_db()
+    assert hook.secret != before[hook.pk]
+    assert slack.secret == before[slack.pk]
+
+
+def test_deliveries_are_listed_filtered_and_masked(admin_client, incident):
+    now = clock.now()
+    for status, transport in (("delivered", "slack"), ("failed", "webhook")):
+        Notification.objects.create(
+            idempotency_key=f"k-{status}", incident=incident, transport=transport,
+            target=SECRET_URL, message_kind="initial", context=incident_snapshot(incident),
+            status=status, created_at=now, next_attempt_at=now,
+        )  # fmt: skip
+    failed = Notification.objects.get(status="failed")
+
+    listed = admin_client.get(url("notification_changelist"), {"status": "failed"})
+    searched = admin_client.get(url("notification_changelist"), {"q": incident.ref})
+    change = admin_client.get(url("notification_change", failed.pk))
+
+    assert list(listed.context["cl"].result_list) == [failed]
+    assert searched.context["cl"].result_count == 2
+    assert change.status_code == 200
+    for page in (listed, change):
+        assert "XXXXSECRETXXXX" not in page.content.decode()
+    assert admin_client.get(url("notification_add")).status_code == 403
