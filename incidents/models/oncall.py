@@ -3,10 +3,14 @@ policies (the guide's "Escalation Paths" as data)."""
 
 from __future__ import annotations
 
+import functools
 import secrets
+import zoneinfo
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -15,6 +19,47 @@ from .core import Incident
 
 def _feed_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+# --- validation shared by model clean() (the admin) and the API serializers ---
+
+
+@functools.cache
+def iana_time_zones() -> frozenset[str]:
+    # Scanning the tz database costs a few ms; its content does not change at run time.
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_errors(name: str) -> dict[str, str]:
+    """``{"time_zone": message}`` unless ``name`` is an IANA zone ("Europe/Berlin")."""
+    if name in iana_time_zones():
+        return {}
+    return {"time_zone": f"{name!r} is not an IANA time zone name such as 'Europe/Berlin'."}
+
+
+def window_errors(starts_at: datetime | None, ends_at: datetime | None) -> dict[str, str]:
+    """Aware times and ``ends_at`` after ``starts_at`` (either may be unset)."""
+    errors = {}
+    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if value is not None and value.tzinfo is None:
+            errors[field] = "must include a time zone offset (e.g. 2026-11-28T09:00:00+01:00)."
+    if not errors and starts_at and ends_at and ends_at <= starts_at:
+        errors["ends_at"] = "must be after starts_at."
+    return errors
+
+
+def rotation_errors(
+    *,
+    interval: str,
+    shift_hours: int | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> dict[str, str]:
+    """A custom rotation needs ``shift_hours`` (1 or more); the window must be sane."""
+    errors = window_errors(starts_at, ends_at)
+    if interval == RotationInterval.CUSTOM and not shift_hours:
+        errors["shift_hours"] = "a custom rotation needs a shift length in hours (1 or more)."
+    return errors
 
 
 class Schedule(models.Model):
@@ -37,6 +82,10 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if errors := time_zone_errors(self.time_zone):
+            raise ValidationError(errors)
 
 
 class RotationInterval(models.TextChoices):
@@ -72,6 +121,16 @@ class Rotation(models.Model):
     def __str__(self) -> str:
         return f"{self.schedule}: {self.name}"
 
+    def clean(self) -> None:
+        errors = rotation_errors(
+            interval=self.interval,
+            shift_hours=self.shift_hours,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+        )
+        if errors:
+            raise ValidationError(errors)
+
 
 class RotationMember(models.Model):
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="members")
@@ -94,7 +153,10 @@ class Override(models.Model):
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -105,12 +167,17 @@ class Override(models.Model):
             models.Index(fields=["schedule", "starts_at", "ends_at"], name="override_window"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="override_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="override_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} covers {self.schedule} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if errors := window_errors(self.starts_at, self.ends_at):
+            raise ValidationError(errors)
 
 
 class ContactKind(models.TextChoices):
@@ -172,12 +239,15 @@ class EscalationLevel(models.Model):
     critical_only = models.BooleanField(
         default=False, help_text="Only P0 incidents reach this level (the guide's L4)."
     )
-    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    schedule = models.ForeignKey(
+        Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["policy", "level"]
@@ -193,19 +263,23 @@ class IncidentEscalationStep(models.Model):
     """A level of a policy as copied onto an incident when it was declared,
     so editing a policy never changes an escalation already running."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE,
-                                 related_name="escalation_steps")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="escalation_steps"
+    )
     path = models.CharField(max_length=12, choices=EscalationPath.choices)
     level = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=100)
     starts_after_minutes = models.PositiveIntegerField(default=0)
     critical_only = models.BooleanField(default=False)
-    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    schedule = models.ForeignKey(
+        Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reached_at = models.DateTimeField(null=True, blank=True)
     # Usernames paged when the level was reached.
     notified = models.JSONField(default=list, blank=True)
@@ -213,8 +287,9 @@ class IncidentEscalationStep(models.Model):
     class Meta:
         ordering = ["incident", "path", "level"]
         constraints = [
-            models.UniqueConstraint(fields=["incident", "path", "level"],
-                                    name="incident_escalation_step_once"),
+            models.UniqueConstraint(
+                fields=["incident", "path", "level"], name="incident_escalation_step_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,216 @@
+"""REST API for on-call: who is on call, schedules, overrides, shifts, calendars.
+
+Viewers and up read (as for incidents); managers write schedules; a
+responder may also add an override that puts themselves on call (a swap).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import clock
+from ..access import can_manage, can_respond, can_view
+from ..errors import IncidentError
+from ..ical import calendar_response
+from ..models import EscalationLevel, Override, Rotation, RotationMember, Schedule
+from ..oncall import LOOKAROUND, oncall_by_schedule, shifts
+from . import oncall_serializers as s
+from .pagination import PagePagination
+from .permissions import ManagerWrites, _ScopedPermission
+
+DEFAULT_SHIFTS_WINDOW = timedelta(days=7)
+MAX_SHIFTS_WINDOW = LOOKAROUND  # 93 days
+
+
+class ViewerReads(_ScopedPermission):
+    message = "Your group does not allow this (Viewer and up read on-call schedules)."
+
+    def allowed(self, request, view) -> bool:
+        return can_view(request.user)
+
+
+class OverrideWrites(_ScopedPermission):
+    """Viewers read overrides; managers add any, responders only their own
+    (checked against the body in the view)."""
+
+    message = "Only managers and responders can add overrides."
+
+    def allowed(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return can_view(request.user)
+        return can_manage(request.user) or can_respond(request.user)
+
+
+class CalendarRenderer(renderers.BaseRenderer):
+    """Lets ``Accept: text/calendar`` through content negotiation; the view
+    writes the calendar itself, so this only renders errors, as plain text."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        detail = data.get("detail", "") if isinstance(data, dict) else data
+        return str(detail or "").encode("utf-8")
+
+
+def _time_param(request, name: str, default: datetime | None = None) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    return s.parse_aware(raw, name)
+
+
+class OncallView(APIView):
+    """Who is on call at a moment, for every schedule (or one)."""
+
+    permission_classes = [ViewerReads]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "at", OpenApiTypes.DATETIME, description="ISO 8601 time with offset; default now."
+            ),
+            OpenApiParameter("schedule", str, description="Only the schedule with this slug."),
+        ],
+        responses=s.OncallEntrySerializer(many=True),
+        summary="Who is on call at a time, per schedule",
+    )
+    def get(self, request):
+        at = _time_param(request, "at", clock.now())
+        schedules = Schedule.objects.all()
+        if slug := request.query_params.get("schedule", "").strip():
+            schedules = schedules.filter(slug=slug)
+        schedules = list(schedules)
+        if slug and not schedules:
+            raise ValidationError({"schedule": [f"No schedule has the slug {slug!r}."]})
+        oncall = oncall_by_schedule(schedules, at)
+        entries = [s.OncallEntrySerializer.entry(x, at, oncall[x.pk]) for x in schedules]
+        return Response(s.OncallEntrySerializer(entries, many=True).data)
+
+
+class ScheduleViewSet(viewsets.ModelViewSet):
+    """On-call schedules: everyone with a view right reads, managers write.
+    Rotations are edited in the admin; overrides here too."""
+
+    serializer_class = s.ScheduleSerializer
+    permission_classes = [ManagerWrites]
+    pagination_class = PagePagination
+
+    def get_queryset(self):
+        members = RotationMember.objects.select_related("user").order_by("position", "id")
+        upcoming = Override.objects.filter(ends_at__gt=clock.now()).select_related(
+            "user", "created_by"
+        )
+        return Schedule.objects.prefetch_related(
+            Prefetch(
+                "rotations",
+                queryset=Rotation.objects.prefetch_related(Prefetch("members", queryset=members)),
+            ),
+            Prefetch("overrides", queryset=upcoming, to_attr="upcoming_overrides"),
+        )
+
+    def get_renderers(self):
+        if self.action == "calendar":
+            return [renderers.JSONRenderer(), CalendarRenderer()]
+        return super().get_renderers()
+
+    def get_permissions(self):
+        if self.action == "overrides":
+            return [OverrideWrites()]
+        return super().get_permissions()
+
+    def perform_destroy(self, instance):
+        # A schedule named by an escalation level would leave that level
+        # paging nobody; remove it from the policy first.
+        levels = EscalationLevel.objects.filter(schedule=instance).select_related("policy")
+        if named := [f"{level.policy.name} L{level.level}" for level in levels]:
+            raise IncidentError(
+                f"{instance.name} is used by {', '.join(named)}; change those levels first.",
+                conflict=True,
+            )
+        instance.delete()
+
+    @extend_schema(methods=["get"], responses=s.OverrideSerializer(many=True))
+    @extend_schema(
+        methods=["post"], request=s.OverrideSerializer, responses={201: s.OverrideSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def overrides(self, request, pk=None):
+        """GET: current and upcoming overrides. POST: someone covers a window
+        (a responder may only put themselves on call)."""
+        schedule = self.get_object()
+        if request.method == "GET":
+            return Response(s.OverrideSerializer(schedule.upcoming_overrides, many=True).data)
+        data = s.OverrideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        covering = data.validated_data["user"]
+        if not can_manage(request.user) and covering.pk != request.user.pk:
+            raise PermissionDenied("Responders can only add overrides that put themselves on call.")
+        override = data.save(schedule=schedule, created_by=request.user)
+        return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATETIME, description="Default now."),
+            OpenApiParameter(
+                "end",
+                OpenApiTypes.DATETIME,
+                description="Default start + 7 days; at most 93 days after start.",
+            ),
+            OpenApiParameter("user", str, description="Only this username's shifts."),
+        ],
+        responses=s.ShiftSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def shifts(self, request, pk=None):
+        """The final schedule (overrides applied) over ``[start, end)``."""
+        schedule = self.get_object()
+        start = _time_param(request, "start", clock.now())
+        end = _time_param(request, "end", start + DEFAULT_SHIFTS_WINDOW)
+        if end <= start:
+            raise ValidationError({"end": ["must be after start."]})
+        if end - start > MAX_SHIFTS_WINDOW:
+            raise ValidationError(
+                {"end": [f"must be at most {MAX_SHIFTS_WINDOW.days} days after start."]}
+            )
+        user = None
+        if username := request.query_params.get("user", "").strip():
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                raise ValidationError({"user": [f"No user is called {username!r}."]})
+        rows = shifts(schedule, start, end, user=user)
+        return Response(s.ShiftSerializer(rows, many=True).data)
+
+    @extend_schema(
+        responses={
+            (200, "text/calendar"): OpenApiResponse(
+                OpenApiTypes.STR, description="iCalendar (RFC 5545), 14 days back to 90 ahead."
+            )
+        },
+        parameters=[
+            OpenApiParameter("user", str, description="Only this username's shifts."),
+            OpenApiParameter("format", exclude=True),
+        ],
+        summary="The schedule's shifts as iCalendar",
+        operation_id="v1_schedules_calendar",
+    )
+    def calendar(self, request, pk=None):
+        """For signed-in people; calendar apps subscribe to ``ical_url`` instead."""
+        schedule = self.get_object()
+        user = None
+        if username := request.query_params.get("user", "").strip():
+            user = get_user_model().objects.filter(username=username).first()
+            if user is None:
+                raise ValidationError({"user": [f"No user is called {username!r}."]})
+        return calendar_response(schedule, user=user)
