@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .business_hours import next_business_day_end
-from .models import Deadline, DeadlineKind, Incident, SeverityPolicy
+from .models import Deadline, DeadlineKind, Incident, SeverityPolicy, SlaBreach
 
 SLA_KINDS = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.UPDATE, DeadlineKind.RESOLVE)
 
@@ -79,9 +79,48 @@ def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
     return rows.filter(kind__in=kinds) if kinds else rows
 
 
+def schedule_escalation(
+    incident: Incident, *, path: str, level: int, starts_at: datetime, due_at: datetime,
+    now: datetime,
+) -> Deadline:
+    """One escalation step: ``path`` climbs to ``level`` at ``due_at`` without progress."""
+    return Deadline.objects.create(
+        incident=incident,
+        kind=DeadlineKind.ESCALATION,
+        severity=incident.severity,
+        target_seconds=int((due_at - starts_at).total_seconds()),
+        level=level,
+        path=path,
+        starts_at=starts_at,
+        due_at=due_at,
+        created_at=now,
+    )
+
+
 def meet(incident: Incident, kind: str, at: datetime) -> int:
-    return pending(incident, (kind,)).update(met_at=at)
+    """Close the pending deadlines of ``kind``; a breach already recorded for
+    one of them (it fired late) learns when the promise was finally kept."""
+    rows = pending(incident, (kind,))
+    SlaBreach.objects.filter(
+        deadline__in=rows.filter(fired_at__isnull=False), met_at__isnull=True
+    ).update(met_at=at)
+    return rows.update(met_at=at)
 
 
 def cancel(incident: Incident, kinds: tuple[str, ...] | None, at: datetime) -> int:
-    return pending(incident, kinds).update(cancelled_at=at)
+    # A row that already fired is done: it stays as it fired (and can still
+    # be met later, which dates its breach).
+    return pending(incident, kinds).filter(fired_at__isnull=True).update(cancelled_at=at)
+
+
+def cancel_escalation(
+    incident: Incident, path: str | None, at: datetime, *, keep: int | None = None
+) -> int:
+    """Cancel escalation steps still to fire on ``path`` (None: both paths),
+    except ``keep`` (the row the sweep is firing right now)."""
+    rows = pending(incident, (DeadlineKind.ESCALATION,)).filter(fired_at__isnull=True)
+    if path:
+        rows = rows.filter(path=path)
+    if keep is not None:
+        rows = rows.exclude(pk=keep)
+    return rows.update(cancelled_at=at)

@@ -7,7 +7,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import OPEN_STATUSES, Role, Severity, SeverityPolicy, Source, Visibility
+from .models import (
+    OPEN_STATUSES,
+    EscalationPath,
+    Role,
+    Severity,
+    SeverityPolicy,
+    Source,
+    Visibility,
+)
 
 OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
 
@@ -113,6 +121,17 @@ class StatusForm(forms.Form):
 class SeverityForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, label="New severity")
     reason = forms.CharField(required=False, widget=_textarea(2), label="Reason")
+
+
+class EscalateForm(forms.Form):
+    path = forms.ChoiceField(
+        choices=EscalationPath.choices, initial=EscalationPath.TECHNICAL, label="Path",
+        help_text="Technical: the next engineering level. Business: support lead, then up.",
+    )
+    # Required by the service, which says so in the same words everywhere.
+    reason = forms.CharField(
+        required=False, widget=_textarea(2, required=True), label="Why escalate?"
+    )
 
 
 class MitigateForm(forms.Form):

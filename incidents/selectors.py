@@ -30,7 +30,10 @@ def _with_people(qs: QuerySet[Incident]) -> QuerySet[Incident]:
         ),
         Prefetch(
             "deadlines",
-            queryset=Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True),
+            # A fired escalation step is done, and a fired update reminder has
+            # its successor pending: neither is a running clock.
+            queryset=Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True)
+            .exclude(fired_at__isnull=False, kind__in=["escalation", "update"]),
             to_attr="pending_deadlines",
         ),
     )
@@ -147,8 +150,33 @@ def next_clock(incident: Incident) -> Deadline | None:
     """The deadline that matters next: acknowledge first, then the earliest."""
     pending = getattr(incident, "pending_deadlines", None)
     if pending is None:
-        pending = list(incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True))
+        pending = list(
+            incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True)
+            .exclude(fired_at__isnull=False, kind__in=["escalation", "update"])
+        )
     if not pending:
         return None
     acks = [d for d in pending if d.kind == "acknowledge"]
     return acks[0] if acks else min(pending, key=lambda d: d.due_at)
+
+
+def incident_escalation(incident: Incident) -> dict[str, list]:
+    """The escalation steps copied onto an incident, per path (technical
+    first), by level."""
+    steps = incident.escalation_steps.select_related("schedule", "user", "group").order_by(
+        "path", "level"
+    )
+    paths: dict[str, list] = {"technical": [], "business": []}
+    for step in steps:
+        paths.setdefault(step.path, []).append(step)
+    return {path: rows for path, rows in paths.items() if rows}
+
+
+def incident_notifications(incident: Incident, limit: int = 50) -> list:
+    """Deliveries of an incident, newest first, with where they went."""
+    rows = incident.notifications.select_related("channel", "recipient")
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def incident_breaches(incident: Incident) -> list:
+    return list(incident.sla_breaches.order_by("due_at", "id"))

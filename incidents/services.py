@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from . import clock, deadlines
+from . import clock, deadlines, escalation
 from .errors import IncidentError
 from .models import (
     SINGLE_ROLES,
     DeadlineKind,
+    EscalationPath,
     EventKind,
     Incident,
+    MessageKind,
     ReferenceCounter,
     Role,
     RoleAssignment,
@@ -33,6 +35,7 @@ from .models import (
     TimelineEvent,
     Visibility,
 )
+from .notify import outbox
 
 User = get_user_model()
 
@@ -164,7 +167,12 @@ def incident_declare(
     3. Write the incident, its services and the ``declared`` event.
     4. Schedule the guide's deadlines for its severity (acknowledge, resolve,
        first status update), each recording the severity in force.
-    5. Optionally put a commander in charge.
+    5. Copy both escalation policies onto it.
+    6. Optionally put a commander in charge.
+    7. Write the initial alert to the channels (sent after commit).
+    8. L1 of the technical path is reached (and paged when the severity pages
+       on-call), later levels get their deadlines; a customer-impacting
+       incident starts the business path.
 
     ``severity_reasons`` says why this severity was chosen when TreeBeard
     suggested it (alert labels, error rate, keywords); it goes on the timeline.
@@ -203,7 +211,7 @@ def incident_declare(
     message = f"Declared {policy.severity} {policy.name}: {title}"
     if reasons:
         message += "\nSeverity: " + "; ".join(reasons)
-    _event(
+    declared = _event(
         incident,
         EventKind.DECLARED,
         actor,
@@ -219,10 +227,16 @@ def incident_declare(
         detail={"detected_at": detected_at.isoformat(), "severity_reasons": reasons},
     )
     deadlines.schedule_all(incident, policy, now)
+    escalation.copy_policies(incident, now)
     if commander is not None:
         incident = incident_assign_role(
             incident=incident, actor=actor, role=Role.COMMANDER, user=commander
         )
+    # The initial alert first (it names the commander), then the pages.
+    outbox.notify_incident(incident=incident, event=declared, message_kind=MessageKind.INITIAL)
+    escalation.start_technical(incident, now)
+    if incident.customer_impacting:
+        escalation.start_business(incident, now)
     return incident
 
 
@@ -236,7 +250,8 @@ def incident_acknowledge(*, incident: Incident, actor) -> Incident:
     incident.acknowledged_at = now
     incident.save(update_fields=["acknowledged_at"])
     deadlines.meet(incident, DeadlineKind.ACKNOWLEDGE, now)
-    _event(
+    escalation.on_acknowledged(incident, now)
+    event = _event(
         incident,
         EventKind.ACKNOWLEDGED,
         actor,
@@ -244,6 +259,7 @@ def incident_acknowledge(*, incident: Incident, actor) -> Incident:
         after={"acknowledged_at": now.isoformat()},
         detail={"seconds_to_acknowledge": int((now - incident.detected_at).total_seconds())},
     )
+    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.ACKNOWLEDGED)
     return incident
 
 
@@ -328,6 +344,8 @@ def _apply_status(incident: Incident, status: str, now: datetime) -> list[str]:
     if status in (Status.IDENTIFIED, Status.MONITORING) and incident.identified_at is None:
         incident.identified_at = now
         fields.append("identified_at")
+        # The guide's progress: once the cause is identified nobody more is paged.
+        escalation.on_identified(incident, now)
     if status == Status.MONITORING and incident.mitigated_at is None:
         incident.mitigated_at = now
         fields.append("mitigated_at")
@@ -400,7 +418,7 @@ def incident_post_update(
         visibility=visibility,
         posted_at=now,
     )
-    _event(
+    event = _event(
         incident,
         EventKind.UPDATE_POSTED,
         actor,
@@ -408,8 +426,22 @@ def incident_post_update(
         message=message,
         detail={"update_id": update.pk, "status": status, "visibility": visibility},
     )
+    policy = _policy(incident.severity)
     deadlines.meet(incident, DeadlineKind.UPDATE, now)
-    deadlines.schedule_update(incident, _policy(incident.severity), now)
+    deadlines.schedule_update(incident, policy, now)
+    cadence = policy.update_cadence_seconds
+    outbox.notify_incident(
+        incident=incident,
+        event=event,
+        message_kind=MessageKind.UPDATE,
+        extra={
+            "message": message,
+            "posted_at": now.isoformat(),
+            "update_id": update.pk,
+            "visibility": visibility,
+            "next_update_minutes": cadence // 60 if cadence else None,
+        },
+    )
     return update
 
 
@@ -432,6 +464,7 @@ def incident_change_severity(
     incident.save(update_fields=["severity"])
     deadlines.cancel(incident, deadlines.SLA_KINDS, now)
     deadlines.schedule_all(incident, policy, now)
+    escalation.replan(incident, now)
     _event(
         incident,
         EventKind.SEVERITY_CHANGED,
@@ -502,8 +535,9 @@ def incident_resolve(
         ]
     )
     deadlines.meet(incident, DeadlineKind.RESOLVE, now)
+    # Every pending deadline closes, escalation steps included: both chains stop.
     deadlines.cancel(incident, None, now)
-    _event(
+    event = _event(
         incident,
         EventKind.RESOLVED,
         actor,
@@ -518,6 +552,7 @@ def incident_resolve(
         },
         detail={"duration_seconds": int((now - incident.detected_at).total_seconds())},
     )
+    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.RESOLVED)
     return incident
 
 
@@ -542,8 +577,9 @@ def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
     policy = _policy(incident.severity)
     deadlines.schedule_update(incident, policy, now)
     deadlines.schedule_resolve(incident, policy, now, starts_at=now)
-    _event(incident, EventKind.REOPENED, actor, at=now, message=reason, before=before,
-           after={"status": Status.INVESTIGATING})
+    event = _event(incident, EventKind.REOPENED, actor, at=now, message=reason, before=before,
+                   after={"status": Status.INVESTIGATING})
+    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.REOPENED)
     return incident
 
 
@@ -592,30 +628,25 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
         incident.save(update_fields=fields)
     if after:
         _event(incident, EventKind.FIELDS_CHANGED, actor, at=now, before=before, after=after)
+    if "customer_impacting" in after:
+        # After the edit's own event, so the timeline reads cause, then effect.
+        escalation.on_customer_impact(incident, now, impacting=after["customer_impacting"])
     return incident
 
 
-TOP_LEVEL = {Severity.P0: 4}  # L4 (VP Engineering / CTO) is for critical incidents only
-DEFAULT_TOP_LEVEL = 3
-
-
 @transaction.atomic
-def incident_escalate(*, incident: Incident, actor, reason: str) -> Incident:
-    """Climb one level of the escalation path by hand, with a reason."""
+def incident_escalate(
+    *, incident: Incident, actor, reason: str, path: str = EscalationPath.TECHNICAL
+) -> Incident:
+    """Climb one level of an escalation path by hand, with a reason.
+
+    The technical path goes up one level (L4 only for P0); the business path
+    starts at L1 or climbs. The level's people are paged and the channels
+    told; the timeline names who was notified.
+    """
     incident = _lock(incident)
     reason = _check_text(reason, "reason", required=True)
+    path = _check_choice(path, EscalationPath, "path")
     _require_open(incident, "escalate it")
-    top = TOP_LEVEL.get(incident.severity, DEFAULT_TOP_LEVEL)
-    if incident.escalation_level >= top:
-        raise IncidentError(
-            f"{incident.ref} is already at L{incident.escalation_level}, the top level for "
-            f"{incident.severity}.",
-            conflict=True,
-        )
-    now = clock.now()
-    before = {"escalation_level": incident.escalation_level}
-    incident.escalation_level += 1
-    incident.save(update_fields=["escalation_level"])
-    _event(incident, EventKind.ESCALATED, actor, at=now, message=reason, before=before,
-           after={"escalation_level": incident.escalation_level}, detail={"manual": True})
+    escalation.escalate_by_hand(incident, path, clock.now(), actor=actor, reason=reason)
     return incident

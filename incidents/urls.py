@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "incidents"
 
@@ -15,7 +15,10 @@ urlpatterns = [
     path("incidents/<str:ref>/update/", views.post_update, name="update"),
     path("incidents/<str:ref>/status/", views.change_status, name="status"),
     path("incidents/<str:ref>/severity/", views.change_severity, name="severity"),
+    path("incidents/<str:ref>/escalate/", views.escalate, name="escalate"),
     path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
     path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
     path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
+    # Public by secret token: calendar apps cannot sign in (incidents/feeds.py).
+    path("oncall/<str:feed_token>/calendar.ics", feeds.oncall_calendar, name="oncall-calendar"),
 ]

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import clock, forms, selectors, services
+from . import clock, forms, oncall, selectors, services
 from .access import can_respond, can_view
 from .errors import IncidentError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
@@ -108,6 +108,9 @@ def _board_context(request: HttpRequest, version: str) -> dict:
         "severity_counts": [
             {"value": s.value, "label": s.label, "count": counts[s.value]} for s in Severity
         ],
+        # Only schedules with someone on call: the guide seeds one per role,
+        # and empty ones would crowd out the people to call.
+        "oncall": [(s, shift) for s, shift in oncall.schedules_oncall(clock.now()) if shift],
         "filter_form": filter_form,
         "filtered": bool(filters),
         "query": query.urlencode(),
@@ -181,6 +184,7 @@ def _action_forms(incident: Incident, bound: dict[str, Form]) -> dict[str, Form]
         "assign": lambda: forms.AssignRoleForm(initial={"role": Role.RESPONDER}),
         "status": lambda: forms.StatusForm(initial={"status": _next_status(incident)}),
         "severity": lambda: forms.SeverityForm(initial={"severity": incident.severity}),
+        "escalate": forms.EscalateForm,
         "mitigate": forms.MitigateForm,
         "resolve": forms.ResolveForm,
         "reopen": forms.ReopenForm,
@@ -234,6 +238,9 @@ def _detail_context(
             ("Technical responders", incident.responders, Role.RESPONDER),
         ],
         "role_history": list(selectors.role_history(incident)),
+        "escalation": selectors.incident_escalation(incident),
+        "breaches": selectors.incident_breaches(incident),
+        "notifications": selectors.incident_notifications(incident),
         "primary": _primary_action(incident) if responder else None,
         "error": error,
     }
@@ -319,6 +326,12 @@ ACTIONS: dict[str, Action] = {
         services.incident_change_severity,
         lambda i, d: f"Severity is now {d['severity']}; clocks restarted from the new policy.",
     ),
+    "escalate": Action(
+        "escalate",
+        forms.EscalateForm,
+        services.incident_escalate,
+        lambda i, d: f"Escalated on the {d['path']} path; the level's people were paged.",
+    ),
     "mitigate": Action(
         "mitigate",
         forms.MitigateForm,
@@ -401,6 +414,7 @@ relieve_role = _action_view("relieve")
 post_update = _action_view("update")
 change_status = _action_view("status")
 change_severity = _action_view("severity")
+escalate = _action_view("escalate")
 mitigate = _action_view("mitigate")
 resolve = _action_view("resolve")
 reopen = _action_view("reopen")

@@ -48,3 +48,36 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def http_recorder(settings):
+    """A started ``tests.fakes.HttpRecorder``; outbound requests may reach it
+    because 127.0.0.1/32 is added to ``NOTIFY_ALLOWED_NETWORKS``."""
+    import ipaddress
+
+    from tests.fakes import HttpRecorder
+
+    loopback = ipaddress.ip_network("127.0.0.1/32")
+    allowed = list(settings.NOTIFY_ALLOWED_NETWORKS)
+    settings.NOTIFY_ALLOWED_NETWORKS = allowed if loopback in allowed else [*allowed, loopback]
+    with HttpRecorder() as recorder:
+        yield recorder
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A started ``tests.fakes.SmtpSink`` that Django's mail now goes to
+    (SMTP backend, no TLS, no login); ``.email_url`` is its ``EMAIL_URL`` for
+    worker subprocesses."""
+    from tests.fakes import SmtpSink
+
+    with SmtpSink() as sink:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = sink.port
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        yield sink

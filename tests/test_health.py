@@ -42,7 +42,7 @@ def test_readyz_is_ready_when_database_and_broker_answer(client):
     response = client.get("/readyz")
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "engine": "ok"}
 
 
 @pytest.mark.django_db
@@ -64,6 +64,7 @@ def test_readyz_is_unavailable_and_names_the_database_when_it_does_not_answer(cl
     assert response.status_code == 503
     body = response.json()
     assert (body["database"], body["broker"]) == ("down", "ok")
+    assert body["engine"] == "unknown"  # not checked without a database
     assert body["errors"][0].startswith("database: ")
 
 

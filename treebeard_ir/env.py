@@ -54,6 +54,21 @@ def env_int(name: str, default: int, *, minimum: int = 0, environ: dict | None =
     return number
 
 
+def env_float(
+    name: str, default: float, *, minimum: float = 0.0, environ: dict | None = None
+) -> float:
+    value = _raw(name, environ)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+    if number != number or number < minimum:  # NaN, or below the floor
+        raise ImproperlyConfigured(f"{name}={value!r} must be a number of at least {minimum}.")
+    return number
+
+
 def env_list(name: str, default: list[str], *, environ: dict | None = None) -> list[str]:
     value = _raw(name, environ)
     if value is None or value.strip() == "":
@@ -154,3 +169,64 @@ def email_from_url(name: str, *, environ: dict | None = None) -> dict | None:
     elif parts.scheme == "submission":
         config["EMAIL_USE_TLS"] = True
     return config
+
+
+# --- calendar values (business hours, the digest time) ---------------------------
+
+
+def env_clock_time(name: str, default: str, *, environ: dict | None = None) -> str:
+    """A wall-clock time ``HH:MM`` (24-hour), returned normalised ("9:00" → "09:00")."""
+    value = env_str(name, default, environ=environ)
+    hours, sep, minutes = value.partition(":")
+    if (
+        sep
+        and hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and 0 <= int(hours) <= 23
+        and 0 <= int(minutes) <= 59
+    ):
+        return f"{int(hours):02d}:{minutes}"
+    raise ImproperlyConfigured(f"{name}={value!r} is not a time of day; use HH:MM, e.g. 09:00.")
+
+
+def env_time_zone(name: str, default: str, *, environ: dict | None = None) -> str:
+    """An IANA time zone name such as ``Europe/Berlin``."""
+    import zoneinfo
+
+    value = env_str(name, default, environ=environ)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not an IANA time zone name such as Europe/Berlin."
+        ) from None
+    return value
+
+
+def env_weekdays(name: str, default: list[int], *, environ: dict | None = None) -> list[int]:
+    """ISO weekdays, comma-separated: 1 = Monday … 7 = Sunday."""
+    raw = env_list(name, [str(d) for d in default], environ=environ)
+    if not raw or any(not d.isdigit() or not 1 <= int(d) <= 7 for d in raw):
+        raise ImproperlyConfigured(
+            f"{name}={','.join(raw)!r} must list ISO weekdays 1 (Monday) to 7 (Sunday), "
+            "e.g. 1,2,3,4,5."
+        )
+    return sorted({int(d) for d in raw})
+
+
+def env_dates(name: str, *, environ: dict | None = None) -> list[str]:
+    """Dates ``YYYY-MM-DD``, comma-separated (e.g. public holidays); empty by default."""
+    from datetime import date
+
+    days = env_list(name, [], environ=environ)
+    for day in days:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} has {day!r}, which is not a date; use YYYY-MM-DD."
+            ) from None
+        if len(day) != 10:
+            raise ImproperlyConfigured(f"{name} has {day!r}; use YYYY-MM-DD.")
+    return sorted(set(days))

@@ -35,15 +35,42 @@ def _check_broker() -> str | None:
     return None
 
 
+def _check_engine() -> tuple[str, str | None]:
+    """The SLA engine's watchdog (incidents/watchdog.py): "ok" or "stalled"."""
+    from incidents.watchdog import engine_health
+
+    try:
+        health = engine_health()
+    except Exception as exc:
+        return "unknown", f"engine: {exc.__class__.__name__}: {exc}"
+    if health["stalled"]:
+        return "stalled", (
+            "engine: stalled: oldest due deadline "
+            f"{health['oldest_due_deadline_age_seconds']} s, oldest undelivered notification "
+            f"{health['oldest_undelivered_notification_age_seconds']} s "
+            f"(limit {health['stall_threshold_seconds']} s)"
+        )
+    return "ok", None
+
+
 @require_GET
 @never_cache
 def readyz(request):
-    """200 only when the database and the broker answer."""
-    problems = [p for p in (_check_database(), _check_broker()) if p]
+    """200 only when the database and the broker answer and the engine keeps
+    up (no due deadline or undelivered notification older than
+    ENGINE_STALL_SECONDS). The engine is not checked while the database is down."""
+    database = _check_database()
+    problems = [p for p in (database, _check_broker()) if p]
+    engine = "unknown"
+    if database is None:
+        engine, problem = _check_engine()
+        if problem:
+            problems.append(problem)
     body = {
         "status": "ok" if not problems else "unavailable",
         "database": "ok" if not any(p.startswith("database") for p in problems) else "down",
         "broker": "ok" if not any(p.startswith("broker") for p in problems) else "down",
+        "engine": engine,
     }
     if problems:
         body["errors"] = problems

@@ -11,17 +11,23 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import (
     database_from_url,
     email_from_url,
     env_bool,
+    env_clock_time,
+    env_dates,
+    env_float,
     env_int,
     env_list,
     env_networks,
     env_str,
+    env_time_zone,
     env_url,
+    env_weekdays,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,15 +168,57 @@ else:
         }
     }
 
+# Business hours: the guide's P3 "next business day" (incidents/business_hours.py)
+# and the time the daily digest goes out.
+BUSINESS_TIME_ZONE = env_time_zone("BUSINESS_TIME_ZONE", "UTC")
+BUSINESS_HOURS_START = env_clock_time("BUSINESS_HOURS_START", "09:00")
+BUSINESS_HOURS_END = env_clock_time("BUSINESS_HOURS_END", "17:00")
+if BUSINESS_HOURS_END <= BUSINESS_HOURS_START:
+    raise ImproperlyConfigured(
+        f"BUSINESS_HOURS_END={BUSINESS_HOURS_END!r} must be later than "
+        f"BUSINESS_HOURS_START={BUSINESS_HOURS_START!r}."
+    )
+BUSINESS_DAYS = env_weekdays("BUSINESS_DAYS", [1, 2, 3, 4, 5])
+BUSINESS_HOLIDAYS = env_dates("BUSINESS_HOLIDAYS")
+DIGEST_TIME = env_clock_time("DIGEST_TIME", "09:00")
+
 # Celery: work that must not be lost (DESIGN.md "Time-driven rules").
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "UTC"
+# Crontab entries (the daily digest) are read in the business time zone;
+# messages and timestamps stay in UTC (enable_utc).
+CELERY_TIMEZONE = BUSINESS_TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# The SLA engine (incidents/sla.py, incidents/watchdog.py). Deadlines are rows
+# a frequent sweep claims, never long ETAs (celery #2599); every beat entry
+# expires, so a backlog published while no worker ran does not pile up.
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 5, minimum=1)
+NOTIFY_RELAY_SECONDS = env_int("NOTIFY_RELAY_SECONDS", 15, minimum=1)
+# /readyz fails when a due deadline or an undelivered notification is older.
+ENGINE_STALL_SECONDS = env_int("ENGINE_STALL_SECONDS", 120, minimum=1)
+_digest_hour, _digest_minute = DIGEST_TIME.split(":")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "incidents.sweep_deadlines",
+        "schedule": float(SLA_SWEEP_SECONDS),
+        "options": {"expires": max(SLA_SWEEP_SECONDS * 2, 10)},
+    },
+    "relay-notifications": {
+        "task": "incidents.relay_notifications",
+        "schedule": float(NOTIFY_RELAY_SECONDS),
+        "options": {"expires": max(NOTIFY_RELAY_SECONDS * 2, 30)},
+    },
+    "send-digest": {
+        "task": "incidents.send_digest",
+        "schedule": crontab(hour=int(_digest_hour), minute=int(_digest_minute)),
+        "options": {"expires": 3600},
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -237,6 +285,25 @@ PAGERDUTY_EVENTS_URL = env_url(
     "PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue", schemes=("http", "https")
 )
 NOTIFY_ALLOWED_NETWORKS = env_networks("NOTIFY_ALLOWED_NETWORKS")
+# Outbound notification requests (incidents/notify/http.py), in seconds: short,
+# so a slow receiver delays one delivery, not the worker's queue.
+NOTIFY_CONNECT_TIMEOUT = env_float("NOTIFY_CONNECT_TIMEOUT", 3.0, minimum=0.1)
+NOTIFY_READ_TIMEOUT = env_float("NOTIFY_READ_TIMEOUT", 10.0, minimum=0.1)
+
+# The notification outbox (incidents/notify/outbox.py).
+# A delivery claimed by a worker that then dies is retried after the lease.
+NOTIFY_LEASE_SECONDS = env_float("NOTIFY_LEASE_SECONDS", 60.0, minimum=1.0)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 10, minimum=1)
+# Exponential backoff: base * 2^(attempt-1), capped; a 429's Retry-After wins.
+NOTIFY_RETRY_BASE_SECONDS = env_float("NOTIFY_RETRY_BASE_SECONDS", 5.0, minimum=0.01)
+NOTIFY_RETRY_MAX_SECONDS = env_float("NOTIFY_RETRY_MAX_SECONDS", 900.0, minimum=0.01)
+# Rows still undelivered this long after their due time are re-enqueued by the relay.
+NOTIFY_RELAY_GRACE_SECONDS = env_float("NOTIFY_RELAY_GRACE_SECONDS", 10.0, minimum=0.0)
+# Caps so an alert flood cannot exhaust the mail provider; nothing is dropped:
+# over the per-incident cap a row is kept as "suppressed", over the per-minute
+# cap delivery waits.
+NOTIFY_EMAIL_MAX_PER_INCIDENT = env_int("NOTIFY_EMAIL_MAX_PER_INCIDENT", 25, minimum=1)
+NOTIFY_EMAIL_MAX_PER_MINUTE = env_int("NOTIFY_EMAIL_MAX_PER_MINUTE", 30, minimum=1)
 
 
 def _rate(name: str, default: str) -> str:
@@ -288,7 +355,10 @@ SPECTACULAR_SETTINGS = {
         "AlertStatusEnum": "incidents.models.AlertStatus",
         "TimelineEventKindEnum": "incidents.models.EventKind",
         "IntegrationKindEnum": "incidents.models.IntegrationKind",
+        "ChannelKindEnum": "incidents.models.ChannelKind",
         "SeverityEnum": "incidents.models.Severity",
+        "IncidentSourceEnum": "incidents.models.Source",
+        "ShiftSourceEnum": "incidents.oncall.ShiftSource",
     },
 }
 

@@ -16,7 +16,10 @@ its timeline event and deadlines like a change made anywhere else.
 The admin is split by topic; importing this package registers everything.
 """
 
+from .channels import ChannelAdmin, NotificationAdmin, SlaBreachAdmin
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin
+from .engine import engine_status
+from .escalation import EscalationLevelAdmin, EscalationPolicyAdmin, IncidentEscalationStepAdmin
 from .incident import (
     FALSE_POSITIVE_ROOT_CAUSE,
     AssignRoleForm,
@@ -25,6 +28,13 @@ from .incident import (
     PostUpdateForm,
 )
 from .integrations import AlertAdmin, AlertGroupKeyAdmin, ApiTokenAdmin, IntegrationAdmin
+from .oncall import (
+    ContactMethodAdmin,
+    OverrideAdmin,
+    RotationAdmin,
+    RotationMemberAdmin,
+    ScheduleAdmin,
+)
 from .policies import ReferenceCounterAdmin, ServiceAdmin, SeverityPolicyAdmin
 from .records import DeadlineAdmin, RoleAssignmentAdmin, StatusUpdateAdmin, TimelineEventAdmin
 
@@ -34,17 +44,29 @@ __all__ = [
     "AlertGroupKeyAdmin",
     "ApiTokenAdmin",
     "AssignRoleForm",
+    "ChannelAdmin",
+    "ContactMethodAdmin",
     "DeadlineAdmin",
+    "EscalationLevelAdmin",
+    "EscalationPolicyAdmin",
     "IncidentAddForm",
     "IncidentAdmin",
+    "IncidentEscalationStepAdmin",
     "IntegrationAdmin",
+    "NotificationAdmin",
+    "OverrideAdmin",
     "PostUpdateForm",
     "ReadOnlyAdminMixin",
     "ReferenceCounterAdmin",
     "RespondPermissionMixin",
     "RoleAssignmentAdmin",
+    "RotationAdmin",
+    "RotationMemberAdmin",
+    "ScheduleAdmin",
     "ServiceAdmin",
     "SeverityPolicyAdmin",
+    "SlaBreachAdmin",
     "StatusUpdateAdmin",
     "TimelineEventAdmin",
+    "engine_status",
 ]

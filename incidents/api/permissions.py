@@ -74,3 +74,12 @@ class ManagerOnly(_ScopedPermission):
 
     def allowed(self, request, view):
         return can_manage(request.user)
+
+
+class SignedInRead(_ScopedPermission):
+    """Anyone signed in (a read token will do) reads; nothing is written."""
+
+    message = "Sign in, or use a token with the read scope."
+
+    def allowed(self, request, view):
+        return bool(request.user and request.user.is_authenticated)

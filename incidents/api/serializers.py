@@ -9,6 +9,7 @@ from rest_framework import serializers
 from ..models import (
     OPEN_STATUS_CHOICES,
     Alert,
+    EscalationPath,
     Incident,
     Integration,
     IntegrationKind,
@@ -63,6 +64,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "communications_lead",
             "responders",
             "escalation_level",
+            "business_escalation_level",
             "source",
             "is_drill",
             "customer_impacting",
@@ -146,6 +148,17 @@ class IncidentPatchSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField()
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    path = serializers.ChoiceField(
+        choices=EscalationPath.choices,
+        required=False,
+        default=EscalationPath.TECHNICAL,
+        help_text="technical (L1 on-call engineer … L4 VP Engineering / CTO, P0 only) or "
+        "business (support lead … CEO; the first escalation starts it at L1).",
+    )
 
 
 class OptionalReasonSerializer(serializers.Serializer):

@@ -208,13 +208,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = services.incident_acknowledge(incident=self.get_object(), actor=request.user)
         return _ok(request, incident)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
+    @extend_schema(request=s.EscalateSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, ref=None):
-        data = s.ReasonSerializer(data=request.data)
+        data = s.EscalateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = services.incident_escalate(
-            incident=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+            incident=self.get_object(), actor=request.user, **data.validated_data
         )
         return _ok(request, incident)
 

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from incidents import clock, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
-from incidents.models import Incident
+from incidents.models import (
+    Channel,
+    ContactMethod,
+    Incident,
+    Rotation,
+    RotationMember,
+    Schedule,
+)
 
 DEMO_USERS = [
     # username, full name, group, staff
@@ -42,6 +49,7 @@ class Command(BaseCommand):
             self.stdout.write("Incidents already present; demo incidents not re-seeded.")
         else:
             with transaction.atomic():
+                self._oncall(people)
                 self._incidents(people)
             self.stdout.write(f"Seeded {Incident.objects.count()} demo incidents.")
         self.stdout.write("")
@@ -85,6 +93,39 @@ class Command(BaseCommand):
         store.write_text("".join(f"{n} {p}\n" for n, p in result))
         store.chmod(0o600)
         return result
+
+    def _oncall(self, people) -> None:
+        """Rotations for the guide's technical roles, an email contact for
+        everyone and an email channel, so declarations page real people (the
+        default console mail backend prints the messages)."""
+        start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+            days=7
+        )
+        layout = {
+            "on-call-engineer": ["responder", "sam", "priya"],
+            "senior-engineer": ["sam", "priya"],
+            "engineering-manager": ["ellis"],
+            "vp-engineering-cto": ["manager"],
+            "customer-support-lead": ["ellis"],
+        }
+        for slug, members in layout.items():
+            schedule = Schedule.objects.filter(slug=slug).first()
+            if schedule is None or schedule.rotations.exists():
+                continue
+            rotation = Rotation.objects.create(schedule=schedule, name="Weekly",
+                                               starts_at=start, interval="weekly")
+            for position, username in enumerate(members):
+                RotationMember.objects.create(rotation=rotation, user=people[username],
+                                              position=position)
+        for user in people.values():
+            ContactMethod.objects.get_or_create(
+                user=user, kind="email", value=f"{user.username}@treebeard.example"
+            )
+        Channel.objects.get_or_create(
+            name="incidents@ mailing list",
+            defaults={"kind": "email", "target": "incidents@treebeard.example",
+                      "severities": ["P1", "P3"]},
+        )
 
     def _incidents(self, people) -> None:
         now = timezone.now()

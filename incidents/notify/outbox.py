@@ -1,0 +1,341 @@
+"""The notification outbox (DESIGN.md "Time-driven rules", STYLE.md rules 3-5).
+
+Writing: ``notify_incident`` and ``page_people`` run inside the transaction of
+the change that causes the message and write one ``Notification`` row per
+destination; the rows are handed to Celery only after commit. A change that
+rolls back therefore sends nothing, and a process that dies between commit
+and publish leaves rows the relay picks up.
+
+Delivering: ``deliver`` claims a row with a conditional UPDATE (a lease), sends
+it through ``transports.send`` and records the outcome. Running it twice, or
+in two workers at once, sends at most once unless the lease lapsed mid-send,
+in which case the repeat carries the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from .. import clock
+from ..models import (
+    Channel,
+    ChannelKind,
+    ContactKind,
+    ContactMethod,
+    Incident,
+    MessageKind,
+    Notification,
+    NotificationStatus,
+    Severity,
+    SeverityPolicy,
+    TimelineEvent,
+)
+from .context import incident_snapshot
+
+log = logging.getLogger(__name__)
+
+# Which messages each kind of channel carries. PagerDuty follows the incident
+# itself (trigger, acknowledge, resolve under dedup_key = reference), so it does
+# not need updates, reminders or breaches; email skips the chatty ones.
+CARRIES: dict[str, frozenset[str]] = {
+    ChannelKind.SLACK: frozenset(MessageKind.values) - {MessageKind.DIGEST},
+    ChannelKind.WEBHOOK: frozenset(MessageKind.values) - {MessageKind.DIGEST},
+    ChannelKind.EMAIL: frozenset({
+        MessageKind.INITIAL, MessageKind.UPDATE, MessageKind.RESOLVED, MessageKind.REOPENED,
+        MessageKind.ESCALATION, MessageKind.SLA_BREACH, MessageKind.DIGEST,
+    }),
+    ChannelKind.PAGERDUTY: frozenset({
+        MessageKind.INITIAL, MessageKind.ACKNOWLEDGED, MessageKind.RESOLVED,
+        MessageKind.REOPENED, MessageKind.ESCALATION,
+    }),
+}
+
+# A person paged directly: through which contact methods, by which transport.
+CONTACT_TRANSPORT = {
+    ContactKind.EMAIL: ChannelKind.EMAIL,
+    ContactKind.PAGERDUTY: ChannelKind.PAGERDUTY,
+}
+
+
+def _channels_for(severity: str) -> list[Channel]:
+    # Few rows: filter the JSON list in Python (works on SQLite and PostgreSQL).
+    return [c for c in Channel.objects.filter(enabled=True).order_by("id")
+            if severity in (c.severities or [])]
+
+
+def _event_part(incident: Incident, event: TimelineEvent | None, message_kind: str) -> str:
+    if event is not None:
+        return f"event:{event.pk}"
+    # Without an event the message is one per incident and kind (e.g. a test
+    # or a caller that has nothing to point at).
+    return f"incident:{incident.pk}:{message_kind}"
+
+
+def _email_cap_reached(incident: Incident) -> bool:
+    sent = Notification.objects.filter(
+        incident=incident, transport=ChannelKind.EMAIL
+    ).exclude(status__in=[NotificationStatus.SUPPRESSED, NotificationStatus.DIGEST,
+                          NotificationStatus.DIGESTED]).count()
+    return sent >= settings.NOTIFY_EMAIL_MAX_PER_INCIDENT
+
+
+def write_row(
+    *, key: str, incident: Incident | None, event, channel, recipient, transport: str,
+    target: str, message_kind: str, context: dict, status: str, now: datetime,
+    last_error: str = "",
+) -> Notification | None:
+    """Insert one row unless its key exists (the same event seen twice)."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                idempotency_key=key[:200], incident=incident, event=event, channel=channel,
+                recipient=recipient, transport=transport, target=target,
+                message_kind=message_kind, context=context, status=status,
+                created_at=now, next_attempt_at=now, last_error=last_error,
+            )
+    except IntegrityError:
+        return None
+
+
+def _status_for_email(incident: Incident) -> tuple[str, str]:
+    if _email_cap_reached(incident):
+        cap = settings.NOTIFY_EMAIL_MAX_PER_INCIDENT
+        return NotificationStatus.SUPPRESSED, f"Email cap of {cap} per incident reached."
+    return NotificationStatus.PENDING, ""
+
+
+def notify_incident(
+    *,
+    incident: Incident,
+    event: TimelineEvent | None,
+    message_kind: str,
+    extra: dict | None = None,
+) -> list[Notification]:
+    """Write the notifications the guide's routing asks for.
+
+    1. Pick the enabled channels whose severities include the incident's.
+    2. Skip channels that do not carry this kind of message.
+    3. P3 on an email channel waits for the daily digest (the guide: "Email
+       digest"); only the initial alert goes there.
+    4. Email beyond the per-incident cap is kept as "suppressed", not sent.
+    5. Hand the new rows to Celery once the transaction commits.
+    """
+    now = clock.now()
+    policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
+    context = {**incident_snapshot(incident, policy=policy), **(extra or {})}
+    rows: list[Notification] = []
+    for channel in _channels_for(incident.severity):
+        if message_kind not in CARRIES.get(channel.kind, ()):
+            continue
+        status, error = NotificationStatus.PENDING, ""
+        if channel.kind == ChannelKind.EMAIL:
+            if incident.severity == Severity.P3:
+                if message_kind != MessageKind.INITIAL:
+                    continue
+                status = NotificationStatus.DIGEST
+            else:
+                status, error = _status_for_email(incident)
+        row = write_row(
+            key=f"{_event_part(incident, event, message_kind)}:channel:{channel.pk}",
+            incident=incident, event=event, channel=channel, recipient=None,
+            transport=channel.kind, target=channel.target, message_kind=message_kind,
+            context=context, status=status, now=now, last_error=error,
+        )
+        if row is not None:
+            rows.append(row)
+    dispatch_on_commit(rows)
+    return rows
+
+
+def page_people(
+    *,
+    incident: Incident,
+    event: TimelineEvent | None,
+    users: Iterable,
+    message_kind: str = MessageKind.ESCALATION,
+    extra: dict | None = None,
+) -> list[Notification]:
+    """Page people directly through their enabled email and PagerDuty contact
+    methods (one row per person and method). Slack handles are mentioned in
+    the channel messages instead; see ``slack_mentions``."""
+    now = clock.now()
+    users = [u for u in users if u is not None]
+    if not users:
+        return []
+    context = {**incident_snapshot(incident), **(extra or {})}
+    methods = ContactMethod.objects.filter(
+        user__in=users, enabled=True, kind__in=list(CONTACT_TRANSPORT)
+    ).select_related("user").order_by("user_id", "id")
+    rows: list[Notification] = []
+    for method in methods:
+        transport = CONTACT_TRANSPORT[method.kind]
+        status, error = NotificationStatus.PENDING, ""
+        if transport == ChannelKind.EMAIL:
+            status, error = _status_for_email(incident)
+        row = write_row(
+            key=f"{_event_part(incident, event, message_kind)}:contact:{method.pk}",
+            incident=incident, event=event, channel=None, recipient=method.user,
+            transport=transport, target=method.value, message_kind=message_kind,
+            context={**context, "recipient": method.user.get_username()},
+            status=status, now=now, last_error=error,
+        )
+        if row is not None:
+            rows.append(row)
+    dispatch_on_commit(rows)
+    return rows
+
+
+def slack_mentions(users: Iterable) -> list[str]:
+    """Slack member IDs / handles of these people, for ``<@U123>`` mentions."""
+    return list(
+        ContactMethod.objects.filter(user__in=list(users), enabled=True, kind=ContactKind.SLACK)
+        .order_by("user_id", "id").values_list("value", flat=True)
+    )
+
+
+# --- dispatch ------------------------------------------------------------------
+
+
+def dispatch_on_commit(rows: Iterable[Notification]) -> None:
+    ids = [r.pk for r in rows if r.status == NotificationStatus.PENDING]
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+
+
+def enqueue(ids: Iterable[int], *, countdown: float | None = None) -> int:
+    """Publish delivery tasks; a broker outage is logged, not raised: the
+    rows stay in the outbox and the relay publishes them later."""
+    from .tasks import deliver_notification
+
+    sent = 0
+    for pk in ids:
+        try:
+            deliver_notification.apply_async((pk,), countdown=countdown, retry=False)
+            sent += 1
+        except Exception as exc:  # the broker is down: the relay will catch up
+            log.warning("Could not enqueue notification %s: %s; the relay will retry.", pk, exc)
+            break
+    return sent
+
+
+# --- delivery ------------------------------------------------------------------
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with ±10 % jitter so retries of a burst spread out."""
+    base = settings.NOTIFY_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    delay = min(base, settings.NOTIFY_RETRY_MAX_SECONDS)
+    return delay * random.uniform(0.9, 1.1)
+
+
+def _claim(pk: int, now: datetime) -> bool:
+    """Take the row for one delivery attempt: pending and due, or sending with a
+    lapsed lease (its worker died). The conditional UPDATE is the lock."""
+    lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
+    claimable = (
+        Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+        | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    )
+    return Notification.objects.filter(claimable, pk=pk).update(
+        status=NotificationStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease,
+    ) == 1
+
+
+def _email_rate_exceeded(now: datetime) -> bool:
+    recent = Notification.objects.filter(
+        transport=ChannelKind.EMAIL, status=NotificationStatus.DELIVERED,
+        delivered_at__gte=now - timedelta(minutes=1),
+    ).count()
+    return recent >= settings.NOTIFY_EMAIL_MAX_PER_MINUTE
+
+
+def deliver(notification_id: int) -> str:
+    """Deliver one outbox row; returns what happened.
+
+    1. Claim it (conditional UPDATE with a lease); if another worker holds
+       it or it is done, stop: "skipped".
+    2. Over the per-minute email cap, put it back for a little later.
+    3. Send it through its transport.
+    4. Record the outcome: delivered; permanently failed (4xx other than 429,
+       a refused address; the channel shows the error); or pending again
+       after a backoff (or the receiver's Retry-After) until the attempts run out.
+    """
+    from .errors import TransportError
+    from .transports import send
+
+    now = clock.now()
+    if not _claim(notification_id, now):
+        return "skipped"
+    row = Notification.objects.select_related("channel", "incident").get(pk=notification_id)
+    if row.transport == ChannelKind.EMAIL and _email_rate_exceeded(now):
+        later = now + timedelta(seconds=15)
+        Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.PENDING, attempts=F("attempts") - 1,
+            next_attempt_at=later, lease_until=None,
+            last_error="Waiting: email rate cap per minute reached.",
+        )
+        return "deferred"
+    try:
+        response = send(row) or {}
+    except TransportError as exc:
+        return _record_failure(row, exc)
+    except Exception as exc:  # a bug or an unexpected library error: retry, keep the text
+        log.exception("Delivery of notification %s crashed", row.pk)
+        return _record_failure(row, TransportError(f"{exc.__class__.__name__}: {exc}"))
+    Notification.objects.filter(pk=row.pk).update(
+        status=NotificationStatus.DELIVERED, delivered_at=clock.now(), lease_until=None,
+        response=response, last_error="",
+        last_status_code=response.get("status_code") if isinstance(response, dict) else None,
+    )
+    return "delivered"
+
+
+def _record_failure(row: Notification, exc) -> str:
+    now = clock.now()
+    message = str(exc)[:2000]
+    attempts = row.attempts  # fetched after the claim, so it counts this attempt
+    if exc.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        with transaction.atomic():
+            Notification.objects.filter(pk=row.pk).update(
+                status=NotificationStatus.FAILED, lease_until=None, last_error=message,
+                last_status_code=exc.status_code,
+            )
+            if row.channel_id:
+                Channel.objects.filter(pk=row.channel_id).update(
+                    last_error=message, last_error_at=now
+                )
+        return "failed"
+    delay = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempts)
+    Notification.objects.filter(pk=row.pk).update(
+        status=NotificationStatus.PENDING, lease_until=None, last_error=message,
+        last_status_code=exc.status_code, next_attempt_at=now + timedelta(seconds=delay),
+    )
+    # Short waits go back to the broker as a countdown; long ones (never more
+    # than a minute as an ETA: celery #2599) are left to the relay.
+    if delay <= 60:
+        enqueue([row.pk], countdown=delay)
+    return "retry"
+
+
+def relay(limit: int = 500, *, now: datetime | None = None) -> int:
+    """Re-publish rows left behind: due pending rows no task picked up (the
+    broker was down, or the process died between commit and publish) and
+    rows whose sender died mid-delivery (lease lapsed)."""
+    now = now or clock.now()
+    grace = now - timedelta(seconds=settings.NOTIFY_RELAY_GRACE_SECONDS)
+    stuck = (
+        Q(status=NotificationStatus.PENDING, next_attempt_at__lte=grace)
+        | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    )
+    ids = list(
+        Notification.objects.filter(stuck).order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return enqueue(ids)

@@ -1,0 +1,284 @@
+"""The SLA sweep: fire every due deadline row exactly once (DESIGN.md
+"Time-driven rules", STYLE.md rule 4).
+
+A beat task calls ``sweep`` every few seconds. It claims due rows with
+``SELECT … FOR UPDATE SKIP LOCKED`` (served by the partial index
+``deadline_pending_due``), so two beats or several workers never take the same
+row, and it marks each row fired in the same transaction as the handler's
+effects, so a row fires once and only once: a crash before commit leaves it
+unfired for the next sweep, nothing half-done.
+
+Handlers are looked up by deadline kind in a registry; later issues add
+theirs (post-mortem, action items) with ``register``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Prefetch
+
+from . import clock, escalation
+from .models import (
+    Deadline,
+    DeadlineKind,
+    EventKind,
+    Incident,
+    MessageKind,
+    RoleAssignment,
+    SlaBreach,
+    TimelineEvent,
+)
+from .notify import outbox
+
+log = logging.getLogger(__name__)
+
+# Read by the watchdog (incidents/watchdog.py) and the admin's engine page.
+HEARTBEAT_KEY = "engine:last_sweep"
+# One sweep stops starting new batches after this long, so a backlog never
+# makes a beat task run for minutes; the next beat carries on.
+TIME_BUDGET_SECONDS = 2.0
+
+Handler = Callable[..., None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler) -> None:
+    """Fire ``handler(deadline=…, incident=…, now=…)`` for deadlines of ``kind``.
+    It runs with the incident row locked, inside the sweep's transaction."""
+    HANDLERS[kind] = handler
+
+
+# --- handlers --------------------------------------------------------------------
+
+
+def _duration(seconds: int | None) -> str:
+    if not seconds:
+        return ""
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+SLA_NAMES = {
+    DeadlineKind.ACKNOWLEDGE: "Acknowledge",
+    DeadlineKind.UPDATE: "Status update",
+    DeadlineKind.RESOLVE: "Resolve",
+    DeadlineKind.POSTMORTEM: "Post-mortem",
+    DeadlineKind.ACTION_ITEM: "Action item",
+}
+
+
+def record_breach(deadline: Deadline, incident: Incident, now: datetime) -> SlaBreach:
+    """The breach row the metrics read: which SLA, its target, when it was due."""
+    return SlaBreach.objects.create(
+        incident=incident,
+        deadline=deadline,
+        kind=deadline.kind,
+        severity=deadline.severity,
+        target_seconds=deadline.target_seconds,
+        due_at=deadline.due_at,
+        detected_at=now,
+    )
+
+
+def breach_message(deadline: Deadline) -> str:
+    name = SLA_NAMES.get(deadline.kind, deadline.kind.capitalize())
+    target = _duration(deadline.target_seconds)
+    if deadline.kind == DeadlineKind.UPDATE:
+        return f"No status update for {target}: an update is due"
+    if target:
+        return f"{name} target of {target} missed"
+    return f"{name} target (next business day) missed"
+
+
+def _breach_event(deadline: Deadline, incident: Incident, now: datetime) -> TimelineEvent:
+    record_breach(deadline, incident, now)
+    return TimelineEvent.objects.create(
+        incident=incident,
+        kind=EventKind.SLA_BREACHED,
+        actor=None,
+        at=now,
+        message=breach_message(deadline),
+        detail={
+            "sla": deadline.kind,
+            "due_at": deadline.due_at.isoformat(),
+            "target_seconds": deadline.target_seconds,
+        },
+    )
+
+
+def _extra(deadline: Deadline, now: datetime) -> dict:
+    return {
+        "sla": deadline.kind,
+        "due_at": deadline.due_at.isoformat(),
+        "target_seconds": deadline.target_seconds,
+        "late_seconds": max(int((now - deadline.due_at).total_seconds()), 0),
+    }
+
+
+def fire_breach(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
+    """Acknowledge and resolve targets: breach, timeline, channels."""
+    if not incident.is_open:
+        return
+    event = _breach_event(deadline, incident, now)
+    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.SLA_BREACH,
+                           extra=_extra(deadline, now))
+
+
+def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
+    """The update cadence passed without an update: breach, a reminder to the
+    channels and the commander, and the next reminder one cadence later, so
+    reminders repeat until someone posts an update (which meets them all)."""
+    if not incident.is_open:
+        return
+    event = _breach_event(deadline, incident, now)
+    extra = _extra(deadline, now)
+    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.UPDATE_DUE,
+                           extra=extra)
+    commander = incident.commander
+    if commander is not None:
+        outbox.page_people(incident=incident, event=event, users=[commander],
+                           message_kind=MessageKind.UPDATE_DUE, extra=extra)
+    cadence = deadline.target_seconds
+    if cadence:
+        # After an outage of the engine, skip the reminders that would all be
+        # due at once: the next one is the first cadence boundary still ahead.
+        starts_at = deadline.due_at
+        step = timedelta(seconds=cadence)
+        while starts_at + step <= now:
+            starts_at += step
+        Deadline.objects.create(
+            incident=incident, kind=DeadlineKind.UPDATE, severity=deadline.severity,
+            target_seconds=cadence, starts_at=starts_at, due_at=starts_at + step, created_at=now,
+        )
+
+
+def fire_escalation(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
+    escalation.fire(deadline=deadline, incident=incident, now=now)
+
+
+def fire_record_only(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
+    """Default for deadlines whose issue has not registered a handler yet."""
+    record_breach(deadline, incident, now)
+
+
+register(DeadlineKind.ACKNOWLEDGE, fire_breach)
+register(DeadlineKind.RESOLVE, fire_breach)
+register(DeadlineKind.UPDATE, fire_update_due)
+register(DeadlineKind.ESCALATION, fire_escalation)
+register(DeadlineKind.POSTMORTEM, fire_record_only)
+register(DeadlineKind.ACTION_ITEM, fire_record_only)
+
+
+# --- the sweep -------------------------------------------------------------------------
+
+
+def due_rows(now: datetime):
+    """Pending rows due by ``now``: exactly the partial index ``deadline_pending_due``."""
+    return Deadline.objects.filter(
+        fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
+    )
+
+
+def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> str:
+    """Fire one claimed row in its own savepoint; returns "fired", "busy",
+    "closed" or "failed". ``recheck``: an earlier row of the same batch and
+    incident may have closed this one (progress stops an escalation chain).
+
+    The incident is locked with SKIP LOCKED: services lock the incident first
+    and then update its deadline rows, while the sweep already holds the
+    deadline's lock. Waiting for the incident here could deadlock with such a
+    service, so a busy incident is left for the next sweep instead.
+    """
+    try:
+        with transaction.atomic():
+            incident = (
+                Incident.objects.select_for_update(skip_locked=True)
+                .filter(pk=deadline.incident_id)
+                # Messages show the roles: one query instead of one per role.
+                .prefetch_related(Prefetch(
+                    "role_assignments",
+                    queryset=RoleAssignment.objects.filter(relieved_at__isnull=True)
+                    .select_related("user"),
+                    to_attr="active_assignments",
+                ))
+                .first()
+            )
+            if incident is None:
+                return "busy"
+            if recheck and not due_rows(now).filter(pk=deadline.pk).exists():
+                return "closed"
+            handler = HANDLERS.get(deadline.kind, fire_record_only)
+            handler(deadline=deadline, incident=incident, now=now)
+            Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(fired_at=now)
+            return "fired"
+    except Exception:
+        # A handler that raises leaves its row unfired (the savepoint undid
+        # everything it wrote) rather than fired-and-forgotten: a deadline is a
+        # promise of the guide and must be delayed, never lost. It is skipped
+        # for the rest of this sweep, so it cannot starve the others, and
+        # retried by the next one; a row that keeps failing ages on the
+        # watchdog (/readyz turns 503 after ENGINE_STALL_SECONDS), which is
+        # how an operator learns of the bug.
+        log.exception("Deadline %s (%s) could not be fired; it stays due.",
+                      deadline.pk, deadline.kind)
+        return "failed"
+
+
+def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
+    """Claim up to ``batch`` due rows and fire them; returns (claimed, fired).
+    Rows that were busy or failed are added to ``skip``."""
+    fired = 0
+    with transaction.atomic():
+        claimed = due_rows(now).order_by("due_at").select_for_update(skip_locked=True)
+        if skip:
+            claimed = claimed.exclude(pk__in=skip)
+        rows = list(claimed[:batch])
+        seen: set[int] = set()
+        for deadline in rows:
+            outcome = _fire_one(deadline, now, recheck=deadline.incident_id in seen)
+            seen.add(deadline.incident_id)
+            if outcome == "fired":
+                fired += 1
+            elif outcome != "closed":
+                skip.add(deadline.pk)
+    return len(rows), fired
+
+
+def sweep(*, now: datetime | None = None, batch: int = 200,
+          budget_seconds: float = TIME_BUDGET_SECONDS) -> int:
+    """Fire every due deadline; returns how many fired.
+
+    1. Claim a batch of due rows, oldest first, skipping rows another sweep holds.
+    2. Fire each in its own savepoint with the incident locked (SKIP LOCKED);
+       mark it fired in the same transaction; commit the batch.
+    3. Repeat while batches come back full and the time budget lasts.
+    4. Leave a heartbeat for the watchdog.
+    """
+    started = time.monotonic()
+    fixed_now = now
+    skip: set[int] = set()
+    total = 0
+    while True:
+        moment = fixed_now or clock.now()
+        claimed, fired = _sweep_batch(moment, batch, skip)
+        total += fired
+        if claimed < batch or time.monotonic() - started >= budget_seconds:
+            break
+    _heartbeat(fixed_now or clock.now())
+    return total
+
+
+def _heartbeat(now: datetime) -> None:
+    try:
+        cache.set(HEARTBEAT_KEY, now.isoformat(), timeout=None)
+    except Exception as exc:  # the cache (Redis) being down must not fail the sweep
+        log.warning("Could not record the sweep heartbeat: %s", exc)

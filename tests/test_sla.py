@@ -1,0 +1,330 @@
+"""The SLA sweep: due deadline rows fire exactly once, breaches are recorded
+with how late the promise was kept, update reminders repeat, and the sweep
+stays correct and cheap with concurrent sweeps and busy incidents."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from incidents import services, sla
+from incidents.models import (
+    Deadline,
+    DeadlineKind,
+    EventKind,
+    Incident,
+    Notification,
+    SlaBreach,
+    TimelineEvent,
+)
+from tests import factories
+from tests.engine_support import MIN, T0, channel_messages, events, everything_channel, paged
+
+
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(T0, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def at(frozen):
+    def _sweep(minutes: float) -> int:
+        frozen.move_to(T0 + minutes * MIN, tick=False)
+        return sla.sweep()
+
+    return _sweep
+
+
+def breaches(incident: Incident, kind: str) -> list[SlaBreach]:
+    return list(SlaBreach.objects.filter(incident=incident, kind=kind).order_by("due_at"))
+
+
+# --- what a breach records -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_missed_acknowledgement_is_recorded_and_how_late_once_acknowledged(bob, frozen, at):
+    everything_channel()
+    incident = factories.declare(actor=bob, severity="P1")
+
+    assert at(14.9) == 0
+    assert at(15.5) >= 1
+
+    [breach] = breaches(incident, "acknowledge")
+    assert (breach.severity, breach.target_seconds, breach.due_at) == ("P1", 900, T0 + 15 * MIN)
+    assert (breach.detected_at, breach.met_at) == (T0 + 15.5 * MIN, None)
+    [event] = events(incident, EventKind.SLA_BREACHED)
+    assert (event.actor, event.message) == (None, "Acknowledge target of 15 min missed")
+    assert event.detail == {"sla": "acknowledge", "due_at": (T0 + 15 * MIN).isoformat(),
+                            "target_seconds": 900}
+    [note] = Notification.objects.filter(incident=incident, message_kind="sla_breach")
+    assert note.context["sla"] == "acknowledge" and note.context["late_seconds"] == 30
+
+    frozen.move_to(T0 + 22 * MIN, tick=False)
+    services.incident_acknowledge(incident=incident, actor=bob)
+
+    breach.refresh_from_db()
+    assert breach.met_at == T0 + 22 * MIN
+    assert breach.late_by_seconds == 7 * 60
+
+
+@pytest.mark.django_db
+def test_a_deadline_fires_once_however_often_the_sweep_runs(bob, at):
+    incident = factories.declare(actor=bob, severity="P1")
+
+    first = at(16)
+    again = at(16)
+
+    assert first >= 1 and again == 0
+    assert len(breaches(incident, "acknowledge")) == 1
+    assert len(events(incident, EventKind.SLA_BREACHED)) == 1
+
+
+@pytest.mark.django_db
+def test_an_acknowledgement_in_time_leaves_nothing_to_fire(bob, frozen, at):
+    incident = factories.declare(actor=bob, severity="P1")
+    frozen.move_to(T0 + 10 * MIN, tick=False)
+    services.incident_acknowledge(incident=incident, actor=bob)
+
+    at(16)
+
+    assert breaches(incident, "acknowledge") == []
+
+
+@pytest.mark.django_db
+def test_update_reminders_repeat_every_cadence_until_an_update_is_posted(bob, alice, frozen, at):
+    everything_channel()
+    from incidents.models import ContactMethod
+
+    ContactMethod.objects.create(user=alice, kind="email", value="alice@pager.test")
+    incident = factories.declare(actor=bob, severity="P0", commander=alice)
+    services.incident_acknowledge(incident=incident, actor=bob)
+
+    at(15)
+    at(30)
+
+    first, second = breaches(incident, "update")
+    assert (first.due_at, second.due_at) == (T0 + 15 * MIN, T0 + 30 * MIN)
+    assert [e.message for e in events(incident, EventKind.SLA_BREACHED)
+            if e.detail["sla"] == "update"] == ["No status update for 15 min: an update is due"] * 2
+    assert channel_messages(incident, "update_due") == ["update_due", "update_due"]
+    assert paged(incident, "update_due") == ["alice", "alice"]  # the commander is reminded
+    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None,
+                                    met_at=None)
+    assert (upcoming.starts_at, upcoming.due_at) == (T0 + 30 * MIN, T0 + 45 * MIN)
+
+    frozen.move_to(T0 + 35 * MIN, tick=False)
+    services.incident_post_update(incident=incident, actor=alice, message="Rolled back")
+
+    assert [b.met_at for b in breaches(incident, "update")] == [T0 + 35 * MIN] * 2
+    assert at(45) == 0  # the cadence restarted at the update: next due at 50
+    assert at(50) == 1
+    assert len(breaches(incident, "update")) == 3
+
+
+@pytest.mark.django_db
+def test_after_an_outage_the_next_reminder_is_the_next_boundary_ahead(bob, at):
+    incident = factories.declare(actor=bob, severity="P0")
+    services.incident_acknowledge(incident=incident, actor=bob)
+
+    at(52)  # the engine was down; the update owed at 15 is noticed at 52
+
+    assert len(breaches(incident, "update")) == 1
+    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None)
+    assert upcoming.due_at == T0 + 60 * MIN
+
+
+@pytest.mark.django_db
+def test_a_missed_resolve_target_is_a_breach(bob, at):
+    everything_channel()
+    incident = factories.declare(actor=bob, severity="P0")
+    services.incident_acknowledge(incident=incident, actor=bob)
+
+    at(61)
+
+    [breach] = breaches(incident, "resolve")
+    assert (breach.target_seconds, breach.due_at) == (3600, T0 + 60 * MIN)
+    assert "Resolve target of 1 h missed" in [
+        e.message for e in events(incident, EventKind.SLA_BREACHED)
+    ]
+    assert "sla_breach" in channel_messages(incident)
+
+
+@pytest.mark.django_db
+def test_p3_next_business_day_follows_business_hours_time_zone_and_holidays(
+    bob, settings, time_machine
+):
+    settings.BUSINESS_TIME_ZONE = "Europe/Berlin"
+    settings.BUSINESS_HOURS_END = "18:00"
+    settings.BUSINESS_HOLIDAYS = ["2026-11-30"]  # Monday
+    friday_evening = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)
+    time_machine.move_to(friday_evening, tick=False)
+    incident = factories.declare(actor=bob, severity="P3")
+    tuesday_close = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+    assert Deadline.objects.get(incident=incident, kind="acknowledge").due_at == tuesday_close
+
+    time_machine.move_to(tuesday_close - timedelta(seconds=1), tick=False)
+    assert sla.sweep() == 0
+    time_machine.move_to(tuesday_close + timedelta(seconds=1), tick=False)
+    assert sla.sweep() == 1
+
+    [breach] = breaches(incident, "acknowledge")
+    assert breach.target_seconds is None
+    [event] = events(incident, EventKind.SLA_BREACHED)
+    assert event.message == "Acknowledge target (next business day) missed"
+
+
+# --- robustness --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_failing_handler_leaves_its_row_due_and_does_not_stop_the_others(bob, at, caplog):
+    incident = factories.declare(actor=bob, severity="P3")
+    other = factories.declare(actor=bob, severity="P1", title="Other")
+    poison = Deadline.objects.create(
+        incident=incident, kind=DeadlineKind.POSTMORTEM, severity="P3", starts_at=T0,
+        due_at=T0 + MIN, created_at=T0,
+    )
+
+    def broken(**_kwargs):
+        raise RuntimeError("post-mortem service is broken")
+
+    sla.register(DeadlineKind.POSTMORTEM, broken)
+    try:
+        assert at(16) >= 1  # the other incident's deadlines fired
+    finally:
+        sla.register(DeadlineKind.POSTMORTEM, sla.fire_record_only)
+
+    poison.refresh_from_db()
+    assert poison.fired_at is None
+    assert not SlaBreach.objects.filter(deadline=poison).exists()
+    assert len(breaches(other, "acknowledge")) == 1
+    assert "could not be fired" in caplog.text
+
+    assert at(17) == 1  # fixed: it fires on the next sweep
+    poison.refresh_from_db()
+    assert poison.fired_at == T0 + 17 * MIN
+
+
+@pytest.mark.django_db
+def test_a_backlog_larger_than_a_batch_is_fired_in_one_sweep(bob, frozen):
+    incident = factories.declare(actor=bob, severity="P3")
+    Deadline.objects.bulk_create(
+        Deadline(incident=incident, kind=DeadlineKind.ACTION_ITEM, severity="P3", starts_at=T0,
+                 due_at=T0 + n * timedelta(seconds=1), created_at=T0)
+        for n in range(120)
+    )
+    frozen.move_to(T0 + 10 * MIN, tick=False)
+
+    assert sla.sweep(batch=50) == 120
+    assert SlaBreach.objects.filter(incident=incident, kind="action_item").count() == 120
+
+
+@pytest.mark.django_db
+def test_the_sweep_costs_the_same_with_no_due_rows_however_many_are_pending(bob, frozen):
+    with CaptureQueriesContext(connection) as empty:
+        assert sla.sweep() == 0
+    incident = factories.declare(actor=bob, severity="P3")
+    Deadline.objects.bulk_create(
+        Deadline(incident=incident, kind=DeadlineKind.ACTION_ITEM, severity="P3", starts_at=T0,
+                 due_at=T0 + timedelta(days=1, seconds=n), created_at=T0)
+        for n in range(500)
+    )
+
+    with CaptureQueriesContext(connection) as busy:
+        assert sla.sweep() == 0
+
+    assert len(busy) == len(empty) <= 3
+    claim = next(q["sql"] for q in busy.captured_queries if "FOR UPDATE" in q["sql"])
+    assert "SKIP LOCKED" in claim and "LIMIT 200" in claim
+
+
+def _due_rows(count: int) -> list[int]:
+    """``count`` incidents (written directly: the sweep is under test, not
+    declaration), each with one resolve deadline due at T0."""
+    incidents = Incident.objects.bulk_create(
+        Incident(ref=f"INC-TEST-{n:04d}", title=f"Load {n}", severity="P2", detected_at=T0,
+                 declared_at=T0)
+        for n in range(count)
+    )
+    rows = Deadline.objects.bulk_create(
+        Deadline(incident=i, kind=DeadlineKind.RESOLVE, severity="P2", target_seconds=60,
+                 starts_at=T0 - MIN, due_at=T0, created_at=T0)
+        for i in incidents
+    )
+    return [row.pk for row in rows]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_never_fire_a_row_twice(time_machine):
+    time_machine.move_to(T0 + MIN, tick=False)
+    ids = _due_rows(200)
+    barrier = threading.Barrier(2)
+    fired: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        # Each beat's sweep has a time budget; a worker under load needs a
+        # few of them for 200 rows, so each thread sweeps until nothing is left.
+        try:
+            barrier.wait(timeout=10)
+            total = 0
+            while (count := sla.sweep(batch=20)) > 0:
+                total += count
+            fired.append(total)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert not any(t.is_alive() for t in threads)
+    assert sum(fired) == 200
+    assert all(n > 0 for n in fired), fired  # both sweeps did part of the work
+    assert Deadline.objects.filter(pk__in=ids, fired_at__isnull=False).count() == 200
+    assert SlaBreach.objects.count() == 200
+    assert TimelineEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_whose_incident_is_locked_is_left_for_the_next_sweep(time_machine):
+    time_machine.move_to(T0 + MIN, tick=False)
+    [row_id] = _due_rows(1)
+    row = Deadline.objects.get(pk=row_id)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_incident() -> None:
+        # What a service does: lock the incident row, then work for a while.
+        try:
+            with transaction.atomic():
+                Incident.objects.select_for_update().get(pk=row.incident_id)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_incident)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        assert sla.sweep() == 0  # and it did not wait for the lock
+        row.refresh_from_db()
+        assert row.fired_at is None
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+    assert sla.sweep() == 1
+    row.refresh_from_db()
+    assert row.fired_at == T0 + MIN
