@@ -255,7 +255,7 @@ def climb(incident: Incident, path: str, level: int, now: datetime, *, actor, me
     outbox.page_people(incident=incident, event=event, users=people,
                        message_kind=MessageKind.ESCALATION, extra=extra)
     outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.ESCALATION,
-                           extra=extra)
+                           extra={**extra, "mentions": outbox.slack_mentions(people)})
     return event
 
 

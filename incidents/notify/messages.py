@@ -122,6 +122,20 @@ def _slack_line(line) -> str:
     return f"{label} {value}" if label else value
 
 
+SLACK_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+
+def _slack_mentions(values) -> str:
+    """``<@U123> <@W456>`` for valid member IDs; anything else (a handle such
+    as ``@bob``, or markup) is left out rather than trusted into mrkdwn."""
+    ids = []
+    for value in values or []:
+        value = str(value).strip().lstrip("@")
+        if SLACK_MEMBER_ID.fullmatch(value) and value not in ids:
+            ids.append(value)
+    return " ".join(f"<@{v}>" for v in ids[:20])
+
+
 def slack_message(kind: str, ctx: dict) -> dict:
     """An incoming-webhook body in Block Kit, within Slack's limits.
 
@@ -150,6 +164,11 @@ def slack_message(kind: str, ctx: dict) -> dict:
             },
         },
     ]
+    mentions = _slack_mentions(ctx.get("mentions"))
+    if mentions:
+        # Paged people with a Slack member ID get a real mention (a push to
+        # their phone), not just their name in the text.
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": mentions}})
     if message.footer:
         blocks.append({
             "type": "context",
