@@ -140,7 +140,11 @@ REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss", "unix"))
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    # max_retries=0: a web request publishing while Redis is down fails fast
+    # (the outbox row stays and the relay publishes it later) instead of
+    # blocking for kombu's reconnect loop. Workers reconnect on their own
+    # (broker_connection_retry), unaffected by this option.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600, "max_retries": 0}
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
