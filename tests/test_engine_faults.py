@@ -120,15 +120,26 @@ def test_two_beats_never_escalate_twice(transactional_db, bob):
         ]
         eventually(settled, message="L1 pages out")
 
+        def sweeps_sent() -> list[int]:
+            return [b.log_text().count("Sending due task sweep-deadlines") for b in engine.beats]
+
+        # Both beats are publishing sweeps before the rows fall due …
+        before = eventually(
+            lambda: (lambda n: n if all(n) else None)(sweeps_sent()),
+            message="both beats sweeping",
+        )
         age(*incidents, minutes=31)  # L2 and L3 fall due together, for all six
         eventually(
             lambda: all(escalated_levels(i) == [2, 3] for i in incidents),
             message="every incident at L3",
         )
         eventually(settled, message="pages delivered")
-        beats = [b.log_text().count("Sending due task sweep-deadlines") for b in engine.beats]
+        # … and after: both raced for the same rows throughout.
+        eventually(
+            lambda: all(a > b for a, b in zip(sweeps_sent(), before, strict=True)),
+            message=lambda: f"both beats still sweeping: {before} → {sweeps_sent()}",
+        )
 
-    assert all(n >= 2 for n in beats), f"both beats sent sweeps: {beats}"
     for incident in incidents:
         escalations = TimelineEvent.objects.filter(incident=incident, kind=EventKind.ESCALATED)
         assert sorted(e.detail["level"] for e in escalations) == [2, 3]
