@@ -25,10 +25,11 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import scratch_database  # noqa: E402
 
 STORM_ALERTS = int(os.environ.get("BENCH_STORM_ALERTS", 10_000))
 FINGERPRINTS = 10
@@ -38,20 +39,6 @@ BASELINE_REQUESTS = int(os.environ.get("BENCH_BASELINE", 2_000))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 THREADS = os.environ.get("BENCH_THREADS", "4")
-
-
-def scratch_database() -> str:
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/treebeard")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        sys.exit("bench/ingest.py needs DATABASE_URL pointing at PostgreSQL.")
-    import psycopg
-
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS treebeard_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE treebeard_bench")
-    return urlunsplit(parts._replace(path="/treebeard_bench"))
 
 
 def free_port() -> int:
@@ -176,7 +163,7 @@ def report(name: str, count: int, unit: str, elapsed: float, lat: list[float], b
 
 
 def main() -> int:
-    db_url = scratch_database()
+    db_url = scratch_database("treebeard_bench", "bench/ingest.py")
     env = dict(
         os.environ,
         DATABASE_URL=db_url,

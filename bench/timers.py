@@ -27,10 +27,11 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import scratch_database  # noqa: E402
 
 DUE_ROWS = int(os.environ.get("BENCH_DUE_ROWS", 1_000))
 OPEN_INCIDENTS = int(os.environ.get("BENCH_OPEN_INCIDENTS", 10_000))
@@ -43,20 +44,6 @@ DB_NAME = "treebeard_bench_timers"
 SWEEP_LINE = re.compile(
     r"Task incidents\.sweep_deadlines\[[^\]]+\] succeeded in ([0-9.e-]+)s: (\d+)"
 )
-
-
-def scratch_database() -> str:
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/treebeard")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        sys.exit("bench/timers.py needs DATABASE_URL pointing at PostgreSQL.")
-    import psycopg
-
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-    return urlunsplit(parts._replace(path=f"/{DB_NAME}"))
 
 
 def pct(values: list[float], q: int) -> float:
@@ -248,7 +235,7 @@ def run_phase(name: str, open_incidents: int, env: dict, log_dir: Path) -> dict:
 def main() -> int:
     from tests.worker_support import RedisProcess, engine_env
 
-    db_url = scratch_database()
+    db_url = scratch_database(DB_NAME, "bench/timers.py")
     with RedisProcess() as redis:
         os.environ.update(
             DATABASE_URL=db_url,

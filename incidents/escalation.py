@@ -125,19 +125,7 @@ def _people(step: IncidentEscalationStep | None, now: datetime) -> list:
     return oncall.people_for(schedule=step.schedule, user=step.user, group=step.group, at=now)
 
 
-def _event(incident: Incident, kind: str, actor, *, at: datetime, message: str,
-           before: dict | None = None, after: dict | None = None,
-           detail: dict | None = None) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        at=at,
-        message=message,
-        before=before,
-        after=after,
-        detail=detail or {},
-    )
+_event = TimelineEvent.record
 
 
 def _pages_oncall(incident: Incident) -> bool:

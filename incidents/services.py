@@ -51,27 +51,7 @@ def _lock(incident: Incident) -> Incident:
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
-def _event(
-    incident: Incident,
-    kind: str,
-    actor,
-    *,
-    at: datetime,
-    message: str = "",
-    before: dict | None = None,
-    after: dict | None = None,
-    detail: dict | None = None,
-) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        incident=incident,
-        kind=kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        at=at,
-        message=message,
-        before=before,
-        after=after,
-        detail=detail or {},
-    )
+_event = TimelineEvent.record
 
 
 def _person(actor):

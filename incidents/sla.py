@@ -101,10 +101,10 @@ def breach_message(deadline: Deadline) -> str:
 
 def _breach_event(deadline: Deadline, incident: Incident, now: datetime) -> TimelineEvent:
     record_breach(deadline, incident, now)
-    return TimelineEvent.objects.create(
-        incident=incident,
-        kind=EventKind.SLA_BREACHED,
-        actor=None,
+    return TimelineEvent.record(
+        incident,
+        EventKind.SLA_BREACHED,
+        None,
         at=now,
         message=breach_message(deadline),
         detail={

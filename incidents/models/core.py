@@ -309,6 +309,31 @@ class TimelineEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise TypeError("The timeline is append-only: events are never deleted.")
 
+    @classmethod
+    def record(
+        cls,
+        incident: Incident,
+        kind: str,
+        actor,
+        *,
+        at,
+        message: str = "",
+        before: dict | None = None,
+        after: dict | None = None,
+        detail: dict | None = None,
+    ) -> TimelineEvent:
+        """Append one event; an anonymous or missing actor reads as TreeBeard."""
+        return cls.objects.create(
+            incident=incident,
+            kind=kind,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            at=at,
+            message=message,
+            before=before,
+            after=after,
+            detail=detail or {},
+        )
+
     @property
     def actor_name(self) -> str:
         if self.actor is None:
