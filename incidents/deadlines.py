@@ -38,12 +38,26 @@ def _create(
 def schedule_acknowledge(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
     start = incident.detected_at
     if policy.ack_next_business_day:
-        _create(incident, policy, DeadlineKind.ACKNOWLEDGE, starts_at=start,
-                due_at=next_business_day_end(start), target=None, now=now)
+        _create(
+            incident,
+            policy,
+            DeadlineKind.ACKNOWLEDGE,
+            starts_at=start,
+            due_at=next_business_day_end(start),
+            target=None,
+            now=now,
+        )
     elif policy.ack_target_seconds:
         seconds = policy.ack_target_seconds
-        _create(incident, policy, DeadlineKind.ACKNOWLEDGE, starts_at=start,
-                due_at=start + timedelta(seconds=seconds), target=seconds, now=now)
+        _create(
+            incident,
+            policy,
+            DeadlineKind.ACKNOWLEDGE,
+            starts_at=start,
+            due_at=start + timedelta(seconds=seconds),
+            target=seconds,
+            now=now,
+        )
 
 
 def schedule_resolve(
@@ -53,16 +67,30 @@ def schedule_resolve(
     if policy.resolve_target_seconds:
         seconds = policy.resolve_target_seconds
         start = starts_at or incident.detected_at
-        _create(incident, policy, DeadlineKind.RESOLVE, starts_at=start,
-                due_at=start + timedelta(seconds=seconds), target=seconds, now=now)
+        _create(
+            incident,
+            policy,
+            DeadlineKind.RESOLVE,
+            starts_at=start,
+            due_at=start + timedelta(seconds=seconds),
+            target=seconds,
+            now=now,
+        )
 
 
 def schedule_update(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
     """The next status update is due one cadence after the last one (or now)."""
     if policy.update_cadence_seconds:
         seconds = policy.update_cadence_seconds
-        _create(incident, policy, DeadlineKind.UPDATE, starts_at=now,
-                due_at=now + timedelta(seconds=seconds), target=seconds, now=now)
+        _create(
+            incident,
+            policy,
+            DeadlineKind.UPDATE,
+            starts_at=now,
+            due_at=now + timedelta(seconds=seconds),
+            target=seconds,
+            now=now,
+        )
 
 
 def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
@@ -80,7 +108,12 @@ def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
 
 
 def schedule_escalation(
-    incident: Incident, *, path: str, level: int, starts_at: datetime, due_at: datetime,
+    incident: Incident,
+    *,
+    path: str,
+    level: int,
+    starts_at: datetime,
+    due_at: datetime,
     now: datetime,
 ) -> Deadline:
     """One escalation step: ``path`` climbs to ``level`` at ``due_at`` without progress."""

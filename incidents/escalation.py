@@ -132,20 +132,24 @@ def _pages_oncall(incident: Incident) -> bool:
     """The guide: P0 on-call is paged, P1 notified; P2 informed and P3 not at all."""
     involvement = (
         SeverityPolicy.objects.filter(severity=incident.severity)
-        .values_list("oncall", flat=True).first()
+        .values_list("oncall", flat=True)
+        .first()
     )
     return involvement in PAGING_INVOLVEMENT and _auto(incident, TECHNICAL)
 
 
 def _was_paged(incident: Incident, path: str, level: int) -> bool:
     return TimelineEvent.objects.filter(
-        incident=incident, kind__in=[EventKind.NOTIFICATION, EventKind.ESCALATED],
-        detail__path=path, detail__level=level,
+        incident=incident,
+        kind__in=[EventKind.NOTIFICATION, EventKind.ESCALATED],
+        detail__path=path,
+        detail__level=level,
     ).exists()
 
 
-def page_level(incident: Incident, step: IncidentEscalationStep, now: datetime, *,
-               reason: str) -> TimelineEvent | None:
+def page_level(
+    incident: Incident, step: IncidentEscalationStep, now: datetime, *, reason: str
+) -> TimelineEvent | None:
     """Page the people of a level already reached (L1 at declaration) and
     write a ``notification`` event naming them.
 
@@ -160,13 +164,27 @@ def page_level(incident: Incident, step: IncidentEscalationStep, now: datetime, 
     if not names:
         log.warning("%s: nobody to page at L%s %s.", incident.ref, step.level, step.name)
         return None
-    event = _event(incident, EventKind.NOTIFICATION, None, at=now,
-                   message=f"Paged L{step.level} {step.name}: {', '.join(names)}",
-                   detail={"path": step.path, "level": step.level, "notified": names})
+    event = _event(
+        incident,
+        EventKind.NOTIFICATION,
+        None,
+        at=now,
+        message=f"Paged L{step.level} {step.name}: {', '.join(names)}",
+        detail={"path": step.path, "level": step.level, "notified": names},
+    )
     outbox.page_people(
-        incident=incident, event=event, users=people, message_kind=MessageKind.ESCALATION,
-        extra={"path": step.path, "level": step.level, "level_name": step.name,
-               "paged": names, "reason": reason, "manual": False},
+        incident=incident,
+        event=event,
+        users=people,
+        message_kind=MessageKind.ESCALATION,
+        extra={
+            "path": step.path,
+            "level": step.level,
+            "level_name": step.name,
+            "paged": names,
+            "reason": reason,
+            "manual": False,
+        },
     )
     return event
 
@@ -194,8 +212,12 @@ def plan(incident: Incident, path: str, now: datetime) -> list:
         base = first.reached_at if first else now
     return [
         deadlines.schedule_escalation(
-            incident, path=path, level=step.level, starts_at=base,
-            due_at=base + timedelta(minutes=step.starts_after_minutes), now=now,
+            incident,
+            path=path,
+            level=step.level,
+            starts_at=base,
+            due_at=base + timedelta(minutes=step.starts_after_minutes),
+            now=now,
         )
         for step in ladder
         if step.level > current
@@ -216,8 +238,9 @@ def start_technical(incident: Incident, now: datetime) -> TimelineEvent | None:
     return event
 
 
-def climb(incident: Incident, path: str, level: int, now: datetime, *, actor, message: str,
-          manual: bool) -> TimelineEvent:
+def climb(
+    incident: Incident, path: str, level: int, now: datetime, *, actor, message: str, manual: bool
+) -> TimelineEvent:
     """Move ``path`` to ``level``: record it, page the level's people and tell
     the channels. The caller has checked that the climb is allowed."""
     field = LEVEL_FIELD[path]
@@ -233,22 +256,48 @@ def climb(incident: Incident, path: str, level: int, now: datetime, *, actor, me
         step.save(update_fields=["reached_at", "notified"])
     name = step.name if step else ""
     event = _event(
-        incident, EventKind.ESCALATED, actor, at=now, message=message,
-        before={field: before}, after={field: level},
-        detail={"path": path, "level": level, "level_name": name, "notified": names,
-                "manual": manual},
+        incident,
+        EventKind.ESCALATED,
+        actor,
+        at=now,
+        message=message,
+        before={field: before},
+        after={field: level},
+        detail={
+            "path": path,
+            "level": level,
+            "level_name": name,
+            "notified": names,
+            "manual": manual,
+        },
     )
-    extra = {"path": path, "level": level, "level_name": name, "paged": names,
-             "reason": message, "manual": manual}
-    outbox.page_people(incident=incident, event=event, users=people,
-                       message_kind=MessageKind.ESCALATION, extra=extra)
-    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.ESCALATION,
-                           extra={**extra, "mentions": outbox.slack_mentions(people)})
+    extra = {
+        "path": path,
+        "level": level,
+        "level_name": name,
+        "paged": names,
+        "reason": message,
+        "manual": manual,
+    }
+    outbox.page_people(
+        incident=incident,
+        event=event,
+        users=people,
+        message_kind=MessageKind.ESCALATION,
+        extra=extra,
+    )
+    outbox.notify_incident(
+        incident=incident,
+        event=event,
+        message_kind=MessageKind.ESCALATION,
+        extra={**extra, "mentions": outbox.slack_mentions(people)},
+    )
     return event
 
 
-def start_business(incident: Incident, now: datetime, *, actor=None, message: str = "",
-                   manual: bool = False) -> TimelineEvent | None:
+def start_business(
+    incident: Incident, now: datetime, *, actor=None, message: str = "", manual: bool = False
+) -> TimelineEvent | None:
     """Start the business path at L1 (customer impact, or by hand) and plan
     its later levels. Does nothing if it already runs."""
     if level_of(incident, BUSINESS) > 0:
@@ -263,8 +312,9 @@ def start_business(incident: Incident, now: datetime, *, actor=None, message: st
     return event
 
 
-def escalate_by_hand(incident: Incident, path: str, now: datetime, *, actor,
-                     reason: str) -> TimelineEvent:
+def escalate_by_hand(
+    incident: Incident, path: str, now: datetime, *, actor, reason: str
+) -> TimelineEvent:
     """One level up on ``path`` (the business path starts at L1), with a reason.
     Raises ``IncidentError`` (conflict) at the top level for the severity."""
     current = level_of(incident, path)
@@ -312,8 +362,15 @@ def fire(*, deadline, incident: Incident, now: datetime) -> TimelineEvent | None
     if has_progress(incident, current):
         stop(incident, path, now, keep=deadline.pk)
         return None
-    return climb(incident, path, target, now, actor=None,
-                 message=_no_progress_message(current, step), manual=False)
+    return climb(
+        incident,
+        path,
+        target,
+        now,
+        actor=None,
+        message=_no_progress_message(current, step),
+        manual=False,
+    )
 
 
 # --- stopping and re-planning ----------------------------------------------------------
@@ -361,4 +418,3 @@ def on_customer_impact(incident: Incident, now: datetime, *, impacting: bool) ->
         start_business(incident, now)
     else:
         stop(incident, BUSINESS, now)
-

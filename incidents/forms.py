@@ -125,7 +125,9 @@ class SeverityForm(forms.Form):
 
 class EscalateForm(forms.Form):
     path = forms.ChoiceField(
-        choices=EscalationPath.choices, initial=EscalationPath.TECHNICAL, label="Path",
+        choices=EscalationPath.choices,
+        initial=EscalationPath.TECHNICAL,
+        label="Path",
         help_text="Technical: the next engineering level. Business: support lead, then up.",
     )
     # Required by the service, which says so in the same words everywhere.

@@ -85,12 +85,10 @@ GUIDE_POLICIES: list[dict] = [
         "oncall": OncallInvolvement.NOT_REQUIRED,
         "oncall_required": False,
         "criteria": (
-            "Cosmetic issues\nMinimal user impact\nPerformance slightly degraded\n"
-            "Error rate < 1%"
+            "Cosmetic issues\nMinimal user impact\nPerformance slightly degraded\nError rate < 1%"
         ),
         "examples": (
-            "Single user reports\nUI glitches\nNon-critical warnings\n"
-            "Minor configuration issues"
+            "Single user reports\nUI glitches\nNon-critical warnings\nMinor configuration issues"
         ),
     },
 ]
@@ -183,6 +181,10 @@ def ensure_escalation_defaults() -> None:
                 slug=slugify(name), defaults={"name": name}
             )
             EscalationLevel.objects.create(
-                policy=policy, level=level, name=name, starts_after_minutes=minute,
-                critical_only=critical_only, schedule=schedule,
+                policy=policy,
+                level=level,
+                name=name,
+                starts_after_minutes=minute,
+                critical_only=critical_only,
+                schedule=schedule,
             )

@@ -32,8 +32,9 @@ def _with_people(qs: QuerySet[Incident]) -> QuerySet[Incident]:
             "deadlines",
             # A fired escalation step is done, and a fired update reminder has
             # its successor pending: neither is a running clock.
-            queryset=Deadline.objects.filter(met_at__isnull=True, cancelled_at__isnull=True)
-            .exclude(fired_at__isnull=False, kind__in=["escalation", "update"]),
+            queryset=Deadline.objects.filter(
+                met_at__isnull=True, cancelled_at__isnull=True
+            ).exclude(fired_at__isnull=False, kind__in=["escalation", "update"]),
             to_attr="pending_deadlines",
         ),
     )
@@ -151,8 +152,9 @@ def next_clock(incident: Incident) -> Deadline | None:
     pending = getattr(incident, "pending_deadlines", None)
     if pending is None:
         pending = list(
-            incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True)
-            .exclude(fired_at__isnull=False, kind__in=["escalation", "update"])
+            incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True).exclude(
+                fired_at__isnull=False, kind__in=["escalation", "update"]
+            )
         )
     if not pending:
         return None

@@ -165,8 +165,9 @@ def incident_declare(
     impact = _check_text(impact, "impact", required=False)
     detected_at = detected_at or now
     if not isinstance(detected_at, datetime) or detected_at.tzinfo is None:
-        raise IncidentError("detected_at must be a date and time with a time zone.",
-                            field="detected_at")
+        raise IncidentError(
+            "detected_at must be a date and time with a time zone.", field="detected_at"
+        )
     if detected_at > now + FUTURE_SKEW:
         raise IncidentError("detected_at is in the future.", field="detected_at")
     policy = _policy(severity)
@@ -388,8 +389,14 @@ def incident_post_update(
     if status != incident.status:
         before = {"status": incident.status}
         incident.save(update_fields=_apply_status(incident, status, now))
-        _event(incident, EventKind.STATUS_CHANGED, actor, at=now, before=before,
-               after={"status": status})
+        _event(
+            incident,
+            EventKind.STATUS_CHANGED,
+            actor,
+            at=now,
+            before=before,
+            after={"status": status},
+        )
     update = StatusUpdate.objects.create(
         incident=incident,
         author=_person(actor),
@@ -510,8 +517,13 @@ def incident_resolve(
     incident.false_positive = bool(false_positive)
     incident.save(
         update_fields=[
-            "status", "resolved_at", "identified_at", "mitigated_at",
-            "root_cause", "resolution", "false_positive",
+            "status",
+            "resolved_at",
+            "identified_at",
+            "mitigated_at",
+            "root_cause",
+            "resolution",
+            "false_positive",
         ]
     )
     deadlines.meet(incident, DeadlineKind.RESOLVE, now)
@@ -557,8 +569,15 @@ def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
     policy = _policy(incident.severity)
     deadlines.schedule_update(incident, policy, now)
     deadlines.schedule_resolve(incident, policy, now, starts_at=now)
-    event = _event(incident, EventKind.REOPENED, actor, at=now, message=reason, before=before,
-                   after={"status": Status.INVESTIGATING})
+    event = _event(
+        incident,
+        EventKind.REOPENED,
+        actor,
+        at=now,
+        message=reason,
+        before=before,
+        after={"status": Status.INVESTIGATING},
+    )
     outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.REOPENED)
     return incident
 
@@ -581,8 +600,12 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
     fields: list[str] = []
     for name in ("title", "summary", "impact"):
         if name in changes:
-            value = _check_text(changes[name], name, required=name == "title",
-                                max_length=TITLE_MAX if name == "title" else None)
+            value = _check_text(
+                changes[name],
+                name,
+                required=name == "title",
+                max_length=TITLE_MAX if name == "title" else None,
+            )
             if value != getattr(incident, name):
                 before[name], after[name] = getattr(incident, name), value
                 setattr(incident, name, value)
@@ -590,11 +613,14 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
     if "customer_impacting" in changes:
         value = changes["customer_impacting"]
         if not isinstance(value, bool):
-            raise IncidentError("customer_impacting must be true or false.",
-                                field="customer_impacting")
+            raise IncidentError(
+                "customer_impacting must be true or false.", field="customer_impacting"
+            )
         if value != incident.customer_impacting:
             before["customer_impacting"], after["customer_impacting"] = (
-                incident.customer_impacting, value)
+                incident.customer_impacting,
+                value,
+            )
             incident.customer_impacting = value
             fields.append("customer_impacting")
     if "services" in changes:

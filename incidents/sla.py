@@ -129,8 +129,12 @@ def fire_breach(*, deadline: Deadline, incident: Incident, now: datetime) -> Non
     if not incident.is_open:
         return
     event = _breach_event(deadline, incident, now)
-    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.SLA_BREACH,
-                           extra=_extra(deadline, now))
+    outbox.notify_incident(
+        incident=incident,
+        event=event,
+        message_kind=MessageKind.SLA_BREACH,
+        extra=_extra(deadline, now),
+    )
 
 
 def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
@@ -141,12 +145,18 @@ def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) ->
         return
     event = _breach_event(deadline, incident, now)
     extra = _extra(deadline, now)
-    outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.UPDATE_DUE,
-                           extra=extra)
+    outbox.notify_incident(
+        incident=incident, event=event, message_kind=MessageKind.UPDATE_DUE, extra=extra
+    )
     commander = incident.commander
     if commander is not None:
-        outbox.page_people(incident=incident, event=event, users=[commander],
-                           message_kind=MessageKind.UPDATE_DUE, extra=extra)
+        outbox.page_people(
+            incident=incident,
+            event=event,
+            users=[commander],
+            message_kind=MessageKind.UPDATE_DUE,
+            extra=extra,
+        )
     cadence = deadline.target_seconds
     if cadence:
         # After an outage of the engine, skip the reminders that would all be
@@ -156,8 +166,13 @@ def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) ->
         while starts_at + step <= now:
             starts_at += step
         Deadline.objects.create(
-            incident=incident, kind=DeadlineKind.UPDATE, severity=deadline.severity,
-            target_seconds=cadence, starts_at=starts_at, due_at=starts_at + step, created_at=now,
+            incident=incident,
+            kind=DeadlineKind.UPDATE,
+            severity=deadline.severity,
+            target_seconds=cadence,
+            starts_at=starts_at,
+            due_at=starts_at + step,
+            created_at=now,
         )
 
 
@@ -204,12 +219,15 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
                 Incident.objects.select_for_update(skip_locked=True)
                 .filter(pk=deadline.incident_id)
                 # Messages show the roles: one query instead of one per role.
-                .prefetch_related(Prefetch(
-                    "role_assignments",
-                    queryset=RoleAssignment.objects.filter(relieved_at__isnull=True)
-                    .select_related("user"),
-                    to_attr="active_assignments",
-                ))
+                .prefetch_related(
+                    Prefetch(
+                        "role_assignments",
+                        queryset=RoleAssignment.objects.filter(
+                            relieved_at__isnull=True
+                        ).select_related("user"),
+                        to_attr="active_assignments",
+                    )
+                )
                 .first()
             )
             if incident is None:
@@ -228,8 +246,9 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
         # retried by the next one; a row that keeps failing ages on the
         # watchdog (/readyz turns 503 after ENGINE_STALL_SECONDS), which is
         # how an operator learns of the bug.
-        log.exception("Deadline %s (%s) could not be fired; it stays due.",
-                      deadline.pk, deadline.kind)
+        log.exception(
+            "Deadline %s (%s) could not be fired; it stays due.", deadline.pk, deadline.kind
+        )
         return "failed"
 
 
@@ -253,8 +272,9 @@ def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
     return len(rows), fired
 
 
-def sweep(*, now: datetime | None = None, batch: int = 200,
-          budget_seconds: float = TIME_BUDGET_SECONDS) -> int:
+def sweep(
+    *, now: datetime | None = None, batch: int = 200, budget_seconds: float = TIME_BUDGET_SECONDS
+) -> int:
     """Fire every due deadline; returns how many fired.
 
     1. Claim a batch of due rows, oldest first, skipping rows another sweep holds.

@@ -29,9 +29,7 @@ def _overdue_notifications(now: datetime):
         status__in=[NotificationStatus.PENDING, NotificationStatus.SENDING],
         next_attempt_at__lte=now,
     ).filter(
-        Q(status=NotificationStatus.PENDING)
-        | Q(lease_until__isnull=True)
-        | Q(lease_until__lt=now)
+        Q(status=NotificationStatus.PENDING) | Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
 
 

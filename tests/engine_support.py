@@ -44,8 +44,7 @@ def put_on_call(slug: str, username: str, *, since: datetime = T0 - timedelta(da
     schedule = Schedule.objects.get(slug=slug)
     rotation = Rotation.objects.create(schedule=schedule, name=f"{slug} week", starts_at=since)
     RotationMember.objects.create(rotation=rotation, user=user, position=0)
-    ContactMethod.objects.get_or_create(user=user, kind="email",
-                                        value=f"{username}@pager.test")
+    ContactMethod.objects.get_or_create(user=user, kind="email", value=f"{username}@pager.test")
     return user
 
 
@@ -58,7 +57,9 @@ def staff_both_paths() -> None:
 
 def everything_channel() -> Channel:
     return Channel.objects.create(
-        name="#incidents", kind="slack", target="https://hooks.slack.test/services/T/B/x",
+        name="#incidents",
+        kind="slack",
+        target="https://hooks.slack.test/services/T/B/x",
         severities=["P0", "P1", "P2", "P3"],
     )
 

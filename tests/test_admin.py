@@ -124,21 +124,36 @@ def one_of_everything(alice, bob):
     AlertGroupKey.objects.create(integration=integration, fingerprint="abc", incident=incident)
     # On-call and notifications (schedules and escalation policies are seeded).
     schedule = Schedule.objects.get(slug="on-call-engineer")
-    rotation = Rotation.objects.create(schedule=schedule, name="Weekly", starts_at=T0,
-                                       interval="weekly")
+    rotation = Rotation.objects.create(
+        schedule=schedule, name="Weekly", starts_at=T0, interval="weekly"
+    )
     RotationMember.objects.create(rotation=rotation, user=bob, position=0)
-    Override.objects.create(schedule=schedule, user=alice, starts_at=T0,
-                            ends_at=T0 + timedelta(hours=4), reason="Swap")
+    Override.objects.create(
+        schedule=schedule, user=alice, starts_at=T0, ends_at=T0 + timedelta(hours=4), reason="Swap"
+    )
     ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
-    channel = Channel.objects.create(name="#incidents", kind="slack",
-                                     target="https://hooks.slack.example/x", severities=["P0"])
+    channel = Channel.objects.create(
+        name="#incidents", kind="slack", target="https://hooks.slack.example/x", severities=["P0"]
+    )
     Notification.objects.create(
-        idempotency_key="admin:1", incident=incident, channel=channel, transport="slack",
-        target=channel.target, message_kind="initial", created_at=T0, next_attempt_at=T0,
+        idempotency_key="admin:1",
+        incident=incident,
+        channel=channel,
+        transport="slack",
+        target=channel.target,
+        message_kind="initial",
+        created_at=T0,
+        next_attempt_at=T0,
     )
     deadline = Deadline.objects.filter(incident=incident).first()
-    SlaBreach.objects.create(incident=incident, deadline=deadline, kind=deadline.kind,
-                             severity="P0", due_at=deadline.due_at, detected_at=T0)
+    SlaBreach.objects.create(
+        incident=incident,
+        deadline=deadline,
+        kind=deadline.kind,
+        severity="P0",
+        due_at=deadline.due_at,
+        detected_at=T0,
+    )
     return incident
 
 

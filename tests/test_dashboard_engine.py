@@ -26,8 +26,12 @@ def test_incident_page_shows_the_copied_escalation_ladder(client_for, bob):
     incident = factories.declare(actor=bob, severity="P0")
     html = _page(client_for(bob), incident)
     assert 'id="panel-escalation"' in html
-    for name in ("On-call engineer", "Senior engineer", "Engineering manager",
-                 "VP Engineering / CTO"):
+    for name in (
+        "On-call engineer",
+        "Senior engineer",
+        "Engineering manager",
+        "VP Engineering / CTO",
+    ):
         assert name in html
     assert "Technical path" in html
 
@@ -41,18 +45,35 @@ def test_l4_is_hidden_for_a_p1(client_for, bob):
 
 def test_incident_page_lists_deliveries_and_shows_a_permanent_failure(client_for, bob):
     incident = factories.declare(actor=bob, severity="P1")
-    channel = Channel.objects.create(name="#incidents", kind="slack",
-                                     target="https://hooks.slack.example/x", severities=["P1"])
+    channel = Channel.objects.create(
+        name="#incidents", kind="slack", target="https://hooks.slack.example/x", severities=["P1"]
+    )
     now = clock.now()
     Notification.objects.create(
-        idempotency_key="t:1", incident=incident, channel=channel, transport="slack",
-        target=channel.target, message_kind="initial", status="delivered", created_at=now,
-        next_attempt_at=now, delivered_at=now, attempts=1,
+        idempotency_key="t:1",
+        incident=incident,
+        channel=channel,
+        transport="slack",
+        target=channel.target,
+        message_kind="initial",
+        status="delivered",
+        created_at=now,
+        next_attempt_at=now,
+        delivered_at=now,
+        attempts=1,
     )
     Notification.objects.create(
-        idempotency_key="t:2", incident=incident, channel=channel, transport="slack",
-        target=channel.target, message_kind="update", status="failed", created_at=now,
-        next_attempt_at=now, attempts=1, last_error="HTTP 404: no_service",
+        idempotency_key="t:2",
+        incident=incident,
+        channel=channel,
+        transport="slack",
+        target=channel.target,
+        message_kind="update",
+        status="failed",
+        created_at=now,
+        next_attempt_at=now,
+        attempts=1,
+        last_error="HTTP 404: no_service",
     )
     html = _page(client_for(bob), incident)
     assert "#incidents (Slack incoming webhook)" in html
@@ -67,8 +88,13 @@ def test_incident_page_shows_how_late_a_breached_promise_was_kept(client_for, bo
     incident = factories.declare(actor=bob, severity="P1")
     deadline = DeadlineRow.objects.get(incident=incident, kind="acknowledge")
     SlaBreach.objects.create(
-        incident=incident, deadline=deadline, kind="acknowledge", severity="P1",
-        target_seconds=900, due_at=deadline.due_at, detected_at=deadline.due_at,
+        incident=incident,
+        deadline=deadline,
+        kind="acknowledge",
+        severity="P1",
+        target_seconds=900,
+        due_at=deadline.due_at,
+        detected_at=deadline.due_at,
         met_at=deadline.due_at + timedelta(minutes=7),
     )
     html = _page(client_for(bob), incident)

@@ -13,8 +13,10 @@ from tests.test_settings import run_python, start
 from treebeard_ir.env import env_clock_time, env_dates, env_time_zone, env_weekdays
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("09:00", "09:00"), ("7:30", "07:30"),
-                                               (" 23:59 ", "23:59"), ("", "09:00")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("09:00", "09:00"), ("7:30", "07:30"), (" 23:59 ", "23:59"), ("", "09:00")],
+)
 def test_clock_times_are_normalised(raw, expected):
     assert env_clock_time("DIGEST_TIME", "09:00", environ={"DIGEST_TIME": raw}) == expected
 
@@ -41,7 +43,8 @@ def test_weekdays_are_iso_numbers():
 
 def test_holidays_are_iso_dates():
     assert env_dates("HOL", environ={"HOL": "2026-12-25, 2026-12-24"}) == [
-        "2026-12-24", "2026-12-25",
+        "2026-12-24",
+        "2026-12-25",
     ]
     assert env_dates("HOL", environ={}) == []
     for raw in ("2026-13-01", "25.12.2026", "20261225"):
@@ -80,9 +83,15 @@ def test_business_hours_and_the_digest_time_come_from_the_environment(tmp_path):
         "sorted(e.minute)]}))"
     )
     result = run_python(
-        tmp_path, code, BUSINESS_TIME_ZONE="Europe/Berlin", BUSINESS_HOURS_START="8:30",
-        BUSINESS_HOURS_END="18:00", BUSINESS_DAYS="1,2,3,4", BUSINESS_HOLIDAYS="2026-12-24",
-        DIGEST_TIME="07:45", SLA_SWEEP_SECONDS="3",
+        tmp_path,
+        code,
+        BUSINESS_TIME_ZONE="Europe/Berlin",
+        BUSINESS_HOURS_START="8:30",
+        BUSINESS_HOURS_END="18:00",
+        BUSINESS_DAYS="1,2,3,4",
+        BUSINESS_HOLIDAYS="2026-12-24",
+        DIGEST_TIME="07:45",
+        SLA_SWEEP_SECONDS="3",
     )
 
     assert result.returncode == 0, result.stderr
@@ -105,7 +114,9 @@ def test_the_beat_schedule_runs_the_engine_tasks_and_lets_stale_runs_expire():
     app.loader.import_default_modules()
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert {entry["task"] for entry in schedule.values()} == {
-        "incidents.sweep_deadlines", "incidents.relay_notifications", "incidents.send_digest",
+        "incidents.sweep_deadlines",
+        "incidents.relay_notifications",
+        "incidents.send_digest",
     }
     assert schedule["sweep-deadlines"]["schedule"] == settings.SLA_SWEEP_SECONDS == 5
     assert schedule["relay-notifications"]["schedule"] == settings.NOTIFY_RELAY_SECONDS == 15

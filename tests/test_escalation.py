@@ -83,7 +83,9 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
     assert note.detail == {"path": "technical", "level": 1, "notified": ["dana"]}
     assert pending_levels(incident) == [2, 3, 4]
     assert [d.due_at for d in escalation_rows(incident).order_by("level")] == [
-        T0 + 15 * MIN, T0 + 30 * MIN, T0 + 60 * MIN,
+        T0 + 15 * MIN,
+        T0 + 30 * MIN,
+        T0 + 60 * MIN,
     ]
 
     at(14.9)
@@ -95,8 +97,13 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
     assert l2.actor is None
     assert l2.message == "No acknowledgement within 15 min: escalated to L2 Senior engineer"
     assert (l2.before, l2.after) == ({"escalation_level": 1}, {"escalation_level": 2})
-    assert l2.detail == {"path": "technical", "level": 2, "level_name": "Senior engineer",
-                         "notified": ["sam"], "manual": False}
+    assert l2.detail == {
+        "path": "technical",
+        "level": 2,
+        "level_name": "Senior engineer",
+        "notified": ["sam"],
+        "manual": False,
+    }
     assert paged(incident) == ["dana", "sam"]
     assert "escalation" in channel_messages(incident)
 
@@ -149,9 +156,7 @@ def test_acknowledgement_at_3_minutes_stops_the_escalation(staffed, bob, frozen,
     assert paged(incident) == ["dana"]
 
 
-def test_acknowledged_at_l2_but_not_identified_climbs_to_l3_at_30_minutes(
-    staffed, bob, frozen, at
-):
+def test_acknowledged_at_l2_but_not_identified_climbs_to_l3_at_30_minutes(staffed, bob, frozen, at):
     incident = factories.declare(actor=bob, severity="P0")
     at(15)
     frozen.move_to(T0 + 20 * MIN, tick=False)
@@ -215,9 +220,7 @@ def test_a_chain_stopped_earlier_in_the_same_sweep_does_not_fire_its_later_level
     assert paged(incident) == ["dana", "lena"]
 
 
-def test_business_escalation_starting_after_an_acknowledgement_plans_no_climb(
-    staffed, bob, frozen
-):
+def test_business_escalation_starting_after_an_acknowledgement_plans_no_climb(staffed, bob, frozen):
     incident = factories.declare(actor=bob, severity="P1")
     services.incident_acknowledge(incident=incident, actor=bob)
     frozen.move_to(T0 + 5 * MIN, tick=False)
@@ -260,8 +263,14 @@ def test_editing_the_policy_after_declaration_does_not_change_the_running_escala
     incident = factories.declare(actor=bob, severity="P0")
     steps = IncidentEscalationStep.objects.filter(incident=incident)
     assert sorted(steps.values_list("path", "level")) == [
-        ("business", 1), ("business", 2), ("business", 3), ("business", 4),
-        ("technical", 1), ("technical", 2), ("technical", 3), ("technical", 4),
+        ("business", 1),
+        ("business", 2),
+        ("business", 3),
+        ("business", 4),
+        ("technical", 1),
+        ("technical", 2),
+        ("technical", 3),
+        ("technical", 4),
     ]
     # A manager makes L2 start after 5 minutes and page alice instead.
     level = EscalationLevel.objects.get(policy__path="technical", level=2)
@@ -309,7 +318,9 @@ def test_marking_an_incident_customer_impacting_later_starts_business_escalation
 
     assert fresh(incident).business_escalation_level == 1
     assert [d.due_at for d in escalation_rows(incident, path="business").order_by("level")] == [
-        T0 + 55 * MIN, T0 + 70 * MIN, T0 + 100 * MIN,
+        T0 + 55 * MIN,
+        T0 + 70 * MIN,
+        T0 + 100 * MIN,
     ]
     kinds = [e.kind for e in TimelineEvent.objects.filter(incident=incident).order_by("id")]
     assert kinds[-2:] == [EventKind.FIELDS_CHANGED, EventKind.ESCALATED]
@@ -331,7 +342,9 @@ def test_raising_the_severity_pages_l1_and_plans_the_levels_from_detection(
 
     assert paged(incident) == ["dana"]
     assert [d.due_at for d in escalation_rows(incident).order_by("level")] == [
-        T0 + 15 * MIN, T0 + 30 * MIN, T0 + 60 * MIN,
+        T0 + 15 * MIN,
+        T0 + 30 * MIN,
+        T0 + 60 * MIN,
     ]
     at(15)
     assert fresh(incident).escalation_level == 2
@@ -373,8 +386,13 @@ def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staff
     assert incident.escalation_level == 2
     [event] = events(incident, EventKind.ESCALATED)
     assert (event.actor, event.message) == (alice, "Need a DBA")
-    assert event.detail == {"path": "technical", "level": 2, "level_name": "Senior engineer",
-                            "notified": ["sam"], "manual": True}
+    assert event.detail == {
+        "path": "technical",
+        "level": 2,
+        "level_name": "Senior engineer",
+        "notified": ["sam"],
+        "manual": True,
+    }
     assert paged(incident) == ["dana", "sam"]
     notification = incident.notifications.get(recipient__username="sam")
     assert notification.context["reason"] == "Need a DBA"
@@ -395,7 +413,8 @@ def test_escalating_the_business_path_by_hand_starts_it_then_climbs(staffed, bob
     assert incident.business_escalation_level == 2
     started, climbed = events(incident, EventKind.ESCALATED)
     assert (started.before, started.after) == (
-        {"business_escalation_level": 0}, {"business_escalation_level": 1},
+        {"business_escalation_level": 0},
+        {"business_escalation_level": 1},
     )
     assert started.detail["notified"] == ["lena"] and started.detail["manual"] is True
     assert climbed.detail["notified"] == ["carl"]
@@ -405,8 +424,9 @@ def test_escalating_the_business_path_by_hand_starts_it_then_climbs(staffed, bob
 def test_the_business_path_tops_out_at_the_ceo(staffed, bob):
     incident = factories.declare(actor=bob, severity="P2")
     for _ in range(4):
-        incident = services.incident_escalate(incident=incident, actor=bob, reason="x",
-                                              path="business")
+        incident = services.incident_escalate(
+            incident=incident, actor=bob, reason="x", path="business"
+        )
     assert incident.business_escalation_level == 4
 
     with pytest.raises(IncidentError, match="already at business L4, the top level for P2"):
@@ -433,18 +453,23 @@ def test_escalating_by_hand_through_the_api_on_either_path(staffed, bob):
     assert technical.json()["escalation_level"] == 2
     assert business.status_code == 200, business.content
     assert business.json()["business_escalation_level"] == 1
-    messages = [(e.message, e.detail["path"], e.detail["notified"])
-                for e in events(incident, EventKind.ESCALATED)]
-    assert messages == [("Payments down", "technical", ["sam"]),
-                        ("Big customer", "business", ["lena"])]
+    messages = [
+        (e.message, e.detail["path"], e.detail["notified"])
+        for e in events(incident, EventKind.ESCALATED)
+    ]
+    assert messages == [
+        ("Payments down", "technical", ["sam"]),
+        ("Big customer", "business", ["lena"]),
+    ]
 
 
 def test_the_api_refuses_an_unknown_path_with_400_naming_it(staffed, bob):
     api = token_client(bob)
     incident = factories.declare(actor=bob, severity="P0")
 
-    response = api.post(incident_url(incident.ref, "escalate"),
-                        {"reason": "x", "path": "sideways"}, format="json")
+    response = api.post(
+        incident_url(incident.ref, "escalate"), {"reason": "x", "path": "sideways"}, format="json"
+    )
 
     assert response.status_code == 400
     assert "path" in response.json()["errors"]

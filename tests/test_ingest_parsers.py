@@ -51,20 +51,29 @@ def alert(**fields) -> ParsedAlert:
     return ParsedAlert(**fields)
 
 
-AM_URL = ("http://prometheus.example.com:9090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m"
-          "+%3E+0.05&g0.tab=1")
+AM_URL = (
+    "http://prometheus.example.com:9090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m"
+    "+%3E+0.05&g0.tab=1"
+)
 AM_TITLE = "HighErrorRate: High 5xx error rate on checkout"
 
 
 def am_labels(instance: str) -> dict:
-    return {"alertname": "HighErrorRate", "instance": instance, "job": "checkout",
-            "service": "checkout", "severity": "critical"}
+    return {
+        "alertname": "HighErrorRate",
+        "instance": instance,
+        "job": "checkout",
+        "service": "checkout",
+        "severity": "critical",
+    }
 
 
 def am_annotations(rate: str) -> dict:
-    return {"description": f"5xx rate is {rate} over the last 5 minutes",
-            "runbook_url": "https://runbooks.example.com/HighErrorRate",
-            "summary": "High 5xx error rate on checkout"}
+    return {
+        "description": f"5xx rate is {rate} over the last 5 minutes",
+        "runbook_url": "https://runbooks.example.com/HighErrorRate",
+        "summary": "High 5xx error rate on checkout",
+    }
 
 
 # --- Alertmanager ------------------------------------------------------------------
@@ -130,7 +139,9 @@ def test_alertmanager_partially_resolved_group_is_parsed_per_alert():
 def test_alertmanager_resolved_sample():
     alerts = parse_alertmanager(sample("alertmanager/webhook_v4_resolved.json"))
     assert [(a.fingerprint, a.status) for a in alerts] == [
-        ("1c5d859e845f39a3", "resolved"), ("2f27ba89bcf30e12", "resolved")]
+        ("1c5d859e845f39a3", "resolved"),
+        ("2f27ba89bcf30e12", "resolved"),
+    ]
     assert [a.ends_at for a in alerts] == [utc(2026, 11, 28, 0, 59, 41)] * 2
     partial = parse_alertmanager(sample("alertmanager/webhook_v4_firing_partially_resolved.json"))
     # checkout-1's resolution was already announced in the partial group: same occurrence.
@@ -199,12 +210,25 @@ def test_alertmanager_derived_fingerprint_ignores_label_order_and_time():
 
 
 def test_alertmanager_title_falls_back_without_summary_or_alertname():
-    payload = {"version": "4", "status": "firing", "alerts": [
-        {"status": "firing", "labels": {"alertname": "DiskFull"}, "annotations": {},
-         "fingerprint": "aaaaaaaaaaaaaaaa", "startsAt": "2026-11-28T00:00:00Z"},
-        {"status": "firing", "labels": {"team": "db"}, "annotations": None,
-         "fingerprint": "bbbbbbbbbbbbbbbb"},
-    ]}
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "DiskFull"},
+                "annotations": {},
+                "fingerprint": "aaaaaaaaaaaaaaaa",
+                "startsAt": "2026-11-28T00:00:00Z",
+            },
+            {
+                "status": "firing",
+                "labels": {"team": "db"},
+                "annotations": None,
+                "fingerprint": "bbbbbbbbbbbbbbbb",
+            },
+        ],
+    }
     named, anonymous = parse_alertmanager(payload)
     assert named.title == "DiskFull"
     assert anonymous.title == "Alert bbbbbbbbbbbbbbbb"
@@ -218,12 +242,21 @@ def test_alertmanager_title_falls_back_without_summary_or_alertname():
         ({"version": "4"}, "alerts", "alerts is required (the list of alerts)"),
         ({"alerts": {"a": 1}}, "alerts", "alerts must be a list"),
         ({"alerts": [{"labels": {}}, "x"]}, "alerts[1]", "alerts[1] must be an object"),
-        ({"alerts": [{"labels": {}}, {}, {"labels": ["a"]}]}, "alerts[2].labels",
-         "alerts[2].labels must be an object"),
-        ({"alerts": [{"labels": {}, "annotations": "x"}]}, "alerts[0].annotations",
-         "alerts[0].annotations must be an object"),
-        ({"alerts": [{"labels": {}, "status": "exploding"}]}, "alerts[0].status",
-         "alerts[0].status must be 'firing' or 'resolved', not 'exploding'"),
+        (
+            {"alerts": [{"labels": {}}, {}, {"labels": ["a"]}]},
+            "alerts[2].labels",
+            "alerts[2].labels must be an object",
+        ),
+        (
+            {"alerts": [{"labels": {}, "annotations": "x"}]},
+            "alerts[0].annotations",
+            "alerts[0].annotations must be an object",
+        ),
+        (
+            {"alerts": [{"labels": {}, "status": "exploding"}]},
+            "alerts[0].status",
+            "alerts[0].status must be 'firing' or 'resolved', not 'exploding'",
+        ),
     ],
 )
 def test_alertmanager_invalid_payloads_name_the_field(body, field, message):
@@ -260,9 +293,11 @@ def test_grafana_docs_example_with_offsets_and_values():
         source_severity="",
         service="",
         labels={"alertname": "High memory usage", "team": "blue", "zone": "us-1"},
-        annotations={"description": "The system has high memory usage",
-                     "runbook_url": "https://myrunbook.com/runbook/1234",
-                     "summary": "This alert was triggered for zone us-1"},
+        annotations={
+            "description": "The system has high memory usage",
+            "runbook_url": "https://myrunbook.com/runbook/1234",
+            "summary": "This alert was triggered for zone us-1",
+        },
         values={"B": 44.23943737541908, "C": 1.0},
         # "2021-10-12T09:51:03.157076+02:00"
         starts_at=utc(2021, 10, 12, 7, 51, 3, 157076),
@@ -293,23 +328,35 @@ def test_grafana_source_fixture_with_zero_start_and_null_values():
 
 
 GRAFANA9_RESOLVED = {  # shape of a real Grafana 9 notification: no "values" key at all
-    "receiver": "Webhook test", "status": "resolved", "orgId": 1, "version": "1",
-    "state": "ok", "title": "[RESOLVED]  (Test alert true)", "message": "**Resolved**",
-    "groupKey": "{}/{test=\"true\"}:{}", "truncatedAlerts": 0, "groupLabels": {},
-    "alerts": [{
-        "status": "resolved",
-        "labels": {"alertname": "Test alert", "test": "true"},
-        "annotations": {"description": "This is a description",
-                        "summary": "This is a summary field, failure on <no value>"},
-        "startsAt": "2022-06-17T00:41:00.782137894Z",
-        "endsAt": "2022-06-17T00:51:24.067337833Z",
-        "generatorURL": "https://grafana.example.com/alerting/grafana/zTjxv_C7k/view",
-        "fingerprint": "d8a21484c9c25a60",
-        "silenceURL": "https://grafana.example.com/alerting/silence/new",
-        "dashboardURL": "", "panelURL": "",
-        "valueString": "[ var='B0' metric='Value' labels={__name__=rabbitmq_queues, "
-                       "instance=otherhost.example.com} value=24 ]",
-    }],
+    "receiver": "Webhook test",
+    "status": "resolved",
+    "orgId": 1,
+    "version": "1",
+    "state": "ok",
+    "title": "[RESOLVED]  (Test alert true)",
+    "message": "**Resolved**",
+    "groupKey": '{}/{test="true"}:{}',
+    "truncatedAlerts": 0,
+    "groupLabels": {},
+    "alerts": [
+        {
+            "status": "resolved",
+            "labels": {"alertname": "Test alert", "test": "true"},
+            "annotations": {
+                "description": "This is a description",
+                "summary": "This is a summary field, failure on <no value>",
+            },
+            "startsAt": "2022-06-17T00:41:00.782137894Z",
+            "endsAt": "2022-06-17T00:51:24.067337833Z",
+            "generatorURL": "https://grafana.example.com/alerting/grafana/zTjxv_C7k/view",
+            "fingerprint": "d8a21484c9c25a60",
+            "silenceURL": "https://grafana.example.com/alerting/silence/new",
+            "dashboardURL": "",
+            "panelURL": "",
+            "valueString": "[ var='B0' metric='Value' labels={__name__=rabbitmq_queues, "
+            "instance=otherhost.example.com} value=24 ]",
+        }
+    ],
 }
 
 
@@ -327,26 +374,39 @@ def test_grafana_9_resolved_reads_values_from_value_string_and_nanoseconds():
 def test_grafana_11_values_and_multi_value_string():
     payload = copy.deepcopy(GRAFANA9_RESOLVED)
     item = payload["alerts"][0]
-    item.update(status="firing", values={"A": 2473545728, "B": 0, "C": 1, "minute": 9},
-                endsAt="0001-01-01T00:00:00Z",
-                dashboardURL="https://play.grafana.org/d/ece9fb32?orgId=1")
+    item.update(
+        status="firing",
+        values={"A": 2473545728, "B": 0, "C": 1, "minute": 9},
+        endsAt="0001-01-01T00:00:00Z",
+        dashboardURL="https://play.grafana.org/d/ece9fb32?orgId=1",
+    )
     (only,) = parse_grafana(payload)
     assert only.values == {"A": 2473545728.0, "B": 0.0, "C": 1.0, "minute": 9.0}
     assert only.url == "https://play.grafana.org/d/ece9fb32?orgId=1"
     assert only.ends_at is None
     del item["values"]
-    item["valueString"] = ("[ var='A' labels={instance=node_exporter:9100} value=2.473545728e+09 ]"
-                           ", [ var='C' labels={} value=1 ]")
+    item["valueString"] = (
+        "[ var='A' labels={instance=node_exporter:9100} value=2.473545728e+09 ]"
+        ", [ var='C' labels={} value=1 ]"
+    )
     assert parse_grafana(payload)[0].values == {"A": 2473545728.0, "C": 1.0}
 
 
 def test_grafana_legacy_alerting_payload():
     legacy = {
-        "dashboardId": 1, "evalMatches": [{"value": 100, "metric": "High value", "tags": None},
-                                          {"value": 200, "metric": "Higher Value", "tags": None}],
+        "dashboardId": 1,
+        "evalMatches": [
+            {"value": 100, "metric": "High value", "tags": None},
+            {"value": 200, "metric": "Higher Value", "tags": None},
+        ],
         "message": "Someone is testing the alert notification within grafana.",
-        "orgId": 0, "panelId": 1, "ruleId": 0, "ruleName": "Test rule",
-        "ruleUrl": "http://localhost:3000/", "state": "alerting", "tags": {},
+        "orgId": 0,
+        "panelId": 1,
+        "ruleId": 0,
+        "ruleName": "Test rule",
+        "ruleUrl": "http://localhost:3000/",
+        "state": "alerting",
+        "tags": {},
         "title": "[Alerting] Test notification",
     }
     (firing,) = parse_grafana(legacy)
@@ -364,8 +424,13 @@ def test_grafana_legacy_alerting_payload():
 # --- Datadog ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["datadog/webhook_default_payload_template.json",
-                                  "datadog/webhook_recommended_custom_payload_template.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "datadog/webhook_default_payload_template.json",
+        "datadog/webhook_recommended_custom_payload_template.json",
+    ],
+)
 def test_datadog_unrendered_templates_are_accepted_with_variables_as_empty(name):
     payload = sample(name)
     (only,) = parse_datadog(payload)
@@ -384,8 +449,8 @@ def test_datadog_unrendered_templates_are_accepted_with_variables_as_empty(name)
 
 DD_DEFAULT_RENDERED = {  # Datadog's default template as delivered (test notification)
     "body": "%%%\n@webhook-relay-test\n\nTest notification triggered by someone.\n\n- - -\n\n"
-            "[[Monitor Status](https://app.datadoghq.com/monitors#18692904?)] · "
-            "[[Edit Monitor](https://app.datadoghq.com/monitors#18692904/edit)]\n%%%",
+    "[[Monitor Status](https://app.datadoghq.com/monitors#18692904?)] · "
+    "[[Edit Monitor](https://app.datadoghq.com/monitors#18692904/edit)]\n%%%",
     "last_updated": "1591216985000",
     "event_type": "service_check",
     "title": "[P2] [Triggered] [TEST] Host Cluster Alert",
@@ -444,26 +509,40 @@ def test_datadog_custom_template_trigger_and_recovery():
     assert fired.description == "error rate above threshold"
     assert fired.source_severity == "p1"
     assert fired.service == "checkout"
-    assert fired.labels == {"service": "checkout", "env": "prod", "team": "payments",
-                            "scope": "service:checkout", "event_type": "query_alert_monitor",
-                            "metric": "checkout.errors", "org": "TreeBeard", "priority": "normal"}
+    assert fired.labels == {
+        "service": "checkout",
+        "env": "prod",
+        "team": "payments",
+        "scope": "service:checkout",
+        "event_type": "query_alert_monitor",
+        "metric": "checkout.errors",
+        "org": "TreeBeard",
+        "priority": "normal",
+    }
     assert fired.annotations["transition"] == "Triggered"
     assert fired.annotations["alert_query"] == DD_CUSTOM_TRIGGERED["alert_query"]
     assert "cycle_key" not in fired.annotations  # "$ALERT_CYCLE_KEY" was not substituted
     assert fired.starts_at == utc(2024, 11, 28, 1, 0) and fired.ends_at is None
     assert fired.url == "https://app.datadoghq.com/event/event?id=7345129873412"
 
-    recovered = parse_datadog(dict(
-        DD_CUSTOM_TRIGGERED, alert_transition="Recovered", alert_type="success",
-        id="7345129873999", date="1732756200000",
-        title="[Recovered on {service:checkout}] Checkout error rate"))[0]
+    recovered = parse_datadog(
+        dict(
+            DD_CUSTOM_TRIGGERED,
+            alert_transition="Recovered",
+            alert_type="success",
+            id="7345129873999",
+            date="1732756200000",
+            title="[Recovered on {service:checkout}] Checkout error rate",
+        )
+    )[0]
     assert recovered.fingerprint == fired.fingerprint
     assert recovered.status == "resolved"
     assert recovered.title == "Checkout error rate"
     assert recovered.ends_at == utc(2024, 11, 28, 1, 10) and recovered.starts_at is None
     assert recovered.occurrence_key != fired.occurrence_key
-    assert parse_datadog(copy.deepcopy(DD_CUSTOM_TRIGGERED))[0].occurrence_key == \
-        fired.occurrence_key
+    assert (
+        parse_datadog(copy.deepcopy(DD_CUSTOM_TRIGGERED))[0].occurrence_key == fired.occurrence_key
+    )
 
 
 def test_datadog_aggregation_key_is_the_fingerprint_when_sent():
@@ -473,13 +552,19 @@ def test_datadog_aggregation_key_is_the_fingerprint_when_sent():
 
 @pytest.mark.parametrize(
     "transition, status",
-    [("Triggered", "firing"), ("Re-Triggered", "firing"), ("Warn", "firing"),
-     ("Re-Warn", "firing"), ("No Data", "firing"), ("Re-No Data", "firing"),
-     ("Renotify", "firing"), ("Recovered", "resolved")],
+    [
+        ("Triggered", "firing"),
+        ("Re-Triggered", "firing"),
+        ("Warn", "firing"),
+        ("Re-Warn", "firing"),
+        ("No Data", "firing"),
+        ("Re-No Data", "firing"),
+        ("Renotify", "firing"),
+        ("Recovered", "resolved"),
+    ],
 )
 def test_datadog_transitions(transition, status):
-    assert parse_datadog(dict(DD_CUSTOM_TRIGGERED, alert_transition=transition))[0].status \
-        == status
+    assert parse_datadog(dict(DD_CUSTOM_TRIGGERED, alert_transition=transition))[0].status == status
     bare = {"title": f"[{transition} on {{host:web-1}}] CPU high", "id": "1"}
     only = parse_datadog(bare)[0]
     assert only.status == status
@@ -487,9 +572,10 @@ def test_datadog_transitions(transition, status):
     assert only.labels == {"scope": "host:web-1"}
 
 
-@pytest.mark.parametrize("alert_type, status, severity",
-                         [("error", "firing", "error"), ("warning", "firing", "warning"),
-                          ("success", "resolved", "")])
+@pytest.mark.parametrize(
+    "alert_type, status, severity",
+    [("error", "firing", "error"), ("warning", "firing", "warning"), ("success", "resolved", "")],
+)
 def test_datadog_alert_type_without_transition(alert_type, status, severity):
     (only,) = parse_datadog({"title": "Disk usage", "alert_type": alert_type, "id": "9"})
     assert (only.status, only.source_severity) == (status, severity)
@@ -504,18 +590,23 @@ def test_sentry_issue_alert_triggered():
     assert only.fingerprint == "1117540176"  # the issue id
     assert only.status == "firing"
     assert only.title == "ReferenceError: heck is not defined"
-    assert only.description == ("Sentry alert rule “Very Important Alert Rule!” triggered.\n"
-                                "Culprit: ?(<anonymous>)")
+    assert only.description == (
+        "Sentry alert rule “Very Important Alert Rule!” triggered.\nCulprit: ?(<anonymous>)"
+    )
     assert only.source_severity == "error"
     assert only.service == "front-end"  # from the event's API url
     assert only.labels["browser"] == "Chrome 75.0.3770"  # tags: a list of [key, value]
     assert only.labels["handled"] == "no"
     assert only.labels["project"] == "front-end"
-    assert only.annotations == {"triggered_rule": "Very Important Alert Rule!",
-                                "culprit": "?(<anonymous>)"}
+    assert only.annotations == {
+        "triggered_rule": "Very Important Alert Rule!",
+        "culprit": "?(<anonymous>)",
+    }
     assert only.starts_at == utc(2019, 8, 19, 21, 6, 17, 677000)
-    assert only.url == ("https://sentry.io/organizations/test-org/issues/1117540176/events/"
-                        "e4874d664c3540c1a32eab185f12c5ab/")
+    assert only.url == (
+        "https://sentry.io/organizations/test-org/issues/1117540176/events/"
+        "e4874d664c3540c1a32eab185f12c5ab/"
+    )
     assert only.raw == payload
     # the header is only a hint: the body alone gives the same alert
     assert parse_sentry(payload) == [only]
@@ -530,9 +621,14 @@ def test_sentry_issue_created_and_its_lifecycle():
     assert created.description == "Culprit: ?(runner)"
     assert created.source_severity == "error"
     assert created.service == "front-end"
-    assert created.labels == {"project": "front-end", "level": "error", "platform": "javascript",
-                              "short_id": "FRONT-END-9", "status": "unresolved",
-                              "substatus": "escalating"}
+    assert created.labels == {
+        "project": "front-end",
+        "level": "error",
+        "platform": "javascript",
+        "short_id": "FRONT-END-9",
+        "status": "unresolved",
+        "substatus": "escalating",
+    }
     assert created.values == {"count": 1.0, "userCount": 1.0}  # "count": "1" is a string
     assert created.starts_at == utc(2019, 8, 19, 20, 58, 37, 391000)
     assert created.url == ""  # "permalink": null
@@ -555,8 +651,14 @@ def test_sentry_issue_created_and_its_lifecycle():
 
 def test_sentry_installation_webhook_is_no_alert():
     assert parse_sentry(sample("sentry/installation_created_docs.json")) == []
-    assert parse("sentry", sample("sentry/installation_created_docs.json"),
-                 headers={"sentry-hook-resource": "installation"}) == []
+    assert (
+        parse(
+            "sentry",
+            sample("sentry/installation_created_docs.json"),
+            headers={"sentry-hook-resource": "installation"},
+        )
+        == []
+    )
 
 
 SENTRY_METRIC_RESOLVED = {  # getsentry/sentry-docs metric-alerts.mdx example
@@ -566,14 +668,26 @@ SENTRY_METRIC_RESOLVED = {  # getsentry/sentry-docs metric-alerts.mdx example
         "description_text": "1000 events in the last 10 minutes\\nFilter: level:error",
         "description_title": "Resolved: Too many errors",
         "metric_alert": {
-            "alert_rule": {"aggregate": "count()", "dataset": "events", "id": "7",
-                           "name": "Too many errors", "projects": ["bar"],
-                           "query": "level:error", "time_window": 10, "triggers": []},
-            "date_closed": None, "date_created": "2020-09-13T12:26:40.000000Z",
+            "alert_rule": {
+                "aggregate": "count()",
+                "dataset": "events",
+                "id": "7",
+                "name": "Too many errors",
+                "projects": ["bar"],
+                "query": "level:error",
+                "time_window": 10,
+                "triggers": [],
+            },
+            "date_closed": None,
+            "date_created": "2020-09-13T12:26:40.000000Z",
             "date_detected": "2020-09-13T12:26:40.000000Z",
             "date_started": "2020-09-13T12:26:40.000000Z",
-            "id": "4", "identifier": "1", "projects": ["bar"], "status": 2,
-            "title": "Sacred Marmot", "type": 2,
+            "id": "4",
+            "identifier": "1",
+            "projects": ["bar"],
+            "status": 2,
+            "title": "Sacred Marmot",
+            "type": 2,
         },
         "web_url": "https://sentry.io/organizations/baz/alerts/1/",
     },
@@ -588,8 +702,13 @@ def test_sentry_metric_alert_critical_then_resolved():
     assert resolved.title == "Too many errors"
     assert resolved.description == "1000 events in the last 10 minutes\nFilter: level:error"
     assert resolved.service == "bar"
-    assert resolved.labels == {"alert_rule": "Too many errors", "aggregate": "count()",
-                               "dataset": "events", "query": "level:error", "projects": "bar"}
+    assert resolved.labels == {
+        "alert_rule": "Too many errors",
+        "aggregate": "count()",
+        "dataset": "events",
+        "query": "level:error",
+        "projects": "bar",
+    }
     assert resolved.starts_at == utc(2020, 9, 13, 12, 26, 40)
     assert resolved.url == "https://sentry.io/organizations/baz/alerts/1/"
 
@@ -607,12 +726,17 @@ def test_sentry_metric_alert_critical_then_resolved():
 
 
 def test_sentry_legacy_webhooks_plugin():
-    legacy = {"id": "27379932", "project": "project-slug", "project_name": "Project Name",
-              "culprit": "raven.scripts.runner in main", "level": "error",
-              "message": "This is an example Python exception",
-              "url": "https://sentry.io/acme/project-slug/issues/27379932/?referrer=webhooks_plugin",
-              "triggering_rules": ["Send to webhooks"],
-              "event": {"event_id": "ab2aa1b1", "title": "This is an example Python exception"}}
+    legacy = {
+        "id": "27379932",
+        "project": "project-slug",
+        "project_name": "Project Name",
+        "culprit": "raven.scripts.runner in main",
+        "level": "error",
+        "message": "This is an example Python exception",
+        "url": "https://sentry.io/acme/project-slug/issues/27379932/?referrer=webhooks_plugin",
+        "triggering_rules": ["Send to webhooks"],
+        "event": {"event_id": "ab2aa1b1", "title": "This is an example Python exception"},
+    }
     (only,) = parse_sentry(legacy)
     assert (only.fingerprint, only.status, only.source_severity) == ("27379932", "firing", "error")
     assert only.title == "This is an example Python exception"
@@ -626,8 +750,10 @@ def test_sentry_refusals_name_the_field():
     assert caught.value.field == "data"
     with pytest.raises(PayloadError) as caught:
         parse_sentry({"action": "created", "data": {}}, resource="issue")
-    assert (caught.value.field, caught.value.message) == ("data.issue",
-                                                         "data.issue must be an object")
+    assert (caught.value.field, caught.value.message) == (
+        "data.issue",
+        "data.issue must be an object",
+    )
     assert parse_sentry({"action": "created", "data": {"comment": "hi"}}) == []
 
 
@@ -666,8 +792,9 @@ def test_generic_full_alert():
         occurrence_key=only.occurrence_key,
         raw=GENERIC_FULL,
     )
-    resolved = parse_generic(dict(GENERIC_FULL, status="resolved",
-                                  timestamp="2026-11-28T01:30:00Z"))[0]
+    resolved = parse_generic(
+        dict(GENERIC_FULL, status="resolved", timestamp="2026-11-28T01:30:00Z")
+    )[0]
     assert resolved.fingerprint == "checkout-5xx"
     assert (resolved.starts_at, resolved.ends_at) == (None, utc(2026, 11, 28, 1, 30))
     assert resolved.occurrence_key != only.occurrence_key
@@ -684,21 +811,27 @@ def test_generic_minimal_alert_and_derived_fingerprint():
     assert again.fingerprint == only.fingerprint
     assert again.occurrence_key != only.occurrence_key
     # without a timestamp every POST counts (a retry joins the open incident)
-    assert parse_generic({"title": "Disk almost full"})[0].occurrence_key != \
-        only.occurrence_key
+    assert parse_generic({"title": "Disk almost full"})[0].occurrence_key != only.occurrence_key
     other = parse_generic({"title": "Disk almost full", "service": "db"})[0]
     assert other.fingerprint != only.fingerprint
     assert parse_generic({"title": "x", "fingerprint": 1234})[0].fingerprint == "1234"
 
 
 def test_generic_batch_and_aliases():
-    alerts = parse_generic({"alerts": [
-        {"title": "A", "status": "resolved", "dedup_key": "a"},
-        {"title": "B", "status": "ACK", "fingerprint": "b"},
-        {"title": "C", "status": "triggered", "message": "via alias"},
-    ]})
+    alerts = parse_generic(
+        {
+            "alerts": [
+                {"title": "A", "status": "resolved", "dedup_key": "a"},
+                {"title": "B", "status": "ACK", "fingerprint": "b"},
+                {"title": "C", "status": "triggered", "message": "via alias"},
+            ]
+        }
+    )
     assert [(a.fingerprint, a.status) for a in alerts] == [
-        ("a", "resolved"), ("b", "acknowledged"), (alerts[2].fingerprint, "firing")]
+        ("a", "resolved"),
+        ("b", "acknowledged"),
+        (alerts[2].fingerprint, "firing"),
+    ]
     assert alerts[2].description == "via alias"
     assert parse_generic([{"title": "bare array"}])[0].title == "bare array"
     assert parse_generic({"alerts": []}) == []
@@ -717,22 +850,37 @@ def test_generic_title_is_one_line_of_at_most_200_characters():
         ({"status": "firing"}, "title", "title is required"),
         ({"title": "   "}, "title", "title must not be blank"),
         ({"title": 5}, "title", "title must be a string"),
-        ({"title": "x", "status": "exploded"}, "status",
-         "status must be one of firing, resolved, acknowledged (not 'exploded')"),
+        (
+            {"title": "x", "status": "exploded"},
+            "status",
+            "status must be one of firing, resolved, acknowledged (not 'exploded')",
+        ),
         ({"title": "x", "labels": ["a"]}, "labels", "labels must be an object"),
-        ({"title": "x", "labels": {"a": {"b": 1}}}, "labels.a",
-         "labels.a must be a string, number or boolean"),
+        (
+            {"title": "x", "labels": {"a": {"b": 1}}},
+            "labels.a",
+            "labels.a must be a string, number or boolean",
+        ),
         ({"title": "x", "values": [1]}, "values", "values must be an object"),
         ({"title": "x", "values": {"rate": None}}, "values.rate", "values.rate must be a number"),
-        ({"title": "x", "timestamp": "yesterday"}, "timestamp",
-         "timestamp must be an ISO 8601 date-time, like 2026-11-28T00:59:31Z"),
+        (
+            {"title": "x", "timestamp": "yesterday"},
+            "timestamp",
+            "timestamp must be an ISO 8601 date-time, like 2026-11-28T00:59:31Z",
+        ),
         ({"title": "x", "dedup_key": ["a"]}, "dedup_key", "dedup_key must be a string"),
         ({"alerts": {"title": "x"}}, "alerts", "alerts must be a list of alert objects"),
         ({"alerts": [{"title": "a"}, "b"]}, "alerts[1]", "alerts[1] must be an object"),
-        ({"alerts": [{"title": "a"}, {"title": "b"}, {"title": "c", "labels": "x"}]},
-         "alerts[2].labels", "alerts[2].labels must be an object"),
-        ({"alerts": [{"title": "a"}, {"severity": "critical"}]}, "alerts[1].title",
-         "alerts[1].title is required"),
+        (
+            {"alerts": [{"title": "a"}, {"title": "b"}, {"title": "c", "labels": "x"}]},
+            "alerts[2].labels",
+            "alerts[2].labels must be an object",
+        ),
+        (
+            {"alerts": [{"title": "a"}, {"severity": "critical"}]},
+            "alerts[1].title",
+            "alerts[1].title is required",
+        ),
     ],
 )
 def test_generic_refusals_name_the_field(body, field, message):
@@ -743,8 +891,20 @@ def test_generic_refusals_name_the_field(body, field, message):
 
 def test_generic_format_is_documented_on_parse_generic():
     doc = parse_generic.__doc__
-    for name in ("title", "status", "dedup_key", "fingerprint", "severity", "service",
-                 "description", "labels", "values", "url", "timestamp", '"alerts"'):
+    for name in (
+        "title",
+        "status",
+        "dedup_key",
+        "fingerprint",
+        "severity",
+        "service",
+        "description",
+        "labels",
+        "values",
+        "url",
+        "timestamp",
+        '"alerts"',
+    ):
         assert name in doc
 
 
@@ -762,9 +922,12 @@ def test_pagerduty_trigger_docs_example():
     assert only.service == "postgres"
     assert only.labels == {
         "source": "monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/"
-                  "api-stats-prod-003",
-        "component": "postgres", "group": "prod-datapipe", "class": "deploy",
-        "client": "Sample Monitoring Service"}
+        "api-stats-prod-003",
+        "component": "postgres",
+        "group": "prod-datapipe",
+        "class": "deploy",
+        "client": "Sample Monitoring Service",
+    }
     assert only.annotations == {"ping time": "1500ms", "load avg": "0.75"}
     assert only.values == {"load avg": 0.75}
     assert only.description == "ping time: 1500ms\nload avg: 0.75"
@@ -803,9 +966,15 @@ def test_pagerduty_acknowledge_and_resolve_docs_examples():
     res_key, res = parse_event(sample("pagerduty/events_v2_resolve_docs_example.json"))
     assert (ack_key, res_key) == ("routingkeyhere", "routingkeyhere")
     assert (ack.fingerprint, ack.status, ack.title) == (
-        "dedupkeyhere", "acknowledged", "Acknowledged: dedupkeyhere")
+        "dedupkeyhere",
+        "acknowledged",
+        "Acknowledged: dedupkeyhere",
+    )
     assert (res.fingerprint, res.status, res.title) == (
-        "dedupkeyhere", "resolved", "Resolved: dedupkeyhere")
+        "dedupkeyhere",
+        "resolved",
+        "Resolved: dedupkeyhere",
+    )
     assert ack.occurrence_key != res.occurrence_key
     assert res.raw == {"dedup_key": "dedupkeyhere", "event_action": "resolve"}
 
@@ -832,21 +1001,31 @@ def test_pagerduty_long_dedup_key_is_hashed_to_fit_the_column():
     [
         (lambda e: e["payload"].pop("summary"), ["'payload.summary' is missing or blank"]),
         (lambda e: e["payload"].update(summary="  "), ["'payload.summary' is missing or blank"]),
-        (lambda e: e.update(event_action="explode"),
-         ["'event_action' must be one of trigger, acknowledge, resolve"]),
-        (lambda e: e.pop("event_action"),
-         ["'event_action' must be one of trigger, acknowledge, resolve"]),
+        (
+            lambda e: e.update(event_action="explode"),
+            ["'event_action' must be one of trigger, acknowledge, resolve"],
+        ),
+        (
+            lambda e: e.pop("event_action"),
+            ["'event_action' must be one of trigger, acknowledge, resolve"],
+        ),
         (lambda e: e.pop("routing_key"), ["'routing_key' is missing or blank"]),
-        (lambda e: e["payload"].update(severity="fatal"),
-         ["'payload.severity' must be one of critical, error, warning, info"]),
+        (
+            lambda e: e["payload"].update(severity="fatal"),
+            ["'payload.severity' must be one of critical, error, warning, info"],
+        ),
         (lambda e: e.pop("payload"), ["'payload' is missing (required to trigger)"]),
-        (lambda e: e.update(payload="text"),
-         ["'payload' must be an object", "'payload' is missing (required to trigger)"]),
+        (
+            lambda e: e.update(payload="text"),
+            ["'payload' must be an object", "'payload' is missing (required to trigger)"],
+        ),
         (lambda e: e.update(dedup_key="k" * 256), ["'dedup_key' must be at most 255 characters"]),
         (lambda e: e.update(links={"href": "x"}), ["'links' must be an array"]),
         (lambda e: e.update(images=[{"alt": "x"}]), ["'images[0].src' is missing or blank"]),
-        (lambda e: (e["payload"].pop("source"), e["payload"].pop("severity")),
-         ["'payload.source' is missing or blank", "'payload.severity' is missing or blank"]),
+        (
+            lambda e: (e["payload"].pop("source"), e["payload"].pop("severity")),
+            ["'payload.source' is missing or blank", "'payload.severity' is missing or blank"],
+        ),
     ],
 )
 def test_pagerduty_invalid_trigger_lists_every_error(change, errors):
@@ -941,8 +1120,10 @@ def carries_time_or_id(kind: str, payload) -> bool:
     if kind == "pagerduty":
         return False
     if kind == "datadog":
-        return any(str(payload.get(k) or "") and not re.fullmatch(r"\$[A-Z_]+", payload[k])
-                   for k in ("id", "date", "last_updated"))
+        return any(
+            str(payload.get(k) or "") and not re.fullmatch(r"\$[A-Z_]+", payload[k])
+            for k in ("id", "date", "last_updated")
+        )
     return True
 
 
@@ -965,8 +1146,11 @@ def test_every_inbound_sample_parses_into_well_formed_alerts(kind, name, time_ma
         assert parsed.source_severity == parsed.source_severity.lower()
         for moment in (parsed.starts_at, parsed.ends_at):
             assert moment is None or moment.utcoffset() == timedelta(0)
-        assert all(isinstance(k, str) and isinstance(v, str)
-                   for m in (parsed.labels, parsed.annotations) for k, v in m.items())
+        assert all(
+            isinstance(k, str) and isinstance(v, str)
+            for m in (parsed.labels, parsed.annotations)
+            for k, v in m.items()
+        )
         assert all(isinstance(v, float) for v in parsed.values.values())
         assert parsed.url == "" or parsed.url.startswith(("http://", "https://"))
         assert isinstance(parsed.raw, dict) and parsed.raw
@@ -987,14 +1171,17 @@ def test_every_inbound_sample_parses_into_well_formed_alerts(kind, name, time_ma
 def test_the_samples_this_suite_replays_exist():
     names = {name for _, name in inbound_samples()}
     assert {
-        "alertmanager/webhook_v4_firing.json", "alertmanager/webhook_v4_firing.raw.json",
+        "alertmanager/webhook_v4_firing.json",
+        "alertmanager/webhook_v4_firing.raw.json",
         "alertmanager/webhook_v4_firing_partially_resolved.json",
-        "alertmanager/webhook_v4_resolved.json", "alertmanager/webhook_v4_resolved.raw.json",
+        "alertmanager/webhook_v4_resolved.json",
+        "alertmanager/webhook_v4_resolved.raw.json",
         "grafana/webhook_docs_example_firing.json",
         "grafana/webhook_source_test_fixture_firing.json",
         "datadog/webhook_default_payload_template.json",
         "datadog/webhook_recommended_custom_payload_template.json",
-        "sentry/issue_alert_event_alert_triggered_docs.json", "sentry/issue_created_docs.json",
+        "sentry/issue_alert_event_alert_triggered_docs.json",
+        "sentry/issue_created_docs.json",
         "sentry/installation_created_docs.json",
         "pagerduty/events_v2_trigger_docs_example.json",
         "pagerduty/events_v2_trigger_openapi_example.json",
@@ -1008,13 +1195,29 @@ def test_the_samples_this_suite_replays_exist():
 
 @pytest.mark.parametrize(
     "label, level",
-    [("critical", "P0"), ("CRITICAL", "P0"), ("fatal", "P0"), ("error", "P1"), ("high", "P1"),
-     ("warning", "P2"), ("warn", "P2"), ("info", "P3"), ("low", "P3"), ("P0", "P0"),
-     ("p1", "P1"), ("SEV-2", "P2"), ("sev3", "P3"), ("P5", "P3"), ("1", "P1")],
+    [
+        ("critical", "P0"),
+        ("CRITICAL", "P0"),
+        ("fatal", "P0"),
+        ("error", "P1"),
+        ("high", "P1"),
+        ("warning", "P2"),
+        ("warn", "P2"),
+        ("info", "P3"),
+        ("low", "P3"),
+        ("P0", "P0"),
+        ("p1", "P1"),
+        ("SEV-2", "P2"),
+        ("sev3", "P3"),
+        ("P5", "P3"),
+        ("1", "P1"),
+    ],
 )
 def test_source_severity_label_maps_to_the_guide(label, level):
     assert suggest_severity(alert(source_severity=label)) == (
-        level, [f"source severity '{label.lower()}' → {level}"])
+        level,
+        [f"source severity '{label.lower()}' → {level}"],
+    )
 
 
 def test_integration_mapping_overrides_label():
@@ -1029,39 +1232,55 @@ def test_integration_mapping_overrides_label():
 
 def test_integration_mapping_does_not_silence_other_signals():
     severity, reasons = suggest_severity(
-        alert(source_severity="critical", values={"error_rate": 0.08}), {"critical": "P2"})
+        alert(source_severity="critical", values={"error_rate": 0.08}), {"critical": "P2"}
+    )
     assert severity == "P0"
-    assert reasons == ["source severity 'critical' → P2 (integration mapping)",
-                       "error rate 8% > 5% → P0"]
+    assert reasons == [
+        "source severity 'critical' → P2 (integration mapping)",
+        "error rate 8% > 5% → P0",
+    ]
 
 
 def test_unknown_label_is_noted_and_defaults():
-    assert suggest_severity(alert(source_severity="page")) == ("P2", [
-        "source severity 'page' is not a known level (map it in the integration's severity "
-        "mapping)", NO_SIGNAL_REASON])
+    assert suggest_severity(alert(source_severity="page")) == (
+        "P2",
+        [
+            "source severity 'page' is not a known level (map it in the integration's severity "
+            "mapping)",
+            NO_SIGNAL_REASON,
+        ],
+    )
 
 
 def test_error_rate_above_5_percent_is_p0():
     assert suggest_severity(alert(values={"error_rate": 7.2})) == (
-        "P0", ["error rate 7.2% > 5% → P0"])
+        "P0",
+        ["error rate 7.2% > 5% → P0"],
+    )
     assert suggest_severity(alert(values={"error_rate": 0.07}))[0] == "P0"  # a fraction: 7 %
 
 
 def test_error_rate_between_2_and_5_percent_is_p1():
     assert suggest_severity(alert(values={"error_rate": 0.031})) == (
-        "P1", ["error rate 3.1% in 2-5% → P1"])
+        "P1",
+        ["error rate 3.1% in 2-5% → P1"],
+    )
     assert suggest_severity(alert(values={"error_rate": 5}))[0] == "P1"  # "> 5 %" is strict
     assert suggest_severity(alert(values={"error_rate": 2}))[0] == "P1"
 
 
 def test_error_rate_between_1_and_2_percent_is_p2():
     assert suggest_severity(alert(values={"error_rate_percent": 1.5})) == (
-        "P2", ["error rate 1.5% in 1-2% → P2"])
+        "P2",
+        ["error rate 1.5% in 1-2% → P2"],
+    )
 
 
 def test_error_rate_below_1_percent_is_p3():
     assert suggest_severity(alert(values={"error_rate": 0.004})) == (
-        "P3", ["error rate 0.4% < 1% → P3"])
+        "P3",
+        ["error rate 0.4% < 1% → P3"],
+    )
     # a key saying "percent" means percent even at or below 1
     assert suggest_severity(alert(values={"error_rate_percent": 0.5}))[0] == "P3"
 
@@ -1082,14 +1301,16 @@ def test_error_rate_is_found_under_common_names_and_units(fields, level):
 
 
 def test_error_rate_thresholds_are_not_measurements():
-    assert suggest_severity(alert(values={"error_rate_threshold": 0.5},
-                                  annotations={"error_rate_slo": "99%"})) == (
-        DEFAULT_SEVERITY, [NO_SIGNAL_REASON])
+    assert suggest_severity(
+        alert(values={"error_rate_threshold": 0.5}, annotations={"error_rate_slo": "99%"})
+    ) == (DEFAULT_SEVERITY, [NO_SIGNAL_REASON])
 
 
 def test_error_rate_in_the_alert_text():
     assert suggest_severity(alert(title="Checkout", description="5xx rate is 12% over 5m")) == (
-        "P0", ["error rate 12% > 5% → P0"])
+        "P0",
+        ["error rate 12% > 5% → P0"],
+    )
     assert suggest_severity(alert(title="Error rate at 3.5% on search"))[0] == "P1"
     # a threshold in the text is not a measurement
     assert suggest_severity(alert(title="Error rate below 5% target"))[0] == DEFAULT_SEVERITY
@@ -1109,7 +1330,9 @@ def test_p95_latency_over_3s_is_at_least_p1():
 
 def test_p95_latency_at_or_under_3s_is_no_signal():
     assert suggest_severity(alert(values={"p95_latency_ms": 2900})) == (
-        DEFAULT_SEVERITY, [NO_SIGNAL_REASON])
+        DEFAULT_SEVERITY,
+        [NO_SIGNAL_REASON],
+    )
     assert suggest_severity(alert(values={"p95_latency_seconds": 3.0}))[0] == DEFAULT_SEVERITY
     assert suggest_severity(alert(values={"p95_latency_threshold_ms": 9000}))[0] == "P2"
 
@@ -1123,12 +1346,18 @@ def test_p95_latency_does_not_lower_a_p0():
     [
         ({"title": "Complete outage of checkout"}, "complete outage", "complete outage"),
         ({"title": "API is down"}, "api is down", "API completely unavailable"),
-        ({"description": "The API completely unavailable since 01:00"},
-         "api completely unavailable", "API completely unavailable"),
+        (
+            {"description": "The API completely unavailable since 01:00"},
+            "api completely unavailable",
+            "API completely unavailable",
+        ),
         ({"title": "All API pods crashed"}, "all api pods crashed", "API completely unavailable"),
         ({"title": "Data loss in orders"}, "data loss", "data loss"),
-        ({"description": "Possible data corruption in invoices"}, "data corruption",
-         "data corruption"),
+        (
+            {"description": "Possible data corruption in invoices"},
+            "data corruption",
+            "data corruption",
+        ),
         ({"title": "Security breach detected"}, "security breach", "security breach"),
         ({"title": "Database down"}, "database down", "datastore down"),
         ({"title": "Postgres down on db-1"}, "postgres down", "datastore down"),
@@ -1141,32 +1370,50 @@ def test_p95_latency_does_not_lower_a_p0():
 def test_guide_keywords_are_p0(fields, phrase, criterion):
     fields.setdefault("title", "Alert")
     assert suggest_severity(alert(**fields)) == (
-        "P0", [f"'{phrase}' in the alert: {criterion} → P0"])
+        "P0",
+        [f"'{phrase}' in the alert: {criterion} → P0"],
+    )
 
 
 @pytest.mark.parametrize(
     "title",
-    ["Slow database queries", "Redis cache hit rate down", "SLO breach on checkout",
-     "Upstream returned 503 Service Unavailable", "Database replica lag high",
-     "Partial outage of search"],
+    [
+        "Slow database queries",
+        "Redis cache hit rate down",
+        "SLO breach on checkout",
+        "Upstream returned 503 Service Unavailable",
+        "Database replica lag high",
+        "Partial outage of search",
+    ],
 )
 def test_near_miss_phrases_are_not_p0(title):
     assert suggest_severity(alert(title=title))[0] == DEFAULT_SEVERITY
 
 
 def test_urls_are_not_read_for_keywords():
-    assert suggest_severity(alert(annotations={
-        "runbook_url": "https://runbooks.example.com/database-down"}))[0] == DEFAULT_SEVERITY
+    assert (
+        suggest_severity(
+            alert(annotations={"runbook_url": "https://runbooks.example.com/database-down"})
+        )[0]
+        == DEFAULT_SEVERITY
+    )
 
 
 def test_most_severe_signal_wins_and_every_reason_is_given():
-    severity, reasons = suggest_severity(alert(
-        title="Redis unavailable", source_severity="warning",
-        values={"error_rate": 0.015, "p95_latency_ms": 4200}))
+    severity, reasons = suggest_severity(
+        alert(
+            title="Redis unavailable",
+            source_severity="warning",
+            values={"error_rate": 0.015, "p95_latency_ms": 4200},
+        )
+    )
     assert severity == "P0"
-    assert reasons == ["source severity 'warning' → P2", "error rate 1.5% in 1-2% → P2",
-                       "P95 latency 4.2 s > 3 s → at least P1",
-                       "'redis unavailable' in the alert: datastore down → P0"]
+    assert reasons == [
+        "source severity 'warning' → P2",
+        "error rate 1.5% in 1-2% → P2",
+        "P95 latency 4.2 s > 3 s → at least P1",
+        "'redis unavailable' in the alert: datastore down → P0",
+    ]
     assert suggest_severity(alert(source_severity="info", values={"error_rate": 0.03}))[0] == "P1"
 
 
@@ -1176,25 +1423,39 @@ def test_no_signal_defaults_to_p2():
 
 
 def test_severity_is_deterministic():
-    subject = alert(title="Database down", source_severity="error",
-                    values={"error_rate": 0.2, "p95": 4})
+    subject = alert(
+        title="Database down", source_severity="error", values={"error_rate": 0.2, "p95": 4}
+    )
     assert len({json.dumps(suggest_severity(subject)) for _ in range(5)}) == 1
 
 
 @pytest.mark.parametrize(
     "kind, name, expected",
     [
-        ("alertmanager", "alertmanager/webhook_v4_firing.json",
-         [("P0", ["source severity 'critical' → P0", "error rate 12% > 5% → P0"]),
-          ("P0", ["source severity 'critical' → P0", "error rate 9% > 5% → P0"])]),
-        ("grafana", "grafana/webhook_docs_example_firing.json",
-         [("P2", [NO_SIGNAL_REASON])] * 2),
-        ("sentry", "sentry/issue_alert_event_alert_triggered_docs.json",
-         [("P1", ["source severity 'error' → P1"])]),
-        ("pagerduty", "pagerduty/events_v2_trigger_docs_example.json",
-         [("P3", ["source severity 'info' → P3"])]),
-        ("pagerduty", "pagerduty/events_v2_trigger_openapi_example.json",
-         [("P0", ["source severity 'critical' → P0"])]),
+        (
+            "alertmanager",
+            "alertmanager/webhook_v4_firing.json",
+            [
+                ("P0", ["source severity 'critical' → P0", "error rate 12% > 5% → P0"]),
+                ("P0", ["source severity 'critical' → P0", "error rate 9% > 5% → P0"]),
+            ],
+        ),
+        ("grafana", "grafana/webhook_docs_example_firing.json", [("P2", [NO_SIGNAL_REASON])] * 2),
+        (
+            "sentry",
+            "sentry/issue_alert_event_alert_triggered_docs.json",
+            [("P1", ["source severity 'error' → P1"])],
+        ),
+        (
+            "pagerduty",
+            "pagerduty/events_v2_trigger_docs_example.json",
+            [("P3", ["source severity 'info' → P3"])],
+        ),
+        (
+            "pagerduty",
+            "pagerduty/events_v2_trigger_openapi_example.json",
+            [("P0", ["source severity 'critical' → P0"])],
+        ),
     ],
 )
 def test_severity_of_the_real_samples(kind, name, expected):

@@ -247,9 +247,16 @@ def test_digest_lists_each_incident_or_says_there_are_none(bob):
 def test_escalation_to_slack_mentions_paged_member_ids_only():
     from incidents.notify.messages import slack_message
 
-    ctx = {"ref": "INC-20261128-001", "title": "API down", "severity": "P0", "level": 2,
-           "path": "technical", "paged": ["Bob"], "url": "https://ir.example/i/1",
-           "mentions": ["U0BOB", "@W0ALICE", "<!channel>", "U0BOB"]}
+    ctx = {
+        "ref": "INC-20261128-001",
+        "title": "API down",
+        "severity": "P0",
+        "level": 2,
+        "path": "technical",
+        "paged": ["Bob"],
+        "url": "https://ir.example/i/1",
+        "mentions": ["U0BOB", "@W0ALICE", "<!channel>", "U0BOB"],
+    }
     blocks = slack_message("escalation", ctx)["blocks"]
     texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert "<@U0BOB> <@W0ALICE>" in texts

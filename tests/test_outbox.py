@@ -46,8 +46,9 @@ def _new_event(incident, kind=EventKind.UPDATE_POSTED):
 
 
 def _routed(incident, message_kind=MessageKind.INITIAL):
-    rows = outbox.notify_incident(incident=incident, event=_new_event(incident),
-                                  message_kind=message_kind)
+    rows = outbox.notify_incident(
+        incident=incident, event=_new_event(incident), message_kind=message_kind
+    )
     return {(r.channel.name, r.status) for r in rows}
 
 
@@ -84,10 +85,8 @@ def test_disabled_channel_receives_nothing(guide_channels, bob):
 def test_one_row_per_event_and_channel_even_when_written_twice(guide_channels, bob):
     incident = factories.declare(actor=bob, severity="P1")
     event = _new_event(incident)
-    first = outbox.notify_incident(incident=incident, event=event,
-                                   message_kind=MessageKind.UPDATE)
-    again = outbox.notify_incident(incident=incident, event=event,
-                                   message_kind=MessageKind.UPDATE)
+    first = outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.UPDATE)
+    again = outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.UPDATE)
     assert len(first) == 3
     assert again == []
     assert Notification.objects.filter(event=event).count() == 3
@@ -95,8 +94,12 @@ def test_one_row_per_event_and_channel_even_when_written_twice(guide_channels, b
 
 def test_snapshot_is_taken_when_the_message_is_written(guide_channels, bob):
     incident = factories.declare(actor=bob, severity="P2", title="Old title")
-    rows = outbox.notify_incident(incident=incident, event=_new_event(incident),
-                                  message_kind=MessageKind.UPDATE, extra={"message": "Looking"})
+    rows = outbox.notify_incident(
+        incident=incident,
+        event=_new_event(incident),
+        message_kind=MessageKind.UPDATE,
+        extra={"message": "Looking"},
+    )
     incident.title = "New title"
     incident.save(update_fields=["title"])
     row = Notification.objects.get(pk=rows[0].pk)
@@ -112,8 +115,9 @@ def test_email_over_the_per_incident_cap_is_kept_as_suppressed(guide_channels, b
     Notification.objects.filter(incident=incident).delete()
     statuses = []
     for _ in range(4):
-        rows = outbox.notify_incident(incident=incident, event=_new_event(incident),
-                                      message_kind=MessageKind.UPDATE)
+        rows = outbox.notify_incident(
+            incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
+        )
         statuses += [r.status for r in rows if r.channel.name == "email"]
     assert statuses == ["pending", "pending", "suppressed", "suppressed"]
     suppressed = Notification.objects.filter(status="suppressed").first()
@@ -125,11 +129,14 @@ def test_page_people_uses_email_and_pagerduty_contacts(guide_channels, bob, alic
     ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
     ContactMethod.objects.create(user=bob, kind="pagerduty", value=PD_KEY)
     ContactMethod.objects.create(user=bob, kind="slack", value="U0BOB")
-    ContactMethod.objects.create(user=alice, kind="email", value="alice@pager.test",
-                                 enabled=False)
-    rows = outbox.page_people(incident=incident, event=_new_event(incident, EventKind.ESCALATED),
-                              users=[bob, alice], message_kind=MessageKind.ESCALATION,
-                              extra={"level": 2})
+    ContactMethod.objects.create(user=alice, kind="email", value="alice@pager.test", enabled=False)
+    rows = outbox.page_people(
+        incident=incident,
+        event=_new_event(incident, EventKind.ESCALATED),
+        users=[bob, alice],
+        message_kind=MessageKind.ESCALATION,
+        extra={"level": 2},
+    )
     assert sorted((r.transport, r.target, r.recipient.username) for r in rows) == [
         ("email", "bob@pager.test", "bob"),
         ("pagerduty", PD_KEY, "bob"),
@@ -139,23 +146,30 @@ def test_page_people_uses_email_and_pagerduty_contacts(guide_channels, bob, alic
 
 
 def test_digest_gathers_p3_rows_per_channel_once(bob):
-    incidents = [factories.declare(actor=bob, severity="P3", title=title)
-                 for title in ("Typo on pricing page", "Footer link broken")]
+    incidents = [
+        factories.declare(actor=bob, severity="P3", title=title)
+        for title in ("Typo on pricing page", "Footer link broken")
+    ]
     # Channels made after declaring, so only the explicit messages below exist.
-    first = Channel.objects.create(name="email", kind="email", target="oncall@treebeard.test",
-                                   severities=["P1", "P3"])
-    second = Channel.objects.create(name="email-2", kind="email", target="ops@treebeard.test",
-                                    severities=["P3"])
+    first = Channel.objects.create(
+        name="email", kind="email", target="oncall@treebeard.test", severities=["P1", "P3"]
+    )
+    second = Channel.objects.create(
+        name="email-2", kind="email", target="ops@treebeard.test", severities=["P3"]
+    )
     for incident in incidents:
-        outbox.notify_incident(incident=incident, event=_new_event(incident),
-                               message_kind=MessageKind.INITIAL)
+        outbox.notify_incident(
+            incident=incident, event=_new_event(incident), message_kind=MessageKind.INITIAL
+        )
     digests = digest.send_digest()
     assert sorted(d.channel.name for d in digests) == ["email", "email-2"]
     mail = next(d for d in digests if d.channel_id == first.pk)
     assert mail.message_kind == MessageKind.DIGEST
     assert mail.context["count"] == 2
     assert [i["title"] for i in mail.context["incidents"]] == [
-        "Typo on pricing page", "Footer link broken"]
+        "Typo on pricing page",
+        "Footer link broken",
+    ]
     assert not Notification.objects.filter(status=NotificationStatus.DIGEST).exists()
     assert Notification.objects.filter(status=NotificationStatus.DIGESTED).count() == 4
     # A second run (another beat) finds nothing to gather.
@@ -168,8 +182,9 @@ def test_relay_publishes_rows_left_behind(guide_channels, bob, settings):
 
     settings.NOTIFY_RELAY_GRACE_SECONDS = 10
     incident = factories.declare(actor=bob, severity="P2")
-    outbox.notify_incident(incident=incident, event=_new_event(incident),
-                           message_kind=MessageKind.UPDATE)
+    outbox.notify_incident(
+        incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
+    )
     # The declaration's initial alerts and this update: none was published
     # (the test transaction never commits).
     stuck = Notification.objects.filter(status="pending").count()
@@ -186,8 +201,9 @@ def test_relay_publishes_rows_left_behind(guide_channels, bob, settings):
 def test_a_claimed_row_is_not_claimed_again_until_its_lease_lapses(guide_channels, bob, settings):
     settings.NOTIFY_LEASE_SECONDS = 30
     incident = factories.declare(actor=bob, severity="P2")
-    row = outbox.notify_incident(incident=incident, event=_new_event(incident),
-                                 message_kind=MessageKind.UPDATE)[0]
+    row = outbox.notify_incident(
+        incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
+    )[0]
     now = clock.now()
     assert outbox._claim(row.pk, now) is True
     assert outbox._claim(row.pk, now + timedelta(seconds=29)) is False
@@ -214,8 +230,9 @@ def test_backoff_grows_exponentially_and_is_capped(settings):
 
 @pytest.fixture
 def slack_channel(db, http_recorder):
-    return Channel.objects.create(name="#incidents", kind="slack",
-                                  target=http_recorder.url("/slack"), severities=["P2"])
+    return Channel.objects.create(
+        name="#incidents", kind="slack", target=http_recorder.url("/slack"), severities=["P2"]
+    )
 
 
 @pytest.fixture
@@ -296,10 +313,15 @@ def test_a_refused_address_fails_permanently_without_a_request(queued, settings,
 def test_email_over_the_per_minute_cap_waits_instead_of_sending(bob, smtp_sink, settings):
     settings.NOTIFY_EMAIL_MAX_PER_MINUTE = 1
     incident = factories.declare(actor=bob, severity="P1")
-    Channel.objects.create(name="mail", kind="email", target="oncall@treebeard.test",
-                           severities=["P1"])
-    rows = [outbox.notify_incident(incident=incident, event=_new_event(incident),
-                                   message_kind=MessageKind.UPDATE)[0] for _ in range(2)]
+    Channel.objects.create(
+        name="mail", kind="email", target="oncall@treebeard.test", severities=["P1"]
+    )
+    rows = [
+        outbox.notify_incident(
+            incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
+        )[0]
+        for _ in range(2)
+    ]
     assert outbox.deliver(rows[0].pk) == "delivered"
     assert outbox.deliver(rows[1].pk) == "deferred"
     rows[1].refresh_from_db()

@@ -528,8 +528,12 @@ def test_changing_severity_replaces_pending_deadlines_with_the_new_policys(bob, 
     old = Deadline.objects.filter(incident=incident, severity="P2")
     assert {d.kind for d in old} == {"acknowledge", "resolve", "update"}
     assert all(d.cancelled_at == now and d.met_at is None for d in old)
-    new = {d.kind: d for d in Deadline.objects.filter(incident=incident, severity="P0")
-           .exclude(kind=DeadlineKind.ESCALATION)}
+    new = {
+        d.kind: d
+        for d in Deadline.objects.filter(incident=incident, severity="P0").exclude(
+            kind=DeadlineKind.ESCALATION
+        )
+    }
     assert new[DeadlineKind.ACKNOWLEDGE].due_at == T0 + 5 * MIN  # from detection
     assert new[DeadlineKind.RESOLVE].due_at == T0 + 60 * MIN
     assert new[DeadlineKind.UPDATE].due_at == now + 15 * MIN

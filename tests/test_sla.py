@@ -60,8 +60,11 @@ def test_a_missed_acknowledgement_is_recorded_and_how_late_once_acknowledged(bob
     assert (breach.detected_at, breach.met_at) == (T0 + 15.5 * MIN, None)
     [event] = events(incident, EventKind.SLA_BREACHED)
     assert (event.actor, event.message) == (None, "Acknowledge target of 15 min missed")
-    assert event.detail == {"sla": "acknowledge", "due_at": (T0 + 15 * MIN).isoformat(),
-                            "target_seconds": 900}
+    assert event.detail == {
+        "sla": "acknowledge",
+        "due_at": (T0 + 15 * MIN).isoformat(),
+        "target_seconds": 900,
+    }
     [note] = Notification.objects.filter(incident=incident, message_kind="sla_breach")
     assert note.context["sla"] == "acknowledge" and note.context["late_seconds"] == 30
 
@@ -110,12 +113,12 @@ def test_update_reminders_repeat_every_cadence_until_an_update_is_posted(bob, al
 
     first, second = breaches(incident, "update")
     assert (first.due_at, second.due_at) == (T0 + 15 * MIN, T0 + 30 * MIN)
-    assert [e.message for e in events(incident, EventKind.SLA_BREACHED)
-            if e.detail["sla"] == "update"] == ["No status update for 15 min: an update is due"] * 2
+    assert [
+        e.message for e in events(incident, EventKind.SLA_BREACHED) if e.detail["sla"] == "update"
+    ] == ["No status update for 15 min: an update is due"] * 2
     assert channel_messages(incident, "update_due") == ["update_due", "update_due"]
     assert paged(incident, "update_due") == ["alice", "alice"]  # the commander is reminded
-    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None,
-                                    met_at=None)
+    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None, met_at=None)
     assert (upcoming.starts_at, upcoming.due_at) == (T0 + 30 * MIN, T0 + 45 * MIN)
 
     frozen.move_to(T0 + 35 * MIN, tick=False)
@@ -187,8 +190,12 @@ def test_a_failing_handler_leaves_its_row_due_and_does_not_stop_the_others(bob, 
     incident = factories.declare(actor=bob, severity="P3")
     other = factories.declare(actor=bob, severity="P1", title="Other")
     poison = Deadline.objects.create(
-        incident=incident, kind=DeadlineKind.POSTMORTEM, severity="P3", starts_at=T0,
-        due_at=T0 + MIN, created_at=T0,
+        incident=incident,
+        kind=DeadlineKind.POSTMORTEM,
+        severity="P3",
+        starts_at=T0,
+        due_at=T0 + MIN,
+        created_at=T0,
     )
 
     def broken(**_kwargs):
@@ -215,8 +222,14 @@ def test_a_failing_handler_leaves_its_row_due_and_does_not_stop_the_others(bob, 
 def test_a_backlog_larger_than_a_batch_is_fired_in_one_sweep(bob, frozen):
     incident = factories.declare(actor=bob, severity="P3")
     Deadline.objects.bulk_create(
-        Deadline(incident=incident, kind=DeadlineKind.ACTION_ITEM, severity="P3", starts_at=T0,
-                 due_at=T0 + n * timedelta(seconds=1), created_at=T0)
+        Deadline(
+            incident=incident,
+            kind=DeadlineKind.ACTION_ITEM,
+            severity="P3",
+            starts_at=T0,
+            due_at=T0 + n * timedelta(seconds=1),
+            created_at=T0,
+        )
         for n in range(120)
     )
     frozen.move_to(T0 + 10 * MIN, tick=False)
@@ -231,8 +244,14 @@ def test_the_sweep_costs_the_same_with_no_due_rows_however_many_are_pending(bob,
         assert sla.sweep() == 0
     incident = factories.declare(actor=bob, severity="P3")
     Deadline.objects.bulk_create(
-        Deadline(incident=incident, kind=DeadlineKind.ACTION_ITEM, severity="P3", starts_at=T0,
-                 due_at=T0 + timedelta(days=1, seconds=n), created_at=T0)
+        Deadline(
+            incident=incident,
+            kind=DeadlineKind.ACTION_ITEM,
+            severity="P3",
+            starts_at=T0,
+            due_at=T0 + timedelta(days=1, seconds=n),
+            created_at=T0,
+        )
         for n in range(500)
     )
 
@@ -248,13 +267,25 @@ def _due_rows(count: int) -> list[int]:
     """``count`` incidents (written directly: the sweep is under test, not
     declaration), each with one resolve deadline due at T0."""
     incidents = Incident.objects.bulk_create(
-        Incident(ref=f"INC-TEST-{n:04d}", title=f"Load {n}", severity="P2", detected_at=T0,
-                 declared_at=T0)
+        Incident(
+            ref=f"INC-TEST-{n:04d}",
+            title=f"Load {n}",
+            severity="P2",
+            detected_at=T0,
+            declared_at=T0,
+        )
         for n in range(count)
     )
     rows = Deadline.objects.bulk_create(
-        Deadline(incident=i, kind=DeadlineKind.RESOLVE, severity="P2", target_seconds=60,
-                 starts_at=T0 - MIN, due_at=T0, created_at=T0)
+        Deadline(
+            incident=i,
+            kind=DeadlineKind.RESOLVE,
+            severity="P2",
+            target_seconds=60,
+            starts_at=T0 - MIN,
+            due_at=T0,
+            created_at=T0,
+        )
         for i in incidents
     )
     return [row.pk for row in rows]

@@ -36,15 +36,27 @@ def incident(bob):
 
 
 def due_deadline(incident, due_at):
-    return Deadline.objects.create(incident=incident, kind=DeadlineKind.ACTION_ITEM,
-                                   severity="P3", starts_at=due_at, due_at=due_at, created_at=T0)
+    return Deadline.objects.create(
+        incident=incident,
+        kind=DeadlineKind.ACTION_ITEM,
+        severity="P3",
+        starts_at=due_at,
+        due_at=due_at,
+        created_at=T0,
+    )
 
 
 def notification(incident, key: str, *, status: str, next_attempt_at, lease_until=None):
     return Notification.objects.create(
-        idempotency_key=key, incident=incident, transport="slack", target="https://x.test/",
-        message_kind="initial", status=status, created_at=T0 - timedelta(hours=1),
-        next_attempt_at=next_attempt_at, lease_until=lease_until,
+        idempotency_key=key,
+        incident=incident,
+        transport="slack",
+        target="https://x.test/",
+        message_kind="initial",
+        status=status,
+        created_at=T0 - timedelta(hours=1),
+        next_attempt_at=next_attempt_at,
+        lease_until=lease_until,
     )
 
 
@@ -81,8 +93,13 @@ def test_the_oldest_due_deadline_ages_until_the_sweep_fires_it(incident, frozen)
 def test_undelivered_notifications_age_from_when_they_were_due(incident):
     notification(incident, "a", status="pending", next_attempt_at=T0 - 50 * timedelta(seconds=1))
     notification(incident, "b", status="pending", next_attempt_at=T0 + MIN)  # backing off
-    notification(incident, "c", status="sending", next_attempt_at=T0 - 10 * MIN,
-                 lease_until=T0 + 30 * timedelta(seconds=1))  # being sent right now
+    notification(
+        incident,
+        "c",
+        status="sending",
+        next_attempt_at=T0 - 10 * MIN,
+        lease_until=T0 + 30 * timedelta(seconds=1),
+    )  # being sent right now
     notification(incident, "d", status="delivered", next_attempt_at=T0 - 60 * MIN)
 
     health = engine_health()
@@ -93,8 +110,13 @@ def test_undelivered_notifications_age_from_when_they_were_due(incident):
 
 
 def test_a_delivery_whose_worker_died_counts_once_its_lease_lapsed(incident):
-    notification(incident, "c", status="sending", next_attempt_at=T0 - 3 * MIN,
-                 lease_until=T0 - timedelta(seconds=1))
+    notification(
+        incident,
+        "c",
+        status="sending",
+        next_attempt_at=T0 - 3 * MIN,
+        lease_until=T0 - timedelta(seconds=1),
+    )
 
     health = engine_health()
 
@@ -131,8 +153,12 @@ def test_engine_health_api_answers_a_read_token_with_the_figures(incident, vera)
     assert (body["status"], body["stalled"]) == ("stalled", True)
     assert body["oldest_due_deadline_age_seconds"] == 180
     assert body["due_deadlines"] == 1
-    assert set(body) >= {"oldest_undelivered_notification_age_seconds",
-                         "undelivered_notifications", "last_sweep_at", "checked_at"}
+    assert set(body) >= {
+        "oldest_undelivered_notification_age_seconds",
+        "undelivered_notifications",
+        "last_sweep_at",
+        "checked_at",
+    }
 
 
 def test_engine_health_api_refuses_a_token_without_the_read_scope(bob):
@@ -161,7 +187,10 @@ def test_readyz_fails_when_the_engine_is_stalled(incident, client):
     assert response.status_code == 503
     body = response.json()
     assert (body["status"], body["database"], body["broker"], body["engine"]) == (
-        "unavailable", "ok", "ok", "stalled"
+        "unavailable",
+        "ok",
+        "ok",
+        "stalled",
     )
     [error] = body["errors"]
     assert error.startswith("engine: stalled: oldest due deadline 180 s")

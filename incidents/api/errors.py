@@ -43,19 +43,25 @@ def api_exception_handler(exc, context):
         code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
         return Response(exc.as_dict(), status=code)
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": "Request body is larger than 1 MiB."},
-                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(
+            {"detail": "Request body is larger than 1 MiB."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, OperationalError | InterfaceError):
-        response = Response({"detail": "The database is unavailable; retry later."},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response = Response(
+            {"detail": "The database is unavailable; retry later."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
         response["Retry-After"] = "30"
         return response
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.items()))
         message = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
-        return Response({"detail": f"Invalid input. {message}", "errors": errors},
-                        status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"detail": f"Invalid input. {message}", "errors": errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     if isinstance(exc, PermissionDenied):
@@ -84,8 +90,11 @@ class ApiBodyLimitMiddleware:
                 length = 0
             if length > MAX_BODY_BYTES:
                 return JsonResponse(
-                    {"detail": f"Request body is {length} bytes; the limit is 1 MiB (1048576).",
-                     "status": "invalid event", "message": "Request body is larger than 1 MiB."},
+                    {
+                        "detail": f"Request body is {length} bytes; the limit is 1 MiB (1048576).",
+                        "status": "invalid event",
+                        "message": "Request body is larger than 1 MiB.",
+                    },
                     status=413,
                 )
         return self.get_response(request)

@@ -47,14 +47,16 @@ def _decode(body: Any) -> Any:
         try:
             return json.loads(bytes(body))
         except (ValueError, UnicodeDecodeError):
-            raise PagerDutyEventError("Event object format is unrecognized",
-                                      ["JSON parse error"]) from None
+            raise PagerDutyEventError(
+                "Event object format is unrecognized", ["JSON parse error"]
+            ) from None
     if isinstance(body, str):
         try:
             return json.loads(body)
         except ValueError:
-            raise PagerDutyEventError("Event object format is unrecognized",
-                                      ["JSON parse error"]) from None
+            raise PagerDutyEventError(
+                "Event object format is unrecognized", ["JSON parse error"]
+            ) from None
     return body
 
 
@@ -89,8 +91,7 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
     """
     body = _decode(payload)
     if not isinstance(body, dict):
-        raise PagerDutyEventError("Event object is invalid",
-                                  ["Event object must be a JSON object"])
+        raise PagerDutyEventError("Event object is invalid", ["Event object must be a JSON object"])
     errors: list[str] = []
 
     routing_key = body.get("routing_key")
@@ -114,8 +115,11 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
         errors.append("'dedup_key' must be a string")
     if len(dedup_key) > DEDUP_KEY_MAX:
         errors.append(f"'dedup_key' must be at most {DEDUP_KEY_MAX} characters")
-    if action in ("acknowledge", "resolve") and not dedup_key and (
-            dedup_raw is None or isinstance(dedup_raw, str)):
+    if (
+        action in ("acknowledge", "resolve")
+        and not dedup_key
+        and (dedup_raw is None or isinstance(dedup_raw, str))
+    ):
         errors.append(f"'dedup_key' is missing or blank (required to {action})")
 
     details_payload = body.get("payload")
@@ -136,8 +140,9 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
             if isinstance(event.get("severity"), str) and event["severity"].strip():
                 severity = event["severity"].strip().lower()
                 if severity not in SEVERITIES:
-                    errors.append("'payload.severity' must be one of "
-                                  "critical, error, warning, info")
+                    errors.append(
+                        "'payload.severity' must be one of critical, error, warning, info"
+                    )
     elif isinstance(event.get("severity"), str):
         severity = event["severity"].strip().lower()
 

@@ -38,13 +38,21 @@ from .types import (
 KINDS = ("alertmanager", "grafana", "datadog", "sentry", "generic")
 
 # Labels that name the affected service, most specific first.
-SERVICE_LABELS = ("service", "service_name", "app", "application",
-                  "app_kubernetes_io_name", "component", "job")
+SERVICE_LABELS = (
+    "service",
+    "service_name",
+    "app",
+    "application",
+    "app_kubernetes_io_name",
+    "component",
+    "job",
+)
 SEVERITY_LABELS = ("severity", "priority", "level")
 
 
-def parse(kind: str, payload: Any, *, headers: Mapping[str, str] | None = None
-          ) -> list[ParsedAlert]:
+def parse(
+    kind: str, payload: Any, *, headers: Mapping[str, str] | None = None
+) -> list[ParsedAlert]:
     """Parse ``payload`` (decoded JSON, or the raw body as bytes) sent by a
     tool of ``kind``. ``headers`` is optional: Sentry's ``Sentry-Hook-Resource``
     is used as a hint, but every body is understood on its own."""
@@ -136,9 +144,18 @@ def _float_map(value: Any) -> dict[str, float]:
 
 # Per-alert states of Alertmanager/Grafana webhooks and of Alertmanager's API.
 _AM_STATUS = {
-    "firing": "firing", "active": "firing", "suppressed": "firing", "unprocessed": "firing",
-    "alerting": "firing", "pending": "firing", "nodata": "firing", "no_data": "firing",
-    "resolved": "resolved", "inactive": "resolved", "ok": "resolved", "normal": "resolved",
+    "firing": "firing",
+    "active": "firing",
+    "suppressed": "firing",
+    "unprocessed": "firing",
+    "alerting": "firing",
+    "pending": "firing",
+    "nodata": "firing",
+    "no_data": "firing",
+    "resolved": "resolved",
+    "inactive": "resolved",
+    "ok": "resolved",
+    "normal": "resolved",
 }
 
 # Grafana's "valueString": [ var='A' labels={...} value=2.47e+09 ], [ var='B' ... ]
@@ -168,8 +185,10 @@ def parse_grafana(payload: Any) -> list[ParsedAlert]:
     alerting (``ruleName``/``state``/``evalMatches``, Grafana <= 8) is accepted.
     """
     payload = _load(payload)
-    if isinstance(payload, dict) and "alerts" not in payload and (
-        "ruleName" in payload or "evalMatches" in payload or "ruleId" in payload
+    if (
+        isinstance(payload, dict)
+        and "alerts" not in payload
+        and ("ruleName" in payload or "evalMatches" in payload or "ruleId" in payload)
     ):
         return [_parse_grafana_legacy(payload)]
     return _parse_am_like(payload, grafana=True)
@@ -192,8 +211,7 @@ def _parse_am_like(payload: Any, *, grafana: bool) -> list[ParsedAlert]:
         where = f"{prefix}[{index}]"
         if not isinstance(item, dict):
             raise PayloadError(f"{where} must be an object", field=where)
-        parsed.append(_am_alert(item, where, group=group, grafana=grafana,
-                                alone=len(items) == 1))
+        parsed.append(_am_alert(item, where, group=group, grafana=grafana, alone=len(items) == 1))
     return parsed
 
 
@@ -208,25 +226,29 @@ def _am_status(item: dict, where: str, ends_at: datetime | None) -> str:
         raise PayloadError(f"{where}.status must be a string", field=f"{where}.status")
     status = _AM_STATUS.get(raw.strip().lower())
     if status is None:
-        raise PayloadError(f"{where}.status must be 'firing' or 'resolved', not {raw!r}",
-                           field=f"{where}.status")
+        raise PayloadError(
+            f"{where}.status must be 'firing' or 'resolved', not {raw!r}", field=f"{where}.status"
+        )
     return status
 
 
-def _am_alert(item: dict, where: str, *, group: dict, grafana: bool, alone: bool
-              ) -> ParsedAlert:
+def _am_alert(item: dict, where: str, *, group: dict, grafana: bool, alone: bool) -> ParsedAlert:
     labels = str_map(item.get("labels"), f"{where}.labels")
     annotations = str_map(item.get("annotations"), f"{where}.annotations")
     starts_at = parse_timestamp(item.get("startsAt"))
     ends_at = parse_timestamp(item.get("endsAt"))
     status = _am_status(item, where, ends_at)
     fingerprint = clean_fingerprint(item.get("fingerprint")) or derive_fingerprint(
-        "labels", sorted(labels.items()))
+        "labels", sorted(labels.items())
+    )
 
     alertname = labels.get("alertname", "").strip()
     summary = (annotations.get("summary") or annotations.get("title") or "").strip()
-    headline = f"{alertname}: {summary}" if alertname and summary and summary != alertname \
+    headline = (
+        f"{alertname}: {summary}"
+        if alertname and summary and summary != alertname
         else alertname or summary
+    )
     description = annotations.get("description") or annotations.get("message") or ""
     if grafana and not description and alone and isinstance(group.get("message"), str):
         description = group["message"].strip()
@@ -239,14 +261,18 @@ def _am_alert(item: dict, where: str, *, group: dict, grafana: bool, alone: bool
                 values[match["var"]] = number
 
     link_fields = ("dashboardURL", "panelURL", "generatorURL") if grafana else ("generatorURL",)
-    url = next((u for u in (clean_url(item.get(f)) for f in link_fields) if u), "") or \
-        clean_url(group.get("externalURL"))
+    url = next((u for u in (clean_url(item.get(f)) for f in link_fields) if u), "") or clean_url(
+        group.get("externalURL")
+    )
 
     return ParsedAlert(
         fingerprint=fingerprint,
         status=status,
-        title=make_title(headline, group.get("title") if grafana and alone else None,
-                         fallback=f"Alert {fingerprint}"),
+        title=make_title(
+            headline,
+            group.get("title") if grafana and alone else None,
+            fallback=f"Alert {fingerprint}",
+        ),
         description=description,
         source_severity=_first(labels, SEVERITY_LABELS).lower(),
         service=_first(labels, SERVICE_LABELS),
@@ -258,23 +284,31 @@ def _am_alert(item: dict, where: str, *, group: dict, grafana: bool, alone: bool
         url=url,
         # A repeat notification of the same firing alert keeps its startsAt, so
         # it is the same occurrence; firing again later starts a new one.
-        occurrence_key=occurrence_key(fingerprint, status, starts_at,
-                                      ends_at if status == "resolved" else None),
+        occurrence_key=occurrence_key(
+            fingerprint, status, starts_at, ends_at if status == "resolved" else None
+        ),
         raw=item,
     )
 
 
 # Legacy Grafana alerting states (ok, paused -> the rule will never clear it).
-_GRAFANA_LEGACY_STATUS = {"alerting": "firing", "no_data": "firing", "pending": "firing",
-                          "ok": "resolved", "paused": "resolved"}
+_GRAFANA_LEGACY_STATUS = {
+    "alerting": "firing",
+    "no_data": "firing",
+    "pending": "firing",
+    "ok": "resolved",
+    "paused": "resolved",
+}
 
 
 def _parse_grafana_legacy(payload: dict) -> ParsedAlert:
     state = str(payload.get("state") or "alerting").strip().lower()
     status = _GRAFANA_LEGACY_STATUS.get(state)
     if status is None:
-        raise PayloadError(f"state must be one of {', '.join(_GRAFANA_LEGACY_STATUS)}, "
-                           f"not {state!r}", field="state")
+        raise PayloadError(
+            f"state must be one of {', '.join(_GRAFANA_LEGACY_STATUS)}, not {state!r}",
+            field="state",
+        )
     matches = payload.get("evalMatches") or []
     if not isinstance(matches, list):
         raise PayloadError("evalMatches must be a list", field="evalMatches")
@@ -313,17 +347,41 @@ _DD_BRACKET = re.compile(r"^\s*\[(?P<inner>[^\]]*)\]\s*")
 _DD_TRANSITION = re.compile(r"^(?P<word>[A-Za-z][A-Za-z -]*?)(?:\s+on\s+\{(?P<scope>.*)\})?$")
 _DD_MONITOR = re.compile(r"/monitors(?:/|#)(\d+)")
 _DD_TRANSITIONS = {
-    "triggered": "firing", "re-triggered": "firing", "warn": "firing", "re-warn": "firing",
-    "warning": "firing", "no data": "firing", "re-no data": "firing", "renotify": "firing",
-    "alert": "firing", "recovered": "resolved", "recovery": "resolved", "ok": "resolved",
-    "resolved": "resolved", "success": "resolved",
+    "triggered": "firing",
+    "re-triggered": "firing",
+    "warn": "firing",
+    "re-warn": "firing",
+    "warning": "firing",
+    "no data": "firing",
+    "re-no data": "firing",
+    "renotify": "firing",
+    "alert": "firing",
+    "recovered": "resolved",
+    "recovery": "resolved",
+    "ok": "resolved",
+    "resolved": "resolved",
+    "success": "resolved",
 }
 _DD_ALERT_TYPE_STATUS = {"error": "firing", "warning": "firing", "success": "resolved"}
 # Top-level fields that are identifiers or times, never measurements.
 _DD_NOT_VALUES = {
-    "id", "event_id", "alert_id", "monitor_id", "alert_cycle_key", "aggreg_key",
-    "aggregation_key", "aggregate_key", "date", "last_updated", "timestamp", "org_id", "priority",
-    "alert_priority", "severity", "hostname", "host",
+    "id",
+    "event_id",
+    "alert_id",
+    "monitor_id",
+    "alert_cycle_key",
+    "aggreg_key",
+    "aggregation_key",
+    "aggregate_key",
+    "date",
+    "last_updated",
+    "timestamp",
+    "org_id",
+    "priority",
+    "alert_priority",
+    "severity",
+    "hostname",
+    "host",
 }
 
 
@@ -382,19 +440,25 @@ def parse_datadog(payload: Any) -> list[ParsedAlert]:
     scope = get("alert_scope", "scope") or title_scope
     if scope in ("*", "*:*"):
         scope = ""
-    for key, value in (("host", get("hostname", "host")), ("scope", scope),
-                       ("event_type", get("event_type")), ("metric", get("alert_metric")),
-                       ("org", _dd_org(fields.get("org"), get("org_name"))),
-                       ("priority", get("priority") if get("priority").lower() in
-                        ("normal", "low") else "")):
+    for key, value in (
+        ("host", get("hostname", "host")),
+        ("scope", scope),
+        ("event_type", get("event_type")),
+        ("metric", get("alert_metric")),
+        ("org", _dd_org(fields.get("org"), get("org_name"))),
+        ("priority", get("priority") if get("priority").lower() in ("normal", "low") else ""),
+    ):
         if value and key not in labels:
             labels[key] = value
 
     priority = get("alert_priority", "severity")
     if not priority and re.fullmatch(r"(?i)p[0-5]", get("priority")):
         priority = get("priority")
-    source_severity = (priority or title_priority or
-                       (alert_type if alert_type in ("error", "warning", "info") else "")).lower()
+    source_severity = (
+        priority
+        or title_priority
+        or (alert_type if alert_type in ("error", "warning", "info") else "")
+    ).lower()
 
     body = get("text_only_msg", "body", "event_msg", "message", "text", "description")
     description = re.sub(r"^\s*%%%\s*|\s*%%%\s*$", "", body).strip()
@@ -408,15 +472,21 @@ def parse_datadog(payload: Any) -> list[ParsedAlert]:
     elif monitor_id:
         fingerprint = clean_fingerprint(f"{monitor_id}/{scope}" if scope else monitor_id)
     else:
-        fingerprint = derive_fingerprint("datadog", title or get("alert_title"),
-                                         labels.get("host", ""))
+        fingerprint = derive_fingerprint(
+            "datadog", title or get("alert_title"), labels.get("host", "")
+        )
 
     annotations = {}
-    for key, names in (("event_title", ("title", "event_title")), ("alert_title", ("alert_title",)),
-                       ("alert_status", ("alert_status",)), ("alert_query", ("alert_query",)),
-                       ("transition", ("alert_transition", "transition")),
-                       ("alert_type", ("alert_type",)), ("cycle_key", ("alert_cycle_key",)),
-                       ("snapshot", ("snapshot",))):
+    for key, names in (
+        ("event_title", ("title", "event_title")),
+        ("alert_title", ("alert_title",)),
+        ("alert_status", ("alert_status",)),
+        ("alert_query", ("alert_query",)),
+        ("transition", ("alert_transition", "transition")),
+        ("alert_type", ("alert_type",)),
+        ("cycle_key", ("alert_cycle_key",)),
+        ("snapshot", ("snapshot",)),
+    ):
         if value := get(*names):
             annotations[key] = value
 
@@ -428,26 +498,33 @@ def parse_datadog(payload: Any) -> list[ParsedAlert]:
 
     when = parse_timestamp(get("date", "last_updated", "timestamp"))
     event_id = get("id", "event_id")
-    return [ParsedAlert(
-        fingerprint=fingerprint,
-        status=status,
-        title=make_title(title, get("alert_title"), description.splitlines()[0] if description
-                         else "", fallback=f"Datadog monitor {monitor_id}" if monitor_id
-                         else "Datadog alert"),
-        description=description,
-        source_severity=source_severity,
-        service=labels.get("service", ""),
-        labels=labels,
-        annotations=annotations,
-        values=values,
-        starts_at=when if status != "resolved" else None,
-        ends_at=when if status == "resolved" else None,
-        url=clean_url(link),
-        occurrence_key=occurrence_key(fingerprint, status, transition or alert_type,
-                                      event_id or when.isoformat())
-        if event_id or when else receipt_key(fingerprint, status),
-        raw=payload,
-    )]
+    return [
+        ParsedAlert(
+            fingerprint=fingerprint,
+            status=status,
+            title=make_title(
+                title,
+                get("alert_title"),
+                description.splitlines()[0] if description else "",
+                fallback=f"Datadog monitor {monitor_id}" if monitor_id else "Datadog alert",
+            ),
+            description=description,
+            source_severity=source_severity,
+            service=labels.get("service", ""),
+            labels=labels,
+            annotations=annotations,
+            values=values,
+            starts_at=when if status != "resolved" else None,
+            ends_at=when if status == "resolved" else None,
+            url=clean_url(link),
+            occurrence_key=occurrence_key(
+                fingerprint, status, transition or alert_type, event_id or when.isoformat()
+            )
+            if event_id or when
+            else receipt_key(fingerprint, status),
+            raw=payload,
+        )
+    ]
 
 
 def _dd_unset(value: Any) -> bool:
@@ -455,7 +532,7 @@ def _dd_unset(value: Any) -> bool:
 
 
 def _dd_split_title(title: str) -> tuple[str, str, str, str]:
-    """"[P1] [Triggered on {host:web-1}] CPU high" -> ("CPU high", "P1",
+    """ "[P1] [Triggered on {host:web-1}] CPU high" -> ("CPU high", "P1",
     "Triggered", "host:web-1"). Other brackets ("[TEST]") stay in the title."""
     priority = transition = scope = ""
     rest = title
@@ -463,17 +540,20 @@ def _dd_split_title(title: str) -> tuple[str, str, str, str]:
         inner = match["inner"].strip()
         if not priority and re.fullmatch(r"(?i)p[0-5]", inner):
             priority = inner
-        elif not transition and (word := _DD_TRANSITION.match(inner)) and \
-                word["word"].strip().lower() in _DD_TRANSITIONS:
+        elif (
+            not transition
+            and (word := _DD_TRANSITION.match(inner))
+            and word["word"].strip().lower() in _DD_TRANSITIONS
+        ):
             transition, scope = word["word"].strip(), (word["scope"] or "").strip()
         else:
             break
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     return rest.strip(), priority, transition, scope
 
 
 def _dd_tags(value: Any) -> dict[str, str]:
-    """"$TAGS" ("env:prod,service:api,critical") -> {"env": "prod", ...}; a tag
+    """ "$TAGS" ("env:prod,service:api,critical") -> {"env": "prod", ...}; a tag
     without a colon maps to ""."""
     if isinstance(value, dict):
         return {str(k): text(v) for k, v in value.items()}
@@ -502,8 +582,13 @@ def _dd_org(value: Any, name: str) -> str:
 # --- Sentry ---------------------------------------------------------------------
 
 _SENTRY_ISSUE_STATUS = {
-    "created": "firing", "unresolved": "firing", "regressed": "firing", "escalating": "firing",
-    "resolved": "resolved", "archived": "resolved", "ignored": "resolved",
+    "created": "firing",
+    "unresolved": "firing",
+    "regressed": "firing",
+    "escalating": "firing",
+    "resolved": "resolved",
+    "archived": "resolved",
+    "ignored": "resolved",
     "assigned": "acknowledged",
 }
 _SENTRY_METRIC_STATUS = {"critical": "firing", "warning": "firing", "resolved": "resolved"}
@@ -533,12 +618,12 @@ def parse_sentry(payload: Any, *, resource: str | None = None) -> list[ParsedAle
     """
     payload = _require_object(_load(payload))
     data = payload.get("data")
-    if data is None and ("triggering_rules" in payload or
-                         ("event" in payload and "project" in payload)):
+    if data is None and (
+        "triggering_rules" in payload or ("event" in payload and "project" in payload)
+    ):
         return [_sentry_legacy_plugin(payload)]
     if not isinstance(data, dict):
-        raise PayloadError("data must be an object (the Sentry webhook's resource)",
-                           field="data")
+        raise PayloadError("data must be an object (the Sentry webhook's resource)", field="data")
     action = text(payload.get("action")).strip().lower()
     hint = (resource or "").strip().lower()
     if isinstance(data.get("metric_alert"), dict):
@@ -582,26 +667,37 @@ def _sentry_event(payload: dict, event: dict, *, rule: str) -> ParsedAlert:
     if not issue_id and (found := _SENTRY_ISSUE_IN_URL.search(text(event.get("issue_url")))):
         issue_id = found.group(1)
     metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
-    title = event.get("title") or " ".join(
-        part for part in (text(metadata.get("type")), text(metadata.get("value"))) if part
-    ) or event.get("message")
+    title = (
+        event.get("title")
+        or " ".join(
+            part for part in (text(metadata.get("type")), text(metadata.get("value"))) if part
+        )
+        or event.get("message")
+    )
     fingerprint = issue_id or derive_fingerprint("sentry", event.get("hashes"), title)
     labels = _sentry_tags(event.get("tags"))
     project = text(event.get("project_slug")) or (
-        found.group(1) if (found := _SENTRY_PROJECT_IN_URL.search(text(event.get("url"))))
-        else "")
-    for key, value in (("project", project), ("level", text(event.get("level"))),
-                       ("platform", text(event.get("platform"))),
-                       ("environment", text(event.get("environment")))):
+        found.group(1) if (found := _SENTRY_PROJECT_IN_URL.search(text(event.get("url")))) else ""
+    )
+    for key, value in (
+        ("project", project),
+        ("level", text(event.get("level"))),
+        ("platform", text(event.get("platform"))),
+        ("environment", text(event.get("environment"))),
+    ):
         if value:
             labels.setdefault(key, value)
     culprit = text(event.get("culprit")).strip()
     annotations = {k: v for k, v in (("triggered_rule", rule), ("culprit", culprit)) if v}
-    description = "\n".join(line for line in (
-        f"Sentry alert rule “{rule}” triggered." if rule else "",
-        text(event.get("message")).strip() if event.get("message") != title else "",
-        f"Culprit: {culprit}" if culprit else "",
-    ) if line)
+    description = "\n".join(
+        line
+        for line in (
+            f"Sentry alert rule “{rule}” triggered." if rule else "",
+            text(event.get("message")).strip() if event.get("message") != title else "",
+            f"Culprit: {culprit}" if culprit else "",
+        )
+        if line
+    )
     event_id = text(event.get("event_id") or event.get("id"))
     return ParsedAlert(
         fingerprint=fingerprint,
@@ -612,43 +708,59 @@ def _sentry_event(payload: dict, event: dict, *, rule: str) -> ParsedAlert:
         service=project,
         labels=labels,
         annotations=annotations,
-        starts_at=parse_timestamp(event.get("datetime")) or parse_timestamp(
-            event.get("timestamp")),
-        url=clean_url(event.get("web_url")) or clean_url(event.get("issue_url"))
+        starts_at=parse_timestamp(event.get("datetime")) or parse_timestamp(event.get("timestamp")),
+        url=clean_url(event.get("web_url"))
+        or clean_url(event.get("issue_url"))
         or clean_url(event.get("url")),
         # Each event is a new occurrence; the same event may fire several rules.
-        occurrence_key=occurrence_key(fingerprint, "firing", event_id or content_digest(event),
-                                      rule),
+        occurrence_key=occurrence_key(
+            fingerprint, "firing", event_id or content_digest(event), rule
+        ),
         raw=payload,
     )
 
 
 def _sentry_issue(payload: dict, issue: dict, action: str) -> ParsedAlert:
     status = _SENTRY_ISSUE_STATUS.get(action) or _SENTRY_ISSUE_STATUS.get(
-        text(issue.get("status")).lower(), "firing")
+        text(issue.get("status")).lower(), "firing"
+    )
     assigned = issue.get("assignedTo")
     if status == "acknowledged" and not assigned:
         status = "firing"  # un-assigned: nobody owns it any more
     fingerprint = clean_fingerprint(issue.get("id")) or derive_fingerprint(
-        "sentry", issue.get("shortId"), issue.get("title"))
+        "sentry", issue.get("shortId"), issue.get("title")
+    )
     project = issue.get("project") if isinstance(issue.get("project"), dict) else {}
     slug = text(project.get("slug") or project.get("name"))
-    labels = {k: v for k, v in (
-        ("project", slug), ("level", text(issue.get("level"))),
-        ("platform", text(issue.get("platform"))), ("short_id", text(issue.get("shortId"))),
-        ("status", text(issue.get("status"))), ("substatus", text(issue.get("substatus"))),
-    ) if v}
+    labels = {
+        k: v
+        for k, v in (
+            ("project", slug),
+            ("level", text(issue.get("level"))),
+            ("platform", text(issue.get("platform"))),
+            ("short_id", text(issue.get("shortId"))),
+            ("status", text(issue.get("status"))),
+            ("substatus", text(issue.get("substatus"))),
+        )
+        if v
+    }
     culprit = text(issue.get("culprit")).strip()
     annotations = {"culprit": culprit} if culprit else {}
     if isinstance(assigned, dict):
-        annotations["assigned_to"] = text(assigned.get("name") or assigned.get("email")
-                                          or assigned.get("id"))
+        annotations["assigned_to"] = text(
+            assigned.get("name") or assigned.get("email") or assigned.get("id")
+        )
     metadata = issue.get("metadata") if isinstance(issue.get("metadata"), dict) else {}
-    description = "\n".join(line for line in (
-        text(metadata.get("value")).strip() if text(metadata.get("value")) not in
-        text(issue.get("title")) else "",
-        f"Culprit: {culprit}" if culprit else "",
-    ) if line)
+    description = "\n".join(
+        line
+        for line in (
+            text(metadata.get("value")).strip()
+            if text(metadata.get("value")) not in text(issue.get("title"))
+            else "",
+            f"Culprit: {culprit}" if culprit else "",
+        )
+        if line
+    )
     return ParsedAlert(
         fingerprint=fingerprint,
         status=status,
@@ -660,11 +772,11 @@ def _sentry_issue(payload: dict, issue: dict, action: str) -> ParsedAlert:
         annotations=annotations,
         values=_float_map({"count": issue.get("count"), "userCount": issue.get("userCount")}),
         starts_at=parse_timestamp(issue.get("firstSeen")),
-        url=clean_url(issue.get("web_url")) or clean_url(issue.get("permalink"))
+        url=clean_url(issue.get("web_url"))
+        or clean_url(issue.get("permalink"))
         or clean_url(issue.get("url")),
         # A regression brings a new lastSeen; a new assignee a new assignedTo.
-        occurrence_key=occurrence_key(fingerprint, status, action, issue.get("lastSeen"),
-                                      assigned),
+        occurrence_key=occurrence_key(fingerprint, status, action, issue.get("lastSeen"), assigned),
         raw=payload,
     )
 
@@ -673,17 +785,31 @@ def _sentry_metric_alert(payload: dict, data: dict, action: str) -> ParsedAlert:
     incident = data["metric_alert"]
     rule = incident.get("alert_rule") if isinstance(incident.get("alert_rule"), dict) else {}
     status = _SENTRY_METRIC_STATUS.get(action) or (
-        "resolved" if incident.get("status") == 2 else "firing")  # IncidentStatus.CLOSED
+        "resolved" if incident.get("status") == 2 else "firing"
+    )  # IncidentStatus.CLOSED
     incident_id = clean_fingerprint(incident.get("id") or incident.get("identifier"))
-    fingerprint = f"metric_alert:{incident_id}" if incident_id else derive_fingerprint(
-        "sentry-metric-alert", rule.get("id"), rule.get("name"))
-    projects = [text(p) for p in incident.get("projects") or rule.get("projects") or []
-                if isinstance(p, str | int)]
-    labels = {k: v for k, v in (
-        ("alert_rule", text(rule.get("name"))), ("aggregate", text(rule.get("aggregate"))),
-        ("dataset", text(rule.get("dataset"))), ("query", text(rule.get("query"))),
-        ("environment", text(rule.get("environment"))), ("projects", ",".join(projects)),
-    ) if v}
+    fingerprint = (
+        f"metric_alert:{incident_id}"
+        if incident_id
+        else derive_fingerprint("sentry-metric-alert", rule.get("id"), rule.get("name"))
+    )
+    projects = [
+        text(p)
+        for p in incident.get("projects") or rule.get("projects") or []
+        if isinstance(p, str | int)
+    ]
+    labels = {
+        k: v
+        for k, v in (
+            ("alert_rule", text(rule.get("name"))),
+            ("aggregate", text(rule.get("aggregate"))),
+            ("dataset", text(rule.get("dataset"))),
+            ("query", text(rule.get("query"))),
+            ("environment", text(rule.get("environment"))),
+            ("projects", ",".join(projects)),
+        )
+        if v
+    }
     values = {}
     if (number := to_float(data.get("metric_value"))) is not None:
         values[text(rule.get("aggregate")) or "metric_value"] = number
@@ -693,21 +819,31 @@ def _sentry_metric_alert(payload: dict, data: dict, action: str) -> ParsedAlert:
     return ParsedAlert(
         fingerprint=fingerprint,
         status=status,
-        title=make_title(rule.get("name"), data.get("description_title"), incident.get("title"),
-                         fallback=f"Sentry metric alert {incident_id}"),
+        title=make_title(
+            rule.get("name"),
+            data.get("description_title"),
+            incident.get("title"),
+            fallback=f"Sentry metric alert {incident_id}",
+        ),
         description=description,
         source_severity=action if action in ("critical", "warning") else "",
         service=projects[0] if projects else "",
         labels=labels,
-        annotations={k: v for k, v in (
-            ("description_title", text(data.get("description_title"))),
-            ("incident_title", text(incident.get("title")))) if v},
+        annotations={
+            k: v
+            for k, v in (
+                ("description_title", text(data.get("description_title"))),
+                ("incident_title", text(incident.get("title"))),
+            )
+            if v
+        },
         values=values,
         starts_at=parse_timestamp(started),
         ends_at=parse_timestamp(incident.get("date_closed")),
         url=clean_url(data.get("web_url")),
-        occurrence_key=occurrence_key(fingerprint, status, action, started,
-                                      incident.get("date_closed")),
+        occurrence_key=occurrence_key(
+            fingerprint, status, action, started, incident.get("date_closed")
+        ),
         raw=payload,
     )
 
@@ -717,7 +853,8 @@ def _sentry_legacy_plugin(payload: dict) -> ParsedAlert:
     url, triggering_rules, event}."""
     event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
     fingerprint = clean_fingerprint(payload.get("id")) or derive_fingerprint(
-        "sentry", payload.get("project"), payload.get("message"))
+        "sentry", payload.get("project"), payload.get("message")
+    )
     project = text(payload.get("project_slug") or payload.get("project"))
     rules = payload.get("triggering_rules")
     rules_text = ", ".join(text(r) for r in rules) if isinstance(rules, list) else ""
@@ -726,19 +863,25 @@ def _sentry_legacy_plugin(payload: dict) -> ParsedAlert:
     return ParsedAlert(
         fingerprint=fingerprint,
         status="firing",
-        title=make_title(event.get("title"), payload.get("message"),
-                         fallback=f"Sentry issue {fingerprint}"),
+        title=make_title(
+            event.get("title"), payload.get("message"), fallback=f"Sentry issue {fingerprint}"
+        ),
         description=f"Culprit: {culprit}" if culprit else "",
         source_severity=text(payload.get("level")).strip().lower(),
         service=project,
-        labels={k: v for k, v in (("project", project), ("level", text(payload.get("level"))),
-                                  ("logger", text(payload.get("logger")))) if v},
+        labels={
+            k: v
+            for k, v in (
+                ("project", project),
+                ("level", text(payload.get("level"))),
+                ("logger", text(payload.get("logger"))),
+            )
+            if v
+        },
         annotations={"triggering_rules": rules_text} if rules_text else {},
-        starts_at=parse_timestamp(event.get("datetime")) or parse_timestamp(
-            event.get("timestamp")),
+        starts_at=parse_timestamp(event.get("datetime")) or parse_timestamp(event.get("timestamp")),
         url=clean_url(payload.get("url")),
-        occurrence_key=occurrence_key(fingerprint, "firing",
-                                      event_id or content_digest(payload)),
+        occurrence_key=occurrence_key(fingerprint, "firing", event_id or content_digest(payload)),
         raw=payload,
     )
 
@@ -746,12 +889,26 @@ def _sentry_legacy_plugin(payload: dict) -> ParsedAlert:
 # --- generic JSON ------------------------------------------------------------------
 
 _GENERIC_STATUS = {
-    "firing": "firing", "fire": "firing", "triggered": "firing", "trigger": "firing",
-    "alerting": "firing", "alert": "firing", "problem": "firing", "open": "firing",
+    "firing": "firing",
+    "fire": "firing",
+    "triggered": "firing",
+    "trigger": "firing",
+    "alerting": "firing",
+    "alert": "firing",
+    "problem": "firing",
+    "open": "firing",
     "active": "firing",
-    "resolved": "resolved", "resolve": "resolved", "ok": "resolved", "recovered": "resolved",
-    "closed": "resolved", "cleared": "resolved", "clear": "resolved", "normal": "resolved",
-    "acknowledged": "acknowledged", "acknowledge": "acknowledged", "ack": "acknowledged",
+    "resolved": "resolved",
+    "resolve": "resolved",
+    "ok": "resolved",
+    "recovered": "resolved",
+    "closed": "resolved",
+    "cleared": "resolved",
+    "clear": "resolved",
+    "normal": "resolved",
+    "acknowledged": "acknowledged",
+    "acknowledge": "acknowledged",
+    "ack": "acknowledged",
     "acked": "acknowledged",
 }
 
@@ -852,8 +1009,11 @@ def _generic_alert(item: dict, prefix: str) -> ParsedAlert:
     status_word = string("status")
     status = _generic_status_word(status_word) if status_word else "firing"
     if status is None:
-        raise PayloadError(f"{where('status')} must be one of firing, resolved, acknowledged "
-                           f"(not {status_word!r})", field=where("status"))
+        raise PayloadError(
+            f"{where('status')} must be one of firing, resolved, acknowledged "
+            f"(not {status_word!r})",
+            field=where("status"),
+        )
 
     labels = _scalar_map(item.get("labels"), where("labels"))
     annotations = _scalar_map(item.get("annotations"), where("annotations"))
@@ -881,8 +1041,10 @@ def _generic_alert(item: dict, prefix: str) -> ParsedAlert:
         try:
             times[name] = parse_timestamp(value, strict=True)
         except ValueError:
-            raise PayloadError(f"{where(name)} must be an ISO 8601 date-time, like "
-                               f"2026-11-28T00:59:31Z", field=where(name)) from None
+            raise PayloadError(
+                f"{where(name)} must be an ISO 8601 date-time, like 2026-11-28T00:59:31Z",
+                field=where(name),
+            ) from None
     stamp = times.get("timestamp")
     starts_at = times.get("starts_at") or (stamp if status != "resolved" else None)
     ends_at = times.get("ends_at") or (stamp if status == "resolved" else None)
@@ -890,7 +1052,8 @@ def _generic_alert(item: dict, prefix: str) -> ParsedAlert:
     service = string("service")
     key = string("dedup_key", numbers=True) or string("fingerprint", numbers=True)
     fingerprint = clean_fingerprint(key) or derive_fingerprint(
-        "generic", one_line(title), service, sorted(labels.items()))
+        "generic", one_line(title), service, sorted(labels.items())
+    )
     when = stamp or starts_at or ends_at
     return ParsedAlert(
         fingerprint=fingerprint,
@@ -906,7 +1069,8 @@ def _generic_alert(item: dict, prefix: str) -> ParsedAlert:
         ends_at=ends_at,
         url=clean_url(string("url")),
         occurrence_key=occurrence_key(fingerprint, status, when.isoformat())
-        if when else receipt_key(fingerprint, status),
+        if when
+        else receipt_key(fingerprint, status),
         raw=item,
     )
 

@@ -54,20 +54,41 @@ from .types import ParsedAlert, to_float
 
 LEVELS = ("P0", "P1", "P2", "P3")
 DEFAULT_SEVERITY = "P2"
-NO_SIGNAL_REASON = ("no severity signal (no source severity, error rate, P95 latency or "
-                    "guide keyword); default P2")
+NO_SIGNAL_REASON = (
+    "no severity signal (no source severity, error rate, P95 latency or guide keyword); default P2"
+)
 
 DEFAULT_LABEL_MAP: dict[str, str] = {
     # P0 — critical
-    "critical": "P0", "crit": "P0", "fatal": "P0", "emergency": "P0", "emerg": "P0",
-    "panic": "P0", "disaster": "P0", "blocker": "P0",
+    "critical": "P0",
+    "crit": "P0",
+    "fatal": "P0",
+    "emergency": "P0",
+    "emerg": "P0",
+    "panic": "P0",
+    "disaster": "P0",
+    "blocker": "P0",
     # P1 — high
-    "error": "P1", "err": "P1", "high": "P1", "major": "P1", "severe": "P1",
+    "error": "P1",
+    "err": "P1",
+    "high": "P1",
+    "major": "P1",
+    "severe": "P1",
     # P2 — medium
-    "warning": "P2", "warn": "P2", "medium": "P2", "moderate": "P2", "average": "P2",
+    "warning": "P2",
+    "warn": "P2",
+    "medium": "P2",
+    "moderate": "P2",
+    "average": "P2",
     # P3 — low
-    "info": "P3", "information": "P3", "informational": "P3", "low": "P3", "minor": "P3",
-    "notice": "P3", "debug": "P3", "trivial": "P3",
+    "info": "P3",
+    "information": "P3",
+    "informational": "P3",
+    "low": "P3",
+    "minor": "P3",
+    "notice": "P3",
+    "debug": "P3",
+    "trivial": "P3",
 }
 for _n in range(6):
     _level = LEVELS[min(_n, 3)]
@@ -76,21 +97,50 @@ for _n in range(6):
 ERROR_RATE_THRESHOLDS = ((5.0, "P0"), (2.0, "P1"), (1.0, "P2"))  # strictly above / at least
 LATENCY_P95_LIMIT_SECONDS = 3.0
 
-_NOT_A_MEASUREMENT = {"threshold", "target", "slo", "sla", "budget", "limit", "objective",
-                      "warn", "warning", "crit", "critical", "expected"}
+_NOT_A_MEASUREMENT = {
+    "threshold",
+    "target",
+    "slo",
+    "sla",
+    "budget",
+    "limit",
+    "objective",
+    "warn",
+    "warning",
+    "crit",
+    "critical",
+    "expected",
+}
 _ERROR_TOKENS = {"error", "errors", "err", "failure", "failures", "fail", "5xx", "http5xx"}
 _RATE_TOKENS = {"rate", "ratio", "percent", "percentage", "pct", "fraction"}
 _PERCENT_TOKENS = {"percent", "percentage", "pct"}
 _FRACTION_TOKENS = {"ratio", "fraction"}
 _P95_TOKENS = {"p95", "95th", "95p", "pct95", "percentile95"}
-_UNIT_SECONDS = {"ms": 0.001, "msec": 0.001, "millis": 0.001, "millisecond": 0.001,
-                 "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0,
-                 "seconds": 1.0, "us": 1e-6, "µs": 1e-6, "micros": 1e-6,
-                 "microseconds": 1e-6, "m": 60.0, "min": 60.0, "mins": 60.0,
-                 "minute": 60.0, "minutes": 60.0}
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "msec": 0.001,
+    "millis": 0.001,
+    "millisecond": 0.001,
+    "milliseconds": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "micros": 1e-6,
+    "microseconds": 1e-6,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+}
 
-_NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*([a-zµ%]*)\s*$",
-                               re.IGNORECASE)
+_NUMBER_WITH_UNIT = re.compile(
+    r"^\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*([a-zµ%]*)\s*$", re.IGNORECASE
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TEXT_ERROR_RATE = re.compile(
     r"\b(?:error|errors|5xx|failure|err)[ \t_-]*(?:rate|ratio|percentage)\b"
@@ -102,46 +152,65 @@ _TEXT_P95 = re.compile(
     r"(?P<unit>ms|msec|milliseconds?|s|secs?|seconds?)\b",
     re.IGNORECASE,
 )
-_GAP_NOT_A_MEASUREMENT = re.compile(r"threshold|target|slo|budget|limit|below|under|<|less",
-                                    re.IGNORECASE)
+_GAP_NOT_A_MEASUREMENT = re.compile(
+    r"threshold|target|slo|budget|limit|below|under|<|less", re.IGNORECASE
+)
 
 _DATASTORE = r"(?:database|db|postgres|postgresql|mysql|mariadb|mongo|mongodb|redis|datastore)"
 _DOWN = r"(?:down|unavailable|unreachable|offline|crashed)"
 _KEYWORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (criterion, re.compile(pattern, re.IGNORECASE)) for criterion, pattern in (
-        ("complete outage",
-         r"\b(?:complete|total|full|entire|global)\s+(?:service\s+|site\s+|system\s+|api\s+)?"
-         r"outage\b"),
-        ("API completely unavailable",
-         r"\bapi\s+(?:is\s+|are\s+)?(?:completely\s+|totally\s+"
-         r"|fully\s+)?" + _DOWN + r"\b"),
-        ("API completely unavailable",
-         r"\ball\s+api\s+(?:pods|servers|instances|nodes|replicas)\s+(?:have\s+|are\s+)?"
-         r"(?:crashed|down|unavailable)\b"),
-        ("complete outage",
-         r"\b(?:site|website|platform|everything|service|application|app)\s+(?:is|are)\s+"
-         r"(?:completely\s+|totally\s+|fully\s+)?(?:down|unavailable|unreachable|offline)\b"),
-        ("data loss",
-         r"\bdata\s+loss\b|\blost\s+(?:customer\s+|user\s+)?data\b|\bdata\s+(?:was\s+|is\s+|"
-         r"has\s+been\s+)lost\b"),
-        ("data corruption",
-         r"\bdata\s+corruption\b|\bcorrupt(?:ed)?\s+(?:data|database|records?|rows?|tables?)\b"
-         r"|\bdata\s+(?:is\s+|was\s+)?corrupt(?:ed)?\b"),
-        ("security breach",
-         r"\b(?:security|data)\s+breach(?:ed)?\b|\bbreach\s+of\s+security\b"
-         r"|\bcritical\s+security\s+vulnerabilit(?:y|ies)\b"
-         r"|\b(?:system|server|host|account|accounts|credentials?|keys?|database)\s+"
-         r"(?:was\s+|were\s+|is\s+|are\s+|has\s+been\s+|have\s+been\s+)?compromised\b"),
-        ("datastore down",
-         r"\b" + _DATASTORE + r"(?:\s+(?:primary|master|cluster|server|servers|instance|node|"
-         r"nodes|cache))?\s+(?:is\s+|are\s+|went\s+|has\s+gone\s+)?(?:completely\s+|"
-         r"totally\s+)?" + _DOWN + r"\b"),
+    (criterion, re.compile(pattern, re.IGNORECASE))
+    for criterion, pattern in (
+        (
+            "complete outage",
+            r"\b(?:complete|total|full|entire|global)\s+(?:service\s+|site\s+|system\s+|api\s+)?"
+            r"outage\b",
+        ),
+        (
+            "API completely unavailable",
+            r"\bapi\s+(?:is\s+|are\s+)?(?:completely\s+|totally\s+"
+            r"|fully\s+)?" + _DOWN + r"\b",
+        ),
+        (
+            "API completely unavailable",
+            r"\ball\s+api\s+(?:pods|servers|instances|nodes|replicas)\s+(?:have\s+|are\s+)?"
+            r"(?:crashed|down|unavailable)\b",
+        ),
+        (
+            "complete outage",
+            r"\b(?:site|website|platform|everything|service|application|app)\s+(?:is|are)\s+"
+            r"(?:completely\s+|totally\s+|fully\s+)?(?:down|unavailable|unreachable|offline)\b",
+        ),
+        (
+            "data loss",
+            r"\bdata\s+loss\b|\blost\s+(?:customer\s+|user\s+)?data\b|\bdata\s+(?:was\s+|is\s+|"
+            r"has\s+been\s+)lost\b",
+        ),
+        (
+            "data corruption",
+            r"\bdata\s+corruption\b|\bcorrupt(?:ed)?\s+(?:data|database|records?|rows?|tables?)\b"
+            r"|\bdata\s+(?:is\s+|was\s+)?corrupt(?:ed)?\b",
+        ),
+        (
+            "security breach",
+            r"\b(?:security|data)\s+breach(?:ed)?\b|\bbreach\s+of\s+security\b"
+            r"|\bcritical\s+security\s+vulnerabilit(?:y|ies)\b"
+            r"|\b(?:system|server|host|account|accounts|credentials?|keys?|database)\s+"
+            r"(?:was\s+|were\s+|is\s+|are\s+|has\s+been\s+|have\s+been\s+)?compromised\b",
+        ),
+        (
+            "datastore down",
+            r"\b" + _DATASTORE + r"(?:\s+(?:primary|master|cluster|server|servers|instance|node|"
+            r"nodes|cache))?\s+(?:is\s+|are\s+|went\s+|has\s+gone\s+)?(?:completely\s+|"
+            r"totally\s+)?" + _DOWN + r"\b",
+        ),
     )
 )
 
 
-def suggest_severity(alert: ParsedAlert, mapping: dict[str, str] | None = None
-                     ) -> tuple[str, list[str]]:
+def suggest_severity(
+    alert: ParsedAlert, mapping: dict[str, str] | None = None
+) -> tuple[str, list[str]]:
     """Suggest "P0".."P3" for ``alert`` with the reasons, as sentences.
 
     1. Collect signals: source severity (mapping first), error rate, P95
@@ -174,22 +243,26 @@ def _compact(label: str) -> str:
     return re.sub(r"[\s_\-.]+", "", label.strip().lower())
 
 
-def _source_severity(label: str, mapping: Mapping[str, str] | None
-                     ) -> tuple[list[tuple[str, str]], list[str]]:
+def _source_severity(
+    label: str, mapping: Mapping[str, str] | None
+) -> tuple[list[tuple[str, str]], list[str]]:
     label = (label or "").strip()
     if not label:
         return [], []
     lowered = label.lower()
     for key, value in (mapping or {}).items():
         level = str(value).strip().upper()
-        if level in LEVELS and (str(key).strip().lower() == lowered
-                                or _compact(str(key)) == _compact(label)):
+        if level in LEVELS and (
+            str(key).strip().lower() == lowered or _compact(str(key)) == _compact(label)
+        ):
             return [(level, f"source severity '{lowered}' → {level} (integration mapping)")], []
     level = DEFAULT_LABEL_MAP.get(lowered) or DEFAULT_LABEL_MAP.get(_compact(label))
     if level:
         return [(level, f"source severity '{lowered}' → {level}")], []
-    return [], [f"source severity '{lowered}' is not a known level (map it in the "
-                f"integration's severity mapping)"]
+    return [], [
+        f"source severity '{lowered}' is not a known level (map it in the "
+        f"integration's severity mapping)"
+    ]
 
 
 # --- 2. and 3. numeric signals -------------------------------------------------------

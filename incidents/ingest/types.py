@@ -69,8 +69,9 @@ def _canonical(value: Any) -> str:
             return obj.isoformat()
         return str(obj)
 
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=default)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=default
+    )
 
 
 def derive_fingerprint(*parts: Any) -> str:

@@ -114,9 +114,7 @@ class Incident(models.Model):
     impact = models.TextField(blank=True)
     services = models.ManyToManyField(Service, blank=True, related_name="incidents")
     severity = models.CharField(max_length=2, choices=Severity.choices)
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.INVESTIGATING
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.TEAM_MEMBER)
     is_drill = models.BooleanField(default=False)
     customer_impacting = models.BooleanField(default=False)
@@ -444,8 +442,9 @@ class ApiToken(models.Model):
     password hash would only slow every API call).
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=12, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -482,10 +481,12 @@ class Integration(models.Model):
     kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
     token_prefix = models.CharField(max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    default_service = models.ForeignKey(Service, null=True, blank=True,
-                                        on_delete=models.SET_NULL, related_name="+")
+    default_service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     severity_mapping = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='Tool severity label → P0..P3, e.g. {"critical": "P0", "page": "P1"}.',
     )
     auto_acknowledge = models.BooleanField(
@@ -496,8 +497,9 @@ class Integration(models.Model):
     )
     enabled = models.BooleanField(default=True)
     rate_limit_per_minute = models.PositiveIntegerField(default=1200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -546,17 +548,20 @@ class Alert(models.Model):
     ends_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField()
     raw = models.JSONField(default=dict)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="alerts")
-    action = models.CharField(max_length=16, choices=AlertAction.choices,
-                              default=AlertAction.PENDING)
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    action = models.CharField(
+        max_length=16, choices=AlertAction.choices, default=AlertAction.PENDING
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             # Replaying the same notification is recognised and changes nothing.
-            models.UniqueConstraint(fields=["integration", "occurrence_key"],
-                                    name="alert_occurrence_once"),
+            models.UniqueConstraint(
+                fields=["integration", "occurrence_key"], name="alert_occurrence_once"
+            ),
         ]
         indexes = [
             # Incident page: its alerts, newest first.
@@ -576,8 +581,9 @@ class AlertGroupKey(models.Model):
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
     fingerprint = models.CharField(max_length=128)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

@@ -83,22 +83,27 @@ class Notification(models.Model):
     """
 
     idempotency_key = models.CharField(max_length=200, unique=True)
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="notifications")
-    event = models.ForeignKey(TimelineEvent, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="notifications")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        TimelineEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
     # Set when a person is paged directly through one of their contact methods.
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     transport = models.CharField(max_length=12, choices=ChannelKind.choices)
     target = models.CharField(max_length=1000)
     message_kind = models.CharField(max_length=16, choices=MessageKind.choices)
     # A snapshot of what the message says, taken when it was written.
     context = models.JSONField(default=dict)
-    status = models.CharField(max_length=12, choices=NotificationStatus.choices,
-                              default=NotificationStatus.PENDING)
+    status = models.CharField(
+        max_length=12, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     next_attempt_at = models.DateTimeField()
@@ -114,13 +119,17 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # The relay and the watchdog: undelivered rows by next attempt.
-            models.Index(fields=["next_attempt_at"], name="notification_undelivered",
-                         condition=Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_undelivered",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
             # Incident page: its deliveries, newest first.
             models.Index(fields=["incident", "-created_at"], name="notification_incident"),
             # The digest: rows waiting for it.
-            models.Index(fields=["created_at"], name="notification_digest",
-                         condition=Q(status="digest")),
+            models.Index(
+                fields=["created_at"], name="notification_digest", condition=Q(status="digest")
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,7 +33,8 @@ def send_digest(*, now: datetime | None = None) -> list[Notification]:
     waiting = list(
         Notification.objects.select_for_update(skip_locked=True)
         .filter(status=NotificationStatus.DIGEST, channel__isnull=False)
-        .select_related("channel").order_by("created_at", "id")
+        .select_related("channel")
+        .order_by("created_at", "id")
     )
     by_channel: dict[int, list[Notification]] = defaultdict(list)
     for row in waiting:
@@ -50,9 +51,16 @@ def send_digest(*, now: datetime | None = None) -> list[Notification]:
         # its own key from the first row it carries.
         digest = write_row(
             key=f"digest:{day}:channel:{channel.pk}:from:{rows[0].pk}",
-            incident=None, event=None, channel=channel, recipient=None,
-            transport=channel.kind, target=channel.target, message_kind=MessageKind.DIGEST,
-            context=context, status=NotificationStatus.PENDING, now=now,
+            incident=None,
+            event=None,
+            channel=channel,
+            recipient=None,
+            transport=channel.kind,
+            target=channel.target,
+            message_kind=MessageKind.DIGEST,
+            context=context,
+            status=NotificationStatus.PENDING,
+            now=now,
         )
         Notification.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=NotificationStatus.DIGESTED, delivered_at=now

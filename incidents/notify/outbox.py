@@ -47,14 +47,26 @@ log = logging.getLogger(__name__)
 CARRIES: dict[str, frozenset[str]] = {
     ChannelKind.SLACK: frozenset(MessageKind.values) - {MessageKind.DIGEST},
     ChannelKind.WEBHOOK: frozenset(MessageKind.values) - {MessageKind.DIGEST},
-    ChannelKind.EMAIL: frozenset({
-        MessageKind.INITIAL, MessageKind.UPDATE, MessageKind.RESOLVED, MessageKind.REOPENED,
-        MessageKind.ESCALATION, MessageKind.SLA_BREACH, MessageKind.DIGEST,
-    }),
-    ChannelKind.PAGERDUTY: frozenset({
-        MessageKind.INITIAL, MessageKind.ACKNOWLEDGED, MessageKind.RESOLVED,
-        MessageKind.REOPENED, MessageKind.ESCALATION,
-    }),
+    ChannelKind.EMAIL: frozenset(
+        {
+            MessageKind.INITIAL,
+            MessageKind.UPDATE,
+            MessageKind.RESOLVED,
+            MessageKind.REOPENED,
+            MessageKind.ESCALATION,
+            MessageKind.SLA_BREACH,
+            MessageKind.DIGEST,
+        }
+    ),
+    ChannelKind.PAGERDUTY: frozenset(
+        {
+            MessageKind.INITIAL,
+            MessageKind.ACKNOWLEDGED,
+            MessageKind.RESOLVED,
+            MessageKind.REOPENED,
+            MessageKind.ESCALATION,
+        }
+    ),
 }
 
 # A person paged directly: through which contact methods, by which transport.
@@ -66,8 +78,11 @@ CONTACT_TRANSPORT = {
 
 def _channels_for(severity: str) -> list[Channel]:
     # Few rows: filter the JSON list in Python (works on SQLite and PostgreSQL).
-    return [c for c in Channel.objects.filter(enabled=True).order_by("id")
-            if severity in (c.severities or [])]
+    return [
+        c
+        for c in Channel.objects.filter(enabled=True).order_by("id")
+        if severity in (c.severities or [])
+    ]
 
 
 def _event_part(incident: Incident, event: TimelineEvent | None, message_kind: str) -> str:
@@ -79,26 +94,52 @@ def _event_part(incident: Incident, event: TimelineEvent | None, message_kind: s
 
 
 def _email_cap_reached(incident: Incident) -> bool:
-    sent = Notification.objects.filter(
-        incident=incident, transport=ChannelKind.EMAIL
-    ).exclude(status__in=[NotificationStatus.SUPPRESSED, NotificationStatus.DIGEST,
-                          NotificationStatus.DIGESTED]).count()
+    sent = (
+        Notification.objects.filter(incident=incident, transport=ChannelKind.EMAIL)
+        .exclude(
+            status__in=[
+                NotificationStatus.SUPPRESSED,
+                NotificationStatus.DIGEST,
+                NotificationStatus.DIGESTED,
+            ]
+        )
+        .count()
+    )
     return sent >= settings.NOTIFY_EMAIL_MAX_PER_INCIDENT
 
 
 def write_row(
-    *, key: str, incident: Incident | None, event, channel, recipient, transport: str,
-    target: str, message_kind: str, context: dict, status: str, now: datetime,
+    *,
+    key: str,
+    incident: Incident | None,
+    event,
+    channel,
+    recipient,
+    transport: str,
+    target: str,
+    message_kind: str,
+    context: dict,
+    status: str,
+    now: datetime,
     last_error: str = "",
 ) -> Notification | None:
     """Insert one row unless its key exists (the same event seen twice)."""
     try:
         with transaction.atomic():
             return Notification.objects.create(
-                idempotency_key=key[:200], incident=incident, event=event, channel=channel,
-                recipient=recipient, transport=transport, target=target,
-                message_kind=message_kind, context=context, status=status,
-                created_at=now, next_attempt_at=now, last_error=last_error,
+                idempotency_key=key[:200],
+                incident=incident,
+                event=event,
+                channel=channel,
+                recipient=recipient,
+                transport=transport,
+                target=target,
+                message_kind=message_kind,
+                context=context,
+                status=status,
+                created_at=now,
+                next_attempt_at=now,
+                last_error=last_error,
             )
     except IntegrityError:
         return None
@@ -144,9 +185,17 @@ def notify_incident(
                 status, error = _status_for_email(incident)
         row = write_row(
             key=f"{_event_part(incident, event, message_kind)}:channel:{channel.pk}",
-            incident=incident, event=event, channel=channel, recipient=None,
-            transport=channel.kind, target=channel.target, message_kind=message_kind,
-            context=context, status=status, now=now, last_error=error,
+            incident=incident,
+            event=event,
+            channel=channel,
+            recipient=None,
+            transport=channel.kind,
+            target=channel.target,
+            message_kind=message_kind,
+            context=context,
+            status=status,
+            now=now,
+            last_error=error,
         )
         if row is not None:
             rows.append(row)
@@ -170,9 +219,11 @@ def page_people(
     if not users:
         return []
     context = {**incident_snapshot(incident), **(extra or {})}
-    methods = ContactMethod.objects.filter(
-        user__in=users, enabled=True, kind__in=list(CONTACT_TRANSPORT)
-    ).select_related("user").order_by("user_id", "id")
+    methods = (
+        ContactMethod.objects.filter(user__in=users, enabled=True, kind__in=list(CONTACT_TRANSPORT))
+        .select_related("user")
+        .order_by("user_id", "id")
+    )
     rows: list[Notification] = []
     for method in methods:
         transport = CONTACT_TRANSPORT[method.kind]
@@ -181,10 +232,17 @@ def page_people(
             status, error = _status_for_email(incident)
         row = write_row(
             key=f"{_event_part(incident, event, message_kind)}:contact:{method.pk}",
-            incident=incident, event=event, channel=None, recipient=method.user,
-            transport=transport, target=method.value, message_kind=message_kind,
+            incident=incident,
+            event=event,
+            channel=None,
+            recipient=method.user,
+            transport=transport,
+            target=method.value,
+            message_kind=message_kind,
             context={**context, "recipient": method.user.get_username()},
-            status=status, now=now, last_error=error,
+            status=status,
+            now=now,
+            last_error=error,
         )
         if row is not None:
             rows.append(row)
@@ -196,7 +254,8 @@ def slack_mentions(users: Iterable) -> list[str]:
     """Slack member IDs / handles of these people, for ``<@U123>`` mentions."""
     return list(
         ContactMethod.objects.filter(user__in=list(users), enabled=True, kind=ContactKind.SLACK)
-        .order_by("user_id", "id").values_list("value", flat=True)
+        .order_by("user_id", "id")
+        .values_list("value", flat=True)
     )
 
 
@@ -239,18 +298,23 @@ def _claim(pk: int, now: datetime) -> bool:
     """Take the row for one delivery attempt: pending and due, or sending with a
     lapsed lease (its worker died). The conditional UPDATE is the lock."""
     lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
-    claimable = (
-        Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
-        | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    claimable = Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=NotificationStatus.SENDING, lease_until__lt=now
     )
-    return Notification.objects.filter(claimable, pk=pk).update(
-        status=NotificationStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease,
-    ) == 1
+    return (
+        Notification.objects.filter(claimable, pk=pk).update(
+            status=NotificationStatus.SENDING,
+            attempts=F("attempts") + 1,
+            lease_until=lease,
+        )
+        == 1
+    )
 
 
 def _email_rate_exceeded(now: datetime) -> bool:
     recent = Notification.objects.filter(
-        transport=ChannelKind.EMAIL, status=NotificationStatus.DELIVERED,
+        transport=ChannelKind.EMAIL,
+        status=NotificationStatus.DELIVERED,
         delivered_at__gte=now - timedelta(minutes=1),
     ).count()
     return recent >= settings.NOTIFY_EMAIL_MAX_PER_MINUTE
@@ -277,8 +341,10 @@ def deliver(notification_id: int) -> str:
     if row.transport == ChannelKind.EMAIL and _email_rate_exceeded(now):
         later = now + timedelta(seconds=15)
         Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING).update(
-            status=NotificationStatus.PENDING, attempts=F("attempts") - 1,
-            next_attempt_at=later, lease_until=None,
+            status=NotificationStatus.PENDING,
+            attempts=F("attempts") - 1,
+            next_attempt_at=later,
+            lease_until=None,
             last_error="Waiting: email rate cap per minute reached.",
         )
         return "deferred"
@@ -290,8 +356,11 @@ def deliver(notification_id: int) -> str:
         log.exception("Delivery of notification %s crashed", row.pk)
         return _record_failure(row, TransportError(f"{exc.__class__.__name__}: {exc}"))
     Notification.objects.filter(pk=row.pk).update(
-        status=NotificationStatus.DELIVERED, delivered_at=clock.now(), lease_until=None,
-        response=response, last_error="",
+        status=NotificationStatus.DELIVERED,
+        delivered_at=clock.now(),
+        lease_until=None,
+        response=response,
+        last_error="",
         last_status_code=response.get("status_code") if isinstance(response, dict) else None,
     )
     return "delivered"
@@ -304,7 +373,9 @@ def _record_failure(row: Notification, exc) -> str:
     if exc.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
         with transaction.atomic():
             Notification.objects.filter(pk=row.pk).update(
-                status=NotificationStatus.FAILED, lease_until=None, last_error=message,
+                status=NotificationStatus.FAILED,
+                lease_until=None,
+                last_error=message,
                 last_status_code=exc.status_code,
             )
             if row.channel_id:
@@ -314,8 +385,11 @@ def _record_failure(row: Notification, exc) -> str:
         return "failed"
     delay = exc.retry_after if exc.retry_after is not None else backoff_seconds(attempts)
     Notification.objects.filter(pk=row.pk).update(
-        status=NotificationStatus.PENDING, lease_until=None, last_error=message,
-        last_status_code=exc.status_code, next_attempt_at=now + timedelta(seconds=delay),
+        status=NotificationStatus.PENDING,
+        lease_until=None,
+        last_error=message,
+        last_status_code=exc.status_code,
+        next_attempt_at=now + timedelta(seconds=delay),
     )
     # Short waits go back to the broker as a countdown; long ones (never more
     # than a minute as an ETA: celery #2599) are left to the relay.
@@ -330,12 +404,12 @@ def relay(limit: int = 500, *, now: datetime | None = None) -> int:
     rows whose sender died mid-delivery (lease lapsed)."""
     now = now or clock.now()
     grace = now - timedelta(seconds=settings.NOTIFY_RELAY_GRACE_SECONDS)
-    stuck = (
-        Q(status=NotificationStatus.PENDING, next_attempt_at__lte=grace)
-        | Q(status=NotificationStatus.SENDING, lease_until__lt=now)
+    stuck = Q(status=NotificationStatus.PENDING, next_attempt_at__lte=grace) | Q(
+        status=NotificationStatus.SENDING, lease_until__lt=now
     )
     ids = list(
-        Notification.objects.filter(stuck).order_by("next_attempt_at")
+        Notification.objects.filter(stuck)
+        .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
     return enqueue(ids)

@@ -15,7 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--scope", action="append", dest="scopes", choices=TokenScope.values,
+            "--scope",
+            action="append",
+            dest="scopes",
+            choices=TokenScope.values,
             help="read, write or ingest; repeat for several (default: read and write).",
         )
         parser.add_argument("--name", default="", help="What the token is for.")
@@ -28,8 +31,7 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
         try:
-            token, key = api_token_create(user=user, name=name,
-                                          scopes=scopes or ["read", "write"])
+            token, key = api_token_create(user=user, name=name, scopes=scopes or ["read", "write"])
         except IncidentError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
