@@ -13,11 +13,13 @@ from ..notify.channels import (
     DEFAULT_SEVERITIES,
     channel_create,
     channel_rotate_secret,
+    channel_test,
     channel_update,
     mask_target,
     validate_severities,
     validate_target,
 )
+from ..notify.errors import TransportError
 from .common import ReadOnlyAdminMixin, human_duration, shorten
 
 
@@ -75,7 +77,7 @@ class ChannelAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
-    actions = ["rotate_secret"]
+    actions = ["send_test", "rotate_secret"]
 
     def get_fields(self, request, obj=None):
         base = ("name", "kind", "target", "severities", "enabled")
@@ -136,6 +138,21 @@ class ChannelAdmin(admin.ModelAdmin):
             "leaks.</small>",
             channel.secret,
         )
+
+    @admin.action(description="Send a test notification")
+    def send_test(self, request, queryset: QuerySet[Channel]) -> None:
+        sender = request.user.get_full_name() or request.user.get_username()
+        for channel in queryset[:10]:
+            try:
+                outcome = channel_test(channel=channel, sender=sender)
+            except TransportError as exc:
+                self.message_user(
+                    request, f"{channel.name}: test failed: {exc.message}", messages.ERROR
+                )
+                continue
+            self.message_user(
+                request, f"{channel.name}: test {outcome['ref']} delivered.", messages.SUCCESS
+            )
 
     @admin.action(
         description="Rotate the signing secret of selected webhooks", permissions=["change"]

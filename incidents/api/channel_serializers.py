@@ -98,3 +98,12 @@ class ChannelCreatedSerializer(ChannelSerializer):
 class RotatedSecretSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     secret = serializers.CharField()
+
+
+class ChannelTestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    delivered = serializers.BooleanField()
+    ref = serializers.CharField(required=False, help_text="The test message's reference.")
+    results = serializers.ListField(child=serializers.DictField(), required=False)
+    detail = serializers.CharField(required=False, help_text="Why the receiver refused it.")
+    status_code = serializers.IntegerField(required=False)

@@ -9,7 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ..models import Channel, ChannelKind
-from ..notify.channels import channel_create, channel_rotate_secret, channel_update
+from ..notify.channels import channel_create, channel_rotate_secret, channel_test, channel_update
+from ..notify.errors import TransportError
 from . import channel_serializers as cs
 from .pagination import PagePagination
 from .permissions import ManagerOnly
@@ -49,3 +50,22 @@ class ChannelViewSet(viewsets.ModelViewSet):
             raise ValidationError({"kind": ["Only webhook channels have a signing secret."]})
         secret = channel_rotate_secret(channel=channel)
         return Response({"id": channel.pk, "secret": secret})
+
+    @extend_schema(
+        request=None, responses={200: cs.ChannelTestSerializer, 502: cs.ChannelTestSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="test")
+    def send_test(self, request, pk=None):
+        """Send a test message through the channel now (PagerDuty: a trigger
+        then a resolve). 200 when the receiver accepted it; 502 with the
+        receiver's answer when it did not, also kept as the channel's last error."""
+        channel = self.get_object()
+        sender = request.user.get_full_name() or request.user.get_username()
+        try:
+            outcome = channel_test(channel=channel, sender=sender)
+        except TransportError as exc:
+            body = {"id": channel.pk, "delivered": False, "detail": exc.message}
+            if exc.status_code is not None:
+                body["status_code"] = exc.status_code
+            return Response(body, status=status.HTTP_502_BAD_GATEWAY)
+        return Response({"id": channel.pk, "delivered": True, **outcome})
