@@ -332,6 +332,60 @@ def test_the_overrides_list_shows_current_and_upcoming_ones(primary, bob):
     assert [o["ends_at"] for o in body] == ["2026-03-02T11:00:00Z"]
 
 
+def _override(schedule, user, created_by=None) -> Override:
+    return Override.objects.create(
+        schedule=schedule,
+        user=user,
+        created_by=created_by,
+        starts_at=NOW + timedelta(days=1),
+        ends_at=NOW + timedelta(days=2),
+    )
+
+
+def test_a_manager_removes_any_override_and_the_rotation_is_back(primary, alice, vera):
+    override = _override(primary, vera, created_by=alice)
+    at = (NOW + timedelta(days=1, hours=1)).isoformat()
+    api = token_client(alice)
+    assert api.get(ONCALL, {"schedule": "primary", "at": at}).json()[0]["user"]["username"] == (
+        "vera"
+    )
+
+    response = api.delete(schedule_url(primary, f"overrides/{override.pk}"))
+
+    assert response.status_code == 204
+    assert not Override.objects.exists()
+    [entry] = api.get(ONCALL, {"schedule": "primary", "at": at}).json()
+    assert entry["user"]["username"] == "bob"
+
+
+def test_a_responder_removes_only_overrides_covering_them_or_added_by_them(
+    primary, alice, bob, vera
+):
+    covering_bob = _override(primary, bob, created_by=alice)
+    added_by_bob = _override(primary, vera, created_by=bob)
+    someone_elses = _override(primary, vera, created_by=alice)
+    api = token_client(bob)
+
+    assert api.delete(schedule_url(primary, f"overrides/{covering_bob.pk}")).status_code == 204
+    assert api.delete(schedule_url(primary, f"overrides/{added_by_bob.pk}")).status_code == 204
+    assert_json_error(api.delete(schedule_url(primary, f"overrides/{someone_elses.pk}")), 403)
+    assert list(Override.objects.values_list("pk", flat=True)) == [someone_elses.pk]
+
+
+def test_viewers_cannot_remove_overrides_and_unknown_ones_are_404(primary, alice, vera):
+    override = _override(primary, vera, created_by=alice)
+    other = Schedule.objects.create(name="Other", slug="other")
+
+    assert_json_error(
+        token_client(vera).delete(schedule_url(primary, f"overrides/{override.pk}")), 403
+    )
+    api = token_client(alice)
+    body = assert_json_error(api.delete(schedule_url(other, f"overrides/{override.pk}")), 404)
+    assert f"No override {override.pk}" in body["detail"]
+    assert_json_error(api.delete(schedule_url(primary, "overrides/999999")), 404)
+    assert Override.objects.filter(pk=override.pk).exists()
+
+
 # --- shifts --------------------------------------------------------------------------------
 
 

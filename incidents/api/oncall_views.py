@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -126,7 +126,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         return super().get_renderers()
 
     def get_permissions(self):
-        if self.action == "overrides":
+        if self.action in ("overrides", "override_detail"):
             return [OverrideWrites()]
         return super().get_permissions()
 
@@ -159,6 +159,28 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             raise PermissionDenied("Responders can only add overrides that put themselves on call.")
         override = data.save(schedule=schedule, created_by=request.user)
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"overrides/(?P<override_id>[0-9]+)",
+        url_name="override-detail",
+    )
+    def override_detail(self, request, pk=None, override_id=None):
+        """Remove an override (cancel cover, or end it early by adding a new
+        one): managers any, responders those covering them or made by them."""
+        schedule = self.get_object()
+        override = Override.objects.filter(schedule=schedule, pk=override_id).first()
+        if override is None:
+            raise NotFound(f"No override {override_id} on schedule {schedule.name}.")
+        mine = request.user.pk in (override.user_id, override.created_by_id)
+        if not can_manage(request.user) and not mine:
+            raise PermissionDenied(
+                "Responders can only remove overrides that cover them or that they added."
+            )
+        override.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         parameters=[
