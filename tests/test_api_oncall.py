@@ -584,5 +584,11 @@ def test_on_call_answers_match_their_documented_schema(primary, alice, bob):
     call("post", one + "overrides/", schedule_url(primary, "overrides"), {"user": "bob", **WINDOW})
     call("get", one + "overrides/", schedule_url(primary, "overrides"))
     call("get", one + "shifts/", schedule_url(primary, "shifts"))
+    override = Override.objects.get()
+    call(
+        "delete",
+        one + "overrides/{override_id}/",
+        schedule_url(primary, f"overrides/{override.pk}"),
+    )
     call("post", "/api/v1/schedules/", SCHEDULES, {"name": "Spare"})
     call("delete", one, f"{SCHEDULES}{Schedule.objects.get(name='Spare').pk}/")

@@ -87,7 +87,12 @@ def test_schema_documents_every_route_and_method(schema):
 
 def test_schema_documents_nothing_the_server_does_not_route(schema):
     """Each documented operation resolves to a view that handles its method."""
-    samples = {"{ref}": "INC-20261128-001", "{severity}": "P0", "{id}": "1"}
+    samples = {
+        "{ref}": "INC-20261128-001",
+        "{severity}": "P0",
+        "{id}": "1",
+        "{override_id}": "1",
+    }
     for path, methods in operations(schema).items():
         url = path
         for name, value in samples.items():
