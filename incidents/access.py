@@ -26,6 +26,19 @@ def can_manage(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(MANAGE))
 
 
+def can_cover(actor, user) -> bool:
+    """May ``actor`` put ``user`` on call with an override? Managers anyone,
+    responders only themselves."""
+    return can_manage(actor) or (can_respond(actor) and actor.pk == user.pk)
+
+
+def can_remove_override(actor, override) -> bool:
+    """Managers any override; responders those covering them or added by them."""
+    if can_manage(actor):
+        return True
+    return can_respond(actor) and actor.pk in (override.user_id, override.created_by_id)
+
+
 def require_respond(user) -> None:
     if not can_respond(user):
         raise PermissionDenied("Only responders can act on incidents.")

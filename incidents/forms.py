@@ -177,3 +177,45 @@ class BoardFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class OverrideForm(forms.Form):
+    """Someone covers a window of a schedule. Times are wall-clock times in
+    the schedule's time zone (the view makes them aware)."""
+
+    user = PersonChoiceField(queryset=active_people(), label="Who covers", empty_label="Choose…")
+    starts_at = forms.DateTimeField(
+        label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label="Until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(
+        required=False, max_length=200, label="Reason (optional)", help_text="Holiday, swap, …"
+    )
+
+    def __init__(self, *args, zone, actor, may_cover_others: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        if not may_cover_others:
+            # A responder puts only themselves on call.
+            self.fields["user"].queryset = self.fields["user"].queryset.filter(pk=actor.pk)
+            self.fields["user"].initial = actor.pk
+            self.fields["user"].empty_label = None
+        tz = getattr(zone, "key", str(zone))
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].help_text = f"Time in {tz}."
+
+    def _aware(self, name: str):
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        # The form's parser made it aware in Django's zone; read the wall
+        # clock the person typed as the schedule's.
+        return value.replace(tzinfo=None).replace(tzinfo=self.zone)
+
+    def clean_starts_at(self):
+        return self._aware("starts_at")
+
+    def clean_ends_at(self):
+        return self._aware("ends_at")

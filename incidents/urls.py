@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import dashboard_oncall, feeds, views
 
 app_name = "incidents"
 
@@ -19,6 +19,17 @@ urlpatterns = [
     path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
     path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
     path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
+    path("oncall/", dashboard_oncall.oncall_page, name="oncall"),
+    path(
+        "oncall/schedules/<int:schedule_id>/overrides/",
+        dashboard_oncall.override_add,
+        name="override-add",
+    ),
+    path(
+        "oncall/overrides/<int:override_id>/remove/",
+        dashboard_oncall.override_remove,
+        name="override-remove",
+    ),
     # Public by secret token: calendar apps cannot sign in (incidents/feeds.py).
     path("oncall/<str:feed_token>/calendar.ics", feeds.oncall_calendar, name="oncall-calendar"),
 ]

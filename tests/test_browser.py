@@ -298,3 +298,58 @@ def test_board_and_incident_page_refresh_themselves(live_server, open_page, bob,
     assert (
         page.locator("#timeline > li").first.locator(".event__kind").inner_text() == "Acknowledged"
     )
+
+
+def test_responder_takes_a_shift_on_the_oncall_page(live_server, open_page, bob, alice, vera):
+    from incidents.models import Override, Rotation, RotationMember, Schedule
+
+    now = clock.now()
+    engineer = Schedule.objects.get(slug="on-call-engineer")
+    engineer.time_zone = "Europe/Berlin"
+    engineer.save()
+    rotation = Rotation.objects.create(
+        schedule=engineer, name="Weekly", interval="weekly", starts_at=now - timedelta(days=2)
+    )
+    for position, user in enumerate((bob, alice, vera)):
+        RotationMember.objects.create(rotation=rotation, user=user, position=position)
+    senior = Schedule.objects.get(slug="senior-engineer")
+    daily = Rotation.objects.create(
+        schedule=senior, name="Daily", interval="daily", starts_at=now - timedelta(hours=3)
+    )
+    for position, user in enumerate((alice, vera)):
+        RotationMember.objects.create(rotation=daily, user=user, position=position)
+
+    page = open_page(DESKTOP)
+    sign_in(page, live_server, "bob")
+    page.get_by_role("link", name="On call", exact=True).click()
+    card = page.locator("#schedule-on-call-engineer")
+    assert "Bob" in card.locator(".schedule__now").inner_text()
+
+    card.locator("summary", has_text="Take a shift").click()
+    start = (now + timedelta(days=3)).astimezone(oncall_zone(engineer))
+    card.get_by_label("From").fill(start.strftime("%Y-%m-%dT18:00"))
+    card.get_by_label("Until").fill((start + timedelta(days=1)).strftime("%Y-%m-%dT08:00"))
+    card.get_by_label("Reason (optional)").fill("Swap with Alice")
+    card.get_by_role("button", name="Save override").click()
+
+    page.locator(".flash--success", has_text="covers On-call engineer").wait_for()
+    override = Override.objects.get()
+    assert override.user == bob and override.reason == "Swap with Alice"
+    assert override.starts_at.astimezone(oncall_zone(engineer)).hour == 18
+    assert card.locator(".overrides__item", has_text="Swap with Alice").count() == 1
+    shoot(page, "oncall-desktop")
+
+    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    sign_in(phone, live_server, "bob")
+    phone.goto(f"{live_server.url}/oncall/")
+    shoot(phone, "oncall-phone", full_page=False)
+
+    card.get_by_role("button", name="Remove the override of Bob").click()
+    page.locator(".flash--success", has_text="Override removed").wait_for()
+    assert not Override.objects.exists()
+
+
+def oncall_zone(schedule):
+    from incidents.oncall import zone_of
+
+    return zone_of(schedule)

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +23,7 @@ from ..access import can_manage, can_respond, can_view
 from ..errors import IncidentError
 from ..ical import calendar_response
 from ..models import EscalationLevel, Override, Rotation, RotationMember, Schedule
-from ..oncall import LOOKAROUND, oncall_by_schedule, shifts
+from ..oncall import LOOKAROUND, oncall_by_schedule, override_add, override_remove, shifts
 from . import oncall_serializers as s
 from .pagination import PagePagination
 from .permissions import ManagerWrites, _ScopedPermission
@@ -154,10 +154,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             return Response(s.OverrideSerializer(schedule.upcoming_overrides, many=True).data)
         data = s.OverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        covering = data.validated_data["user"]
-        if not can_manage(request.user) and covering.pk != request.user.pk:
-            raise PermissionDenied("Responders can only add overrides that put themselves on call.")
-        override = data.save(schedule=schedule, created_by=request.user)
+        override = override_add(schedule=schedule, actor=request.user, **data.validated_data)
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
@@ -174,12 +171,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         override = Override.objects.filter(schedule=schedule, pk=override_id).first()
         if override is None:
             raise NotFound(f"No override {override_id} on schedule {schedule.name}.")
-        mine = request.user.pk in (override.user_id, override.created_by_id)
-        if not can_manage(request.user) and not mine:
-            raise PermissionDenied(
-                "Responders can only remove overrides that cover them or that they added."
-            )
-        override.delete()
+        override_remove(override=override, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

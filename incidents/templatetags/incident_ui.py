@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import markdown as markdown_lib
 import nh3
@@ -221,3 +221,18 @@ def first_lines(text: str | None, count: int = 2) -> str:
     """The first lines of a multi-line policy text, joined with " · "."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     return " · ".join(lines[: int(count)])
+
+
+@register.simple_tag
+def zoned(moment: datetime | None, zone) -> SafeString:
+    """A time on a schedule's own clock ("Mon 2 Mar 09:00 CET"), UTC in the
+    tooltip: hand-offs are planned in the schedule's zone, not the reader's."""
+    if moment is None:
+        return mark_safe('<span class="muted">—</span>')
+    local = moment.astimezone(zone)
+    return format_html(
+        '<time datetime="{iso}" title="{utc}">{short}</time>',
+        iso=moment.isoformat(),
+        utc=moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        short=f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}",
+    )
