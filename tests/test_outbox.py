@@ -330,3 +330,60 @@ def test_email_over_the_per_minute_cap_waits_instead_of_sending(bob, smtp_sink, 
     with time_machine.travel(clock.now() + timedelta(seconds=61), tick=False):
         assert outbox.deliver(rows[1].pk) == "delivered"
     smtp_sink.wait_for(2)
+
+
+def test_a_persons_pagerduty_alert_is_acknowledged_and_resolved_with_the_incident(
+    guide_channels, bob, alice
+):
+    """Escalation paged bob and alice on their own PagerDuty services; the
+    incident's acknowledge and resolve reach those services too, once per
+    routing key, besides the P0 channel's."""
+    incident = factories.declare(actor=bob, severity="P0")
+    bob_key, alice_key = "B" * 32, "A" * 32
+    ContactMethod.objects.create(user=bob, kind="pagerduty", value=bob_key)
+    ContactMethod.objects.create(user=alice, kind="pagerduty", value=alice_key)
+    # The channel's own key is also someone's: it gets one follow-up, not two.
+    ContactMethod.objects.create(user=alice, kind="pagerduty", value=PD_KEY)
+    for level in (1, 2):
+        outbox.page_people(
+            incident=incident,
+            event=_new_event(incident, EventKind.ESCALATED),
+            users=[bob, alice] if level == 2 else [bob],
+            extra={"level": level},
+        )
+    Notification.objects.filter(target=alice_key).update(status=NotificationStatus.DELIVERED)
+
+    for kind, event_kind in (
+        (MessageKind.ACKNOWLEDGED, EventKind.ACKNOWLEDGED),
+        (MessageKind.RESOLVED, EventKind.RESOLVED),
+    ):
+        rows = outbox.notify_incident(
+            incident=incident, event=_new_event(incident, event_kind), message_kind=kind
+        )
+        pager = sorted(
+            (r.target, r.recipient.username if r.recipient else None)
+            for r in rows
+            if r.transport == "pagerduty"
+        )
+        assert pager == sorted([(PD_KEY, None), (bob_key, "bob"), (alice_key, "alice")]), kind
+
+
+def test_no_follow_up_for_a_page_that_failed_or_a_status_update(guide_channels, bob):
+    incident = factories.declare(actor=bob, severity="P2")  # no PagerDuty channel for P2
+    ContactMethod.objects.create(user=bob, kind="pagerduty", value="B" * 32)
+    outbox.page_people(
+        incident=incident, event=_new_event(incident, EventKind.ESCALATED), users=[bob]
+    )
+
+    update = outbox.notify_incident(
+        incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
+    )
+    assert [r for r in update if r.transport == "pagerduty"] == []
+
+    Notification.objects.filter(transport="pagerduty").update(status=NotificationStatus.FAILED)
+    resolved = outbox.notify_incident(
+        incident=incident,
+        event=_new_event(incident, EventKind.RESOLVED),
+        message_kind=MessageKind.RESOLVED,
+    )
+    assert [r for r in resolved if r.transport == "pagerduty"] == []

@@ -14,6 +14,7 @@ in which case the repeat carries the same idempotency key.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from collections.abc import Iterable
@@ -114,7 +115,8 @@ def write_row(
     incident: Incident | None,
     event,
     channel,
-    recipient,
+    recipient=None,
+    recipient_id: int | None = None,
     transport: str,
     target: str,
     message_kind: str,
@@ -131,7 +133,7 @@ def write_row(
                 incident=incident,
                 event=event,
                 channel=channel,
-                recipient=recipient,
+                recipient_id=recipient.pk if recipient is not None else recipient_id,
                 transport=transport,
                 target=target,
                 message_kind=message_kind,
@@ -199,7 +201,65 @@ def notify_incident(
         )
         if row is not None:
             rows.append(row)
+    if message_kind in PAGER_FOLLOW_UPS:
+        covered = {
+            c.target for c in _channels_for(incident.severity) if c.kind == ChannelKind.PAGERDUTY
+        }
+        rows += _pager_follow_ups(incident, event, message_kind, context, now, skip=covered)
     dispatch_on_commit(rows)
+    return rows
+
+
+# PagerDuty alerts raised on a person's own service (a contact method) are
+# acknowledged and resolved with the incident, like the channel's.
+PAGER_FOLLOW_UPS = frozenset({MessageKind.ACKNOWLEDGED, MessageKind.RESOLVED})
+PAGER_TRIGGERS = (MessageKind.INITIAL, MessageKind.ESCALATION, MessageKind.REOPENED)
+
+
+def _pager_follow_ups(
+    incident: Incident,
+    event: TimelineEvent | None,
+    message_kind: str,
+    context: dict,
+    now: datetime,
+    *,
+    skip: set[str],
+) -> list[Notification]:
+    """One acknowledge/resolve per routing key this incident paged a person
+    on (same ``dedup_key``, so PagerDuty closes that person's alert too)."""
+    paged = (
+        Notification.objects.filter(
+            incident=incident,
+            transport=ChannelKind.PAGERDUTY,
+            recipient__isnull=False,
+            message_kind__in=PAGER_TRIGGERS,
+        )
+        .exclude(status=NotificationStatus.FAILED)
+        .order_by("id")
+        .values_list("target", "recipient_id")
+    )
+    rows: list[Notification] = []
+    seen = set(skip)
+    for target, recipient_id in paged:
+        if target in seen:
+            continue
+        seen.add(target)
+        digest = hashlib.sha256(target.encode()).hexdigest()[:16]
+        row = write_row(
+            key=f"{_event_part(incident, event, message_kind)}:pager:{digest}",
+            incident=incident,
+            event=event,
+            channel=None,
+            recipient_id=recipient_id,
+            transport=ChannelKind.PAGERDUTY,
+            target=target,
+            message_kind=message_kind,
+            context=context,
+            status=NotificationStatus.PENDING,
+            now=now,
+        )
+        if row is not None:
+            rows.append(row)
     return rows
 
 
