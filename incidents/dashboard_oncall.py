@@ -84,8 +84,6 @@ def _page(request: HttpRequest, bound: dict | None = None, status: int = 200) ->
     # compact list at the end (escalation levels naming them page nobody).
     staffed = [c for c in cards if c["now"] or c["shifts"] or c["overrides"]]
     empty = [c for c in cards if c not in staffed]
-    for card in empty:
-        card["open"] = card["schedule"].pk in (bound or {})
     context = {"cards": staffed, "empty": empty, "horizon_days": HORIZON.days, "now": now}
     return render(request, "incidents/oncall.html", context, status=status)
 
