@@ -8,6 +8,17 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_root():
+    # WhiteNoise warns on every request when STATIC_ROOT is missing (tests
+    # serve from the finders, before any collectstatic).
+    from pathlib import Path
+
+    from django.conf import settings
+
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs ~0.2 s per user made; tests need working logins, not slow hashes.
