@@ -184,6 +184,8 @@ def page_level(
             "paged": names,
             "reason": reason,
             "manual": False,
+            # The level was reached by declaration, not climbed to.
+            "first_page": True,
         },
     )
     return event

@@ -5,6 +5,7 @@ and by hand through the service, the API and the dashboard."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from incidents import services, sla
 from incidents.errors import IncidentError
@@ -15,8 +16,10 @@ from incidents.models import (
     EventKind,
     Incident,
     IncidentEscalationStep,
+    Notification,
     TimelineEvent,
 )
+from incidents.notify import messages
 from tests import factories
 from tests.api_support import incident_url, token_client
 from tests.engine_support import (
@@ -74,10 +77,15 @@ def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
 def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides_minutes(
     staffed, bob, at
 ):
+    dana = get_user_model().objects.get(username="dana")
     incident = factories.declare(actor=bob, severity="P0")
 
     # Declared: L1 reached and its on-call engineer paged.
     assert paged(incident) == ["dana"]
+    [page] = Notification.objects.filter(incident=incident, recipient=dana)
+    assert messages.subject(page.message_kind, page.context).startswith(
+        "📟 PAGED L1 On-call engineer: "
+    )
     [note] = events(incident, EventKind.NOTIFICATION)
     assert note.message == "Paged L1 On-call engineer: dana"
     assert note.detail == {"path": "technical", "level": 1, "notified": ["dana"]}

@@ -121,6 +121,15 @@ def test_escalation_page_names_the_level_who_is_paged_and_why(led):
     assert "Path: technical escalation" in text
 
 
+def test_the_page_at_declaration_reads_as_a_page_not_an_escalation(led):
+    context = ctx(led, path="technical", level=1, paged=["Olive"], reason="Declared")
+
+    text = messages.text("escalation", {**context, "first_page": True})
+
+    assert text.startswith("📟 PAGED L1 On-call engineer: Checkout API returning 500s")
+    assert "Why: Declared" in text
+
+
 def test_business_escalation_is_marked_as_such(led):
     text = messages.text("escalation", ctx(led, path="business", level=1, paged=[]))
 

@@ -245,7 +245,8 @@ def _escalation(ctx: dict) -> Message:
     where = " ".join(p for p in (f"L{level}" if level else "", name) if p) or "the next level"
     if path == "business":
         where += " (business)"
-    return _message(ctx, f"⬆️ ESCALATED to {where}: {_title(ctx)}", [
+    verb = "📟 PAGED" if ctx.get("first_page") else "⬆️ ESCALATED to"
+    return _message(ctx, f"{verb} {where}: {_title(ctx)}", [
         _basics(ctx),
         [
             Line("Why", ctx.get("reason") or "no progress within the level's time"),
