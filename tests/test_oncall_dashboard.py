@@ -261,3 +261,17 @@ def test_removing_is_post_only_and_unknown_is_404(client_for, alice, vera, berli
     assert client.get(remove_url(theirs)).status_code == 405
     assert client.post("/oncall/overrides/999999/remove/").status_code == 404
     assert Override.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_one_person_rotation_has_no_hand_off_not_a_made_up_one(client_for, vera, bob):
+    solo = Schedule.objects.create(name="Solo", slug="solo")
+    rot = Rotation.objects.create(schedule=solo, name="Weekly", interval="weekly", starts_at=NOW)
+    RotationMember.objects.create(rotation=rot, user=bob, position=0)
+    client = client_for(vera)
+
+    page = section(client.get(PAGE), solo)
+    board = text(client.get("/"))
+
+    assert re.search(r"On call now .*Bob no hand-off planned", page), page
+    assert "Bob no hand-off planned" in board
+    assert "until" not in page.split("Next 14 days")[0]

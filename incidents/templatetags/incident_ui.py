@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from incidents import clock
 from incidents.models import Deadline
+from incidents.oncall import LOOKAROUND
 
 register = template.Library()
 
@@ -236,3 +237,13 @@ def zoned(moment: datetime | None, zone) -> SafeString:
         utc=moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         short=f"{local:%a} {local.day} {local:%b %H:%M} {local.tzname()}",
     )
+
+
+@register.simple_tag
+def shift_until(shift, zone=None) -> SafeString:
+    """ "until <end>" of an on-call shift, or "no hand-off planned" when the
+    shift runs past what the on-call engine looks ahead (a one-person rotation)."""
+    if shift.ends_at >= clock.now() + LOOKAROUND - timedelta(minutes=1):
+        return mark_safe("no hand-off planned")
+    end = zoned(shift.ends_at, zone) if zone is not None else when(shift.ends_at)
+    return format_html("until {}", end)
