@@ -8,17 +8,15 @@ Slack, P1 Slack + email, P2 Slack, P3 email digest. Webhooks receive all.
 from __future__ import annotations
 
 import re
-import uuid
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
 from .. import clock
-from ..models import Channel, ChannelKind, MessageKind, Notification, Severity
-from . import transports
+from ..models import Channel, ChannelKind, Severity
+from . import probe
 from .errors import TransportError, UnsafeDestination
 from .http import check_url, within_allowed_networks
 
@@ -154,59 +152,18 @@ def channel_rotate_secret(*, channel: Channel) -> str:
     return channel.secret
 
 
-def test_context(channel: Channel, sender: str) -> dict:
-    """A drill incident that exists only in the test message."""
-    now = clock.now()
-    return {
-        "ref": f"TEST-{now:%Y%m%d-%H%M%S}",
-        "title": f"Test notification for channel {channel.name!r}",
-        "severity": "P3",
-        "severity_name": "Low",
-        "status": "investigating",
-        "status_display": "Investigating",
-        "summary": (
-            f"{sender} sent this test from TreeBeard IR to check that the channel "
-            "delivers. No incident is open and no action is needed."
-        ),
-        "impact": "None: this is a test.",
-        "services": [],
-        "source": "test",
-        "is_drill": True,
-        "customer_impacting": False,
-        "detected_at": now.isoformat(),
-        "declared_at": now.isoformat(),
-        "resolved_at": now.isoformat(),
-        "resolution": "Test finished.",
-        "commander": sender,
-        "responders": [],
-        "url": settings.SITE_URL + "/",
-    }
-
-
 def channel_test(*, channel: Channel, sender: str) -> dict:
-    """Send one test message through ``channel`` now, bypassing the outbox
-    (no incident, nothing to retry), and record the outcome on the channel:
-    a success clears its last error, a failure becomes it.
-
-    PagerDuty gets a trigger and then a resolve with the same ``dedup_key``,
-    so the test alert closes itself. Raises ``TransportError``.
-    """
-    ctx = test_context(channel, sender)
-    kinds = [MessageKind.INITIAL]
-    if channel.kind == ChannelKind.PAGERDUTY:
-        kinds.append(MessageKind.RESOLVED)
-    results = []
+    """Send one test message through ``channel`` now (``probe.send_test``)
+    and record the outcome on the channel: a success clears its last error,
+    a failure becomes it. Raises ``TransportError``."""
     try:
-        for kind in kinds:
-            probe = Notification(
-                idempotency_key=f"test-{channel.pk}-{uuid.uuid4().hex}",
-                channel=channel,
-                transport=channel.kind,
-                target=channel.target,
-                message_kind=kind,
-                context=ctx,
-            )
-            results.append(transports.send(probe))
+        outcome = probe.send_test(
+            transport=channel.kind,
+            target=channel.target,
+            about=f"channel {channel.name!r}",
+            sender=sender,
+            channel=channel,
+        )
     except TransportError as exc:
         channel.last_error, channel.last_error_at = f"Test failed: {exc.message}", clock.now()
         channel.save(update_fields=["last_error", "last_error_at"])
@@ -214,4 +171,4 @@ def channel_test(*, channel: Channel, sender: str) -> dict:
     if channel.last_error:
         channel.last_error, channel.last_error_at = "", None
         channel.save(update_fields=["last_error", "last_error_at"])
-    return {"ref": ctx["ref"], "results": results}
+    return outcome
