@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard_oncall, feeds, views
+from . import dashboard_oncall, dashboard_profile, feeds, views
 
 app_name = "incidents"
 
@@ -29,6 +29,23 @@ urlpatterns = [
         "oncall/overrides/<int:override_id>/remove/",
         dashboard_oncall.override_remove,
         name="override-remove",
+    ),
+    path("me/", dashboard_profile.me, name="me"),
+    path("me/contact-methods/", dashboard_profile.contact_add, name="contact-add"),
+    path(
+        "me/contact-methods/<int:method_id>/enabled/",
+        dashboard_profile.contact_enabled,
+        name="contact-enabled",
+    ),
+    path(
+        "me/contact-methods/<int:method_id>/remove/",
+        dashboard_profile.contact_remove,
+        name="contact-remove",
+    ),
+    path(
+        "me/contact-methods/<int:method_id>/test/",
+        dashboard_profile.contact_test,
+        name="contact-test",
     ),
     # Public by secret token: calendar apps cannot sign in (incidents/feeds.py).
     path("oncall/<str:feed_token>/calendar.ics", feeds.oncall_calendar, name="oncall-calendar"),

@@ -353,3 +353,35 @@ def oncall_zone(schedule):
     from incidents.oncall import zone_of
 
     return zone_of(schedule)
+
+
+def test_a_person_adds_and_tests_a_contact_method_on_their_profile(
+    live_server, open_page, bob, smtp_sink
+):
+    page = open_page(DESKTOP)
+    sign_in(page, live_server, "bob")
+    page.get_by_role("link", name="Bob").click()
+    page.wait_for_url(f"{live_server.url}/me/")
+    assert "Nobody can page you yet" in page.locator("#contact-methods").inner_text()
+
+    page.get_by_label("Kind").select_option("email")
+    page.get_by_label("Address, routing key or member ID").fill("bob@pager.test")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.locator(".flash--success", has_text="Added email bob@pager.test").wait_for()
+    page.get_by_label("Kind").select_option("slack")
+    page.get_by_label("Address, routing key or member ID").fill("U024BE7LH")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.locator(".contacts__value", has_text="U024BE7LH").wait_for()
+
+    page.get_by_role("button", name="Send a test to bob@pager.test").click()
+    page.locator(".flash--success", has_text="sent to bob@pager.test").wait_for()
+    (mail,) = smtp_sink.wait_for(1)
+    assert mail["To"] == "bob@pager.test"
+    assert "Nobody can page you yet" not in page.locator("#contact-methods").inner_text()
+    shoot(page, "profile-desktop")
+
+    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    sign_in(phone, live_server, "bob")
+    phone.locator(".topbar__me").click()  # the avatar: the name is hidden on a phone
+    phone.wait_for_url(f"{live_server.url}/me/")
+    shoot(phone, "profile-phone", full_page=False)

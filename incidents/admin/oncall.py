@@ -15,14 +15,13 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.validators import validate_email
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .. import clock
+from ..contacts import contact_value_error
 from ..models import (
-    ContactKind,
     ContactMethod,
     Override,
     Rotation,
@@ -282,11 +281,8 @@ class ContactMethodForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         value = (data.get("value") or "").strip()
-        if data.get("kind") == ContactKind.EMAIL and value:
-            try:
-                validate_email(value)
-            except forms.ValidationError:
-                self.add_error("value", "Enter a valid email address.")
+        if data.get("kind") and (error := contact_value_error(data["kind"], value)):
+            self.add_error("value", error)
         data["value"] = value
         return data
 

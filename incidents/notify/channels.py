@@ -28,7 +28,7 @@ DEFAULT_SEVERITIES: dict[str, list[str]] = {
 }
 
 # Integration and ruleset keys are both 32 characters (ruleset keys start with R).
-_ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}")
+ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}")
 # Targets that are secrets (the URL is the credential) are masked when shown.
 SECRET_TARGET_KINDS = (ChannelKind.SLACK, ChannelKind.WEBHOOK)
 
@@ -80,7 +80,7 @@ def validate_target(kind: str, target: str) -> str:
             raise ValueError(f"The target {target!r} is not a valid email address.") from None
         return target
     if kind == ChannelKind.PAGERDUTY:
-        if not _ROUTING_KEY.fullmatch(target):
+        if not ROUTING_KEY.fullmatch(target):
             raise ValueError(
                 "The target must be a PagerDuty routing key: 32 letters and "
                 "digits (Events API v2 integration or ruleset key)."
