@@ -122,6 +122,9 @@ def test_email_over_the_per_incident_cap_is_kept_as_suppressed(guide_channels, b
     assert statuses == ["pending", "pending", "suppressed", "suppressed"]
     suppressed = Notification.objects.filter(status="suppressed").first()
     assert "cap of 2" in suppressed.last_error
+    # The timeline says so once, not once per suppressed email.
+    notes = incident.timeline.filter(kind=EventKind.NOTIFICATION, detail__email_cap=2)
+    assert [n.message.split(".")[0] for n in notes] == ["Email cap of 2 per incident reached"]
 
 
 def test_page_people_uses_email_and_pagerduty_contacts(guide_channels, bob, alice):

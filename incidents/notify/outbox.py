@@ -30,6 +30,7 @@ from ..models import (
     ChannelKind,
     ContactKind,
     ContactMethod,
+    EventKind,
     Incident,
     MessageKind,
     Notification,
@@ -150,7 +151,22 @@ def write_row(
 def _status_for_email(incident: Incident) -> tuple[str, str]:
     if _email_cap_reached(incident):
         cap = settings.NOTIFY_EMAIL_MAX_PER_INCIDENT
-        return NotificationStatus.SUPPRESSED, f"Email cap of {cap} per incident reached."
+        message = f"Email cap of {cap} per incident reached."
+        first = not Notification.objects.filter(
+            incident=incident, status=NotificationStatus.SUPPRESSED
+        ).exists()
+        if first:
+            # Once on the timeline, so responders know why mail went quiet.
+            TimelineEvent.record(
+                incident,
+                EventKind.NOTIFICATION,
+                None,
+                at=clock.now(),
+                message=f"{message} Later emails are kept in the outbox, not sent; "
+                "Slack, PagerDuty and webhooks are not capped.",
+                detail={"email_cap": cap},
+            )
+        return NotificationStatus.SUPPRESSED, message
     return NotificationStatus.PENDING, ""
 
 
