@@ -215,11 +215,18 @@ def _detail_context(
     for event in timeline:
         event.is_prose = event.kind in PROSE_EVENTS
         event.change = _change(event)
-    # The clock that matters next comes first (acknowledge, then by due time).
-    pending = sorted(
+    # The clock that matters next comes first (acknowledge, then by due time);
+    # of an escalation path only its next level (the later ones follow it).
+    pending, paths = [], set()
+    for deadline in sorted(
         getattr(incident, "pending_deadlines", []),
         key=lambda d: (d.kind != DeadlineKind.ACKNOWLEDGE, d.due_at),
-    )
+    ):
+        if deadline.kind == DeadlineKind.ESCALATION:
+            if deadline.path in paths:
+                continue
+            paths.add(deadline.path)
+        pending.append(deadline)
     responder = can_respond(request.user)
     context = {
         "incident": incident,

@@ -107,3 +107,14 @@ def test_viewer_sees_the_panels_but_no_secret_targets(client_for, vera, bob):
     html = _page(client_for(vera), incident)
     assert 'id="panel-deliveries"' in html
     assert 'id="panel-escalation"' in html
+
+
+def test_the_header_shows_the_next_escalation_level_only_and_names_it(client_for, bob):
+    incident = factories.declare(actor=bob, severity="P0")
+    html = _page(client_for(bob), incident)
+    head = html[html.index('class="clocks"') : html.index("</ul>", html.index('class="clocks"'))]
+
+    assert 'data-label="L2 escalation"' in head
+    assert "L2 escalation due in 14m" in head
+    assert "L3 escalation" not in head and "L4 escalation" not in head
+    assert 'data-label="Ack"' in head

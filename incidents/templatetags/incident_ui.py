@@ -153,9 +153,18 @@ def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
     return "ok"
 
 
+def clock_label(deadline: Deadline) -> str:
+    """ "Ack", "Update", … and for escalations the level they page
+    ("L2 escalation", "Business L1 escalation")."""
+    if deadline.kind == "escalation" and deadline.level:
+        prefix = "Business " if deadline.path == "business" else ""
+        return f"{prefix}L{deadline.level} escalation"
+    return CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display())
+
+
 def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
     now = now or clock.now()
-    label = CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display())
+    label = clock_label(deadline)
     left = (deadline.due_at - now).total_seconds()
     if left < 0:
         return f"{label} overdue by {_span(left, precise=False)}"
@@ -177,7 +186,7 @@ def deadline_clock(deadline: Deadline | None, extra_class: str = "") -> SafeStri
         extra=extra_class,
         due=deadline.due_at.isoformat(),
         start=deadline.starts_at.isoformat(),
-        label=CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display()),
+        label=clock_label(deadline),
         kind=deadline.get_kind_display(),
         absolute=_absolute(deadline.due_at),
         text=clock_text(deadline),
