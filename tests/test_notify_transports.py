@@ -170,6 +170,22 @@ def test_slack_target_that_is_not_an_https_url_is_permanent(http_recorder, incid
 # --- PagerDuty ---------------------------------------------------------------------
 
 
+def test_the_operators_pagerduty_url_is_trusted_but_user_urls_are_not(pagerduty, bob, settings):
+    """PAGERDUTY_EVENTS_URL comes from the operator's settings, so a private or
+    loopback Events endpoint (a proxy, a test receiver) needs no allow-list;
+    a webhook URL a user typed to the same address is still refused."""
+    settings.NOTIFY_ALLOWED_NETWORKS = []
+    incident = factories.declare(actor=bob, severity="P0")
+
+    transports.send(notification(incident, "pagerduty", ROUTING_KEY))
+    assert len(pagerduty.requests_to("/v2/enqueue")) == 1
+
+    with pytest.raises(TransportError) as caught:
+        transports.send(notification(incident, "slack", pagerduty.url(SLACK_PATH)))
+    assert caught.value.permanent is True
+    assert pagerduty.requests_to(SLACK_PATH) == []
+
+
 @pytest.mark.parametrize(("severity", "pd_severity"), [
     ("P0", "critical"), ("P1", "error"), ("P2", "warning"), ("P3", "info"),
 ])  # fmt: skip

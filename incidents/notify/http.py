@@ -161,17 +161,18 @@ def refused_reason(ip: IPAddress) -> str | None:
     return _category(ip)
 
 
-def _resolve(host: str, port: int) -> list[tuple]:
+def _resolve(host: str, port: int, *, trusted: bool = False) -> list[tuple]:
     """Every address ``host`` resolves to, each checked (steps 1-3 of
     ``refused_reason``); UnsafeDestination if any one is refused, because a
-    resolver may hand out the others in any order."""
+    resolver may hand out the others in any order. ``trusted`` (a URL the
+    operator configured, never one a user typed) skips the check."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise TransportError(f"Could not resolve {host}: {exc}") from None
     if not infos:
         raise TransportError(f"Could not resolve {host}: no addresses.")
-    for _family, _type, _proto, _name, sockaddr in infos:
+    for _family, _type, _proto, _name, sockaddr in [] if trusted else infos:
         ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
         reason = refused_reason(ip)
         if reason:
@@ -182,7 +183,9 @@ def _resolve(host: str, port: int) -> list[tuple]:
     return infos
 
 
-def _guarded_socket(host: str, port: int, connect_timeout: float, read_timeout: float):
+def _guarded_socket(
+    host: str, port: int, connect_timeout: float, read_timeout: float, trusted: bool = False
+):
     """Resolve and check ``host`` now, then connect to a checked address.
 
     1. ``_resolve`` refuses the host if any of its addresses is refused.
@@ -191,7 +194,7 @@ def _guarded_socket(host: str, port: int, connect_timeout: float, read_timeout: 
     3. The connected socket switches to the read timeout.
     """
     last_error: OSError | None = None
-    for family, type_, proto, _name, sockaddr in _resolve(host, port):
+    for family, type_, proto, _name, sockaddr in _resolve(host, port, trusted=trusted):
         sock = socket.socket(family, type_, proto)
         try:
             sock.settimeout(connect_timeout)
@@ -208,24 +211,42 @@ def _guarded_socket(host: str, port: int, connect_timeout: float, read_timeout: 
 
 class _GuardedHTTPConnection(http.client.HTTPConnection):
     def __init__(
-        self, host: str, port: int, *, connect_timeout: float, read_timeout: float
+        self,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        trusted: bool = False,
     ) -> None:
         super().__init__(host, port, timeout=read_timeout)
         self._connect_timeout = connect_timeout
+        self._trusted = trusted
 
     def connect(self) -> None:
-        self.sock = _guarded_socket(self.host, self.port, self._connect_timeout, self.timeout)
+        self.sock = _guarded_socket(
+            self.host, self.port, self._connect_timeout, self.timeout, self._trusted
+        )
 
 
 class _GuardedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(
-        self, host: str, port: int, *, connect_timeout: float, read_timeout: float
+        self,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        trusted: bool = False,
     ) -> None:
         super().__init__(host, port, timeout=read_timeout, context=ssl.create_default_context())
         self._connect_timeout = connect_timeout
+        self._trusted = trusted
 
     def connect(self) -> None:
-        sock = _guarded_socket(self.host, self.port, self._connect_timeout, self.timeout)
+        sock = _guarded_socket(
+            self.host, self.port, self._connect_timeout, self.timeout, self._trusted
+        )
         # The certificate is checked against the name in the URL, not the IP.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
@@ -247,7 +268,12 @@ def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
 
 
 def post(
-    url: str, *, body: bytes, headers: dict[str, str], timeout: float | None = None
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float | None = None,
+    trusted: bool = False,
 ) -> HttpResult:
     """POST ``body`` to ``url`` through the guard; the receiver's answer.
 
@@ -259,6 +285,10 @@ def post(
     4. A 3xx is a permanent error naming where it pointed: redirects are
        not followed. Any other status is returned for the transport to judge.
     5. Timeouts and connection failures are retryable TransportErrors.
+
+    ``trusted`` only for URLs from the operator's settings (the PagerDuty
+    Events endpoint): their address is not checked; redirects still are not
+    followed.
     """
     try:
         parts = _parse(url)
@@ -270,7 +300,11 @@ def post(
     # An explicit port: http.client would read the tail of a bare IPv6 host as one.
     port = parts.port or (443 if parts.scheme == "https" else 80)
     connection = cls(
-        parts.hostname, port, connect_timeout=connect_timeout, read_timeout=read_timeout
+        parts.hostname,
+        port,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        trusted=trusted,
     )
     target = parts.path or "/"
     if parts.query:
