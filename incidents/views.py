@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import clock, forms, oncall, selectors, services
+from . import clock, forms, oncall, selectors, services, watchdog
 from .access import can_respond, can_view
 from .errors import IncidentError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
@@ -111,6 +111,8 @@ def _board_context(request: HttpRequest, version: str) -> dict:
         # Only schedules with someone on call: the guide seeds one per role,
         # and empty ones would crowd out the people to call.
         "oncall": [(s, shift) for s, shift in oncall.schedules_oncall(clock.now()) if shift],
+        # Pages and clocks depend on the worker and beat: say so when they lag.
+        "engine_behind": watchdog.behind_seconds(),
         "filter_form": filter_form,
         "filtered": bool(filters),
         "query": query.urlencode(),

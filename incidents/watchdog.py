@@ -80,3 +80,19 @@ def engine_health(now: datetime | None = None) -> dict:
         "last_sweep_at": last_sweep.isoformat() if last_sweep else None,
         "last_sweep_age_seconds": _age(now, last_sweep) if last_sweep else None,
     }
+
+
+def behind_seconds(now: datetime | None = None) -> int | None:
+    """How far behind the engine is, when past ``ENGINE_STALL_SECONDS``;
+    None when it keeps up. Two queries: the board asks on every render."""
+    now = now or clock.now()
+    threshold = int(getattr(settings, "ENGINE_STALL_SECONDS", 120))
+    oldest_due = due_rows(now).order_by("due_at").values_list("due_at", flat=True).first()
+    oldest_undelivered = (
+        _overdue_notifications(now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    age = max(_age(now, oldest_due), _age(now, oldest_undelivered))
+    return age if age > threshold else None

@@ -228,3 +228,22 @@ def test_the_engine_status_page_is_for_staff_only(bob, client_for):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_board_warns_responders_when_the_engine_is_behind(incident, client_for, bob, alice):
+    board = client_for(bob).get("/").content.decode()
+    assert "Pages and notifications are delayed" not in board
+
+    due_deadline(incident, T0 - timedelta(minutes=7))
+
+    board = client_for(bob).get("/").content.decode()
+    assert "Pages and notifications are delayed" in board
+    assert "7m behind" in board
+    assert "engine-status" not in board  # the admin link is for managers
+    assert "/admin/engine-status/" in client_for(alice).get("/").content.decode()
+
+
+def test_a_short_lag_is_not_an_alarm(incident, client_for, bob):
+    due_deadline(incident, T0 - timedelta(seconds=90))  # under ENGINE_STALL_SECONDS
+
+    assert "Pages and notifications are delayed" not in client_for(bob).get("/").content.decode()

@@ -256,3 +256,9 @@ def shift_until(shift, zone=None) -> SafeString:
         return mark_safe("no hand-off planned")
     end = zoned(shift.ends_at, zone) if zone is not None else when(shift.ends_at)
     return format_html("until {}", end)
+
+
+@register.filter
+def duration_short(seconds) -> str:
+    """A span of seconds as people say it: "4m", "1h 05m", "2d 4h"."""
+    return _span(float(seconds or 0), precise=False)
