@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard_oncall, dashboard_profile, feeds, views
+from . import dashboard_ack, dashboard_oncall, dashboard_profile, feeds, views
 
 app_name = "incidents"
 
@@ -47,6 +47,8 @@ urlpatterns = [
         dashboard_profile.contact_test,
         name="contact-test",
     ),
+    # Public by signed link: the "Acknowledge" button of a paging email.
+    path("ack/<str:token>/", dashboard_ack.ack_link, name="ack-link"),
     # Public by secret token: calendar apps cannot sign in (incidents/feeds.py).
     path("oncall/<str:feed_token>/calendar.ics", feeds.oncall_calendar, name="oncall-calendar"),
 ]

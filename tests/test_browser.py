@@ -385,3 +385,26 @@ def test_a_person_adds_and_tests_a_contact_method_on_their_profile(
     phone.locator(".topbar__me").click()  # the avatar: the name is hidden on a phone
     phone.wait_for_url(f"{live_server.url}/me/")
     shoot(phone, "profile-phone", full_page=False)
+
+
+def test_the_acknowledge_link_of_a_paging_email_works_on_a_phone(live_server, open_page, bob):
+    from urllib.parse import urlsplit
+
+    from incidents import ack_links
+
+    incident = factories.declare(
+        actor=None,
+        title="Checkout API returning 502 for all requests",
+        severity="P0",
+        summary="All API pods crash-looping after the 01:40 deploy.",
+    )
+    path = urlsplit(ack_links.url_for(incident, bob)).path
+
+    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone.goto(f"{live_server.url}{path}")  # not signed in: the link is the proof
+    shoot(phone, "ack-link-phone", full_page=False)
+    phone.get_by_role("button", name="Acknowledge as Bob").click()
+    phone.locator(".flash--success", has_text="Acknowledged as Bob").wait_for()
+    shoot(phone, "ack-link-done-phone", full_page=False)
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is not None

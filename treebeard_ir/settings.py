@@ -205,6 +205,8 @@ SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 5, minimum=1)
 NOTIFY_RELAY_SECONDS = env_int("NOTIFY_RELAY_SECONDS", 15, minimum=1)
 # /readyz fails when a due deadline or an undelivered notification is older.
 ENGINE_STALL_SECONDS = env_int("ENGINE_STALL_SECONDS", 120, minimum=1)
+# One-click "Acknowledge" links in paging emails stop working after this.
+ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {

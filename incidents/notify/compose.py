@@ -63,6 +63,8 @@ class Message:
     ref: str | None = None
     # A short line for the Slack context block / email footer.
     footer: str = ""
+    # A personal page's one-click acknowledge link (email only; ack_links.py).
+    ack_url: str | None = None
 
 
 # --- formatting helpers ----------------------------------------------------------
@@ -339,4 +341,11 @@ def compose(kind: str, ctx: dict) -> Message:
         builder = BUILDERS[kind]
     except KeyError:
         raise ValueError(f"Unknown message kind {kind!r}.") from None
-    return builder(ctx or {})
+    message = builder(ctx or {})
+    if kind in ACKNOWLEDGEABLE and (ctx or {}).get("ack_url"):
+        message.ack_url = ctx["ack_url"]
+    return message
+
+
+# Messages that ask someone to act first: they may carry an acknowledge link.
+ACKNOWLEDGEABLE = ("initial", "escalation", "reopened")

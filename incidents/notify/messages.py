@@ -72,6 +72,8 @@ def _text_line(line) -> str:
 def render_text(message: Message) -> str:
     parts = [message.headline]
     parts += ["\n".join(_text_line(line) for line in block) for block in message.blocks]
+    if message.ack_url:
+        parts.append(f"Acknowledge: {message.ack_url}")
     if message.url:
         parts.append(message.url)
     return "\n\n".join(parts)

@@ -24,7 +24,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from .. import clock
+from .. import ack_links, clock
+from ..access import can_respond
 from ..models import (
     Channel,
     ChannelKind,
@@ -304,8 +305,12 @@ def page_people(
     for method in methods:
         transport = CONTACT_TRANSPORT[method.kind]
         status, error = NotificationStatus.PENDING, ""
+        extra_ctx = {}
         if transport == ChannelKind.EMAIL:
             status, error = _status_for_email(incident)
+            if incident.acknowledged_at is None and can_respond(method.user):
+                # PagerDuty has its own acknowledge; an email gets a link.
+                extra_ctx["ack_url"] = ack_links.url_for(incident, method.user)
         row = write_row(
             key=f"{_event_part(incident, event, message_kind)}:contact:{method.pk}",
             incident=incident,
@@ -315,7 +320,7 @@ def page_people(
             transport=transport,
             target=method.value,
             message_kind=message_kind,
-            context={**context, "recipient": method.user.get_username()},
+            context={**context, "recipient": method.user.get_username(), **extra_ctx},
             status=status,
             now=now,
             last_error=error,
