@@ -18,6 +18,7 @@ from .errors import IncidentError
 from .models import ChannelKind, ContactKind, ContactMethod
 from .notify import probe
 from .notify.channels import ROUTING_KEY
+from .people import display_name
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.
@@ -94,8 +95,7 @@ def contact_test(*, method: ContactMethod, actor) -> dict:
             "test the Slack channel instead.",
             field="kind",
         )
-    person = method.user.get_full_name() or method.user.get_username()
-    sender = actor.get_full_name() or actor.get_username()
+    person, sender = display_name(method.user), display_name(actor)
     return probe.send_test(
         transport=transport,
         target=method.value,

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import clock, oncall
 from .access import can_manage, can_remove_override, can_respond
 from .errors import IncidentError
+from .feeds import feed_url
 from .forms import OverrideForm
 from .models import Override, Schedule
-from .views import respond_required, view_required
+from .people import display_name
+from .views import attach_error, respond_required, view_required
 
 HORIZON = timedelta(days=14)
 
@@ -41,13 +43,6 @@ def _form(request: HttpRequest, schedule: Schedule, data=None) -> OverrideForm:
         may_cover_others=can_manage(request.user),
         prefix=f"s{schedule.pk}",
     )
-
-
-def _feed(request: HttpRequest, schedule: Schedule, *, mine: bool) -> str:
-    url = request.build_absolute_uri(
-        reverse("incidents:oncall-calendar", kwargs={"feed_token": schedule.feed_token})
-    )
-    return f"{url}?user={request.user.get_username()}" if mine else url
 
 
 def _page(request: HttpRequest, bound: dict | None = None, status: int = 200) -> HttpResponse:
@@ -75,8 +70,8 @@ def _page(request: HttpRequest, bound: dict | None = None, status: int = 200) ->
                 "form": ((bound or {}).get(schedule.pk) or _form(request, schedule))
                 if responder
                 else None,
-                "feed": _feed(request, schedule, mine=False),
-                "my_feed": _feed(request, schedule, mine=True),
+                "feed": feed_url(schedule),
+                "my_feed": feed_url(schedule, request.user),
             }
         )
     # Staffed schedules first; the ones nobody covers in the window are a
@@ -104,9 +99,9 @@ def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
                 schedule=schedule, actor=request.user, **form.cleaned_data
             )
         except IncidentError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            attach_error(form, err)
         else:
-            who = override.user.get_full_name() or override.user.get_username()
+            who = display_name(override.user)
             messages.success(request, f"{who} covers {schedule.name} for that window.")
             return redirect(f"{reverse('incidents:oncall')}#schedule-{schedule.slug}")
     return _page(request, bound={schedule.pk: form}, status=400)

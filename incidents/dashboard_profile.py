@@ -7,8 +7,6 @@ anyone's in the admin. The rules live in ``contacts``.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,12 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import clock, contacts, oncall
+from .dashboard_oncall import HORIZON
 from .errors import IncidentError
+from .feeds import feed_url
 from .models import ContactKind, ContactMethod, Schedule
 from .notify.errors import TransportError
-from .views import view_required
-
-HORIZON = timedelta(days=14)
+from .views import attach_error, view_required
 
 
 class ContactForm(forms.Form):
@@ -60,11 +58,8 @@ def _page(request: HttpRequest, form: ContactForm | None = None, status: int = 2
         ),
         key=lambda pair: pair[0].starts_at,
     )
-    feeds = []
-    for schedule in {s.pk: s for _shift, s in shifts}.values():
-        path = reverse("incidents:oncall-calendar", kwargs={"feed_token": schedule.feed_token})
-        url = request.build_absolute_uri(path) + f"?user={request.user.get_username()}"
-        feeds.append((schedule, url))
+    mine = {schedule.pk: schedule for _shift, schedule in shifts}.values()
+    feeds = [(schedule, feed_url(schedule, request.user)) for schedule in mine]
     methods = list(ContactMethod.objects.filter(user=request.user).order_by("kind", "id"))
     context = {
         "methods": methods,
@@ -93,7 +88,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
                 user=request.user, actor=request.user, **form.cleaned_data
             )
         except IncidentError as err:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
+            attach_error(form, err)
         else:
             messages.success(request, f"Added {method.get_kind_display().lower()} {method.value}.")
             return _back()

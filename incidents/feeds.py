@@ -7,12 +7,23 @@ is a plain 404 that says nothing about which schedules exist.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .ical import calendar_response
 from .models import Schedule
+
+
+def feed_url(schedule: Schedule, user=None) -> str:
+    """The public, subscribable feed of ``schedule`` (``user``: their shifts only)."""
+    path = reverse("incidents:oncall-calendar", kwargs={"feed_token": schedule.feed_token})
+    query = f"?{urlencode({'user': user.get_username()})}" if user is not None else ""
+    return f"{settings.SITE_URL}{path}{query}"
 
 
 @require_safe

@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from . import clock
 from .models import Schedule
 from .oncall import OVERRIDE, Shift, shifts
+from .people import display_name as _person
 
 FEED_PAST = timedelta(days=14)
 FEED_FUTURE = timedelta(days=90)
@@ -59,10 +60,6 @@ def _utc(moment: datetime) -> str:
 def shift_uid(schedule: Schedule, shift: Shift) -> str:
     seed = f"{schedule.pk}|{_utc(shift.starts_at)}|{shift.user.pk}"
     return f"{hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()}@{UID_DOMAIN}"
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def render_calendar(

@@ -26,6 +26,7 @@ from . import clock, forms, oncall, selectors, services, watchdog
 from .access import can_respond, can_view
 from .errors import IncidentError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
+from .people import display_name
 
 # Polls re-render at least this often even when no event was written, so
 # what only time changes (an incident leaving "resolved in the last 24 h")
@@ -150,7 +151,7 @@ def declare(request: HttpRequest) -> HttpResponse:
             try:
                 incident = services.incident_declare(actor=request.user, **form.cleaned_data)
             except IncidentError as err:
-                _attach(form, err)
+                attach_error(form, err)
                 status = 409 if err.conflict else 400
             else:
                 messages.success(
@@ -162,7 +163,8 @@ def declare(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/declare.html", {"form": form}, status=status)
 
 
-def _attach(form: Form, err: IncidentError) -> None:
+def attach_error(form: Form, err: IncidentError) -> None:
+    """Show a service's error at the field it names (or above the form)."""
     form.add_error(err.field if err.field in form.fields else None, err.message)
 
 
@@ -301,7 +303,7 @@ class Action:
 
 def _done_role(verb: str) -> Callable[[Incident, dict], str]:
     def message(incident: Incident, data: dict) -> str:
-        name = data["user"].get_full_name() or data["user"].get_username()
+        name = display_name(data["user"])
         return f"{name} {verb} {Role(data['role']).label.lower()}."
 
     return message

@@ -48,6 +48,23 @@ def _last_sweep() -> datetime | None:
         return None
 
 
+def _threshold() -> int:
+    return int(getattr(settings, "ENGINE_STALL_SECONDS", 120))
+
+
+def _oldest_ages(now: datetime) -> tuple[int, int]:
+    """Seconds since the oldest due-but-unfired deadline and the oldest
+    overdue notification fell due (0 when there is none). Two queries."""
+    oldest_due = due_rows(now).order_by("due_at").values_list("due_at", flat=True).first()
+    oldest_undelivered = (
+        _overdue_notifications(now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return _age(now, oldest_due), _age(now, oldest_undelivered)
+
+
 def engine_health(now: datetime | None = None) -> dict:
     """The engine's figures (JSON-safe), 4 queries and one cache read.
 
@@ -57,16 +74,9 @@ def engine_health(now: datetime | None = None) -> dict:
     4. Stalled when either age passes ``ENGINE_STALL_SECONDS``.
     """
     now = now or clock.now()
-    threshold = int(getattr(settings, "ENGINE_STALL_SECONDS", 120))
-    due = due_rows(now)
-    oldest_due = due.order_by("due_at").values_list("due_at", flat=True).first()
-    overdue = _overdue_notifications(now)
-    oldest_undelivered = (
-        overdue.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
-    )
+    threshold = _threshold()
+    deadline_age, notification_age = _oldest_ages(now)
     last_sweep = _last_sweep()
-    deadline_age = _age(now, oldest_due)
-    notification_age = _age(now, oldest_undelivered)
     stalled = deadline_age > threshold or notification_age > threshold
     return {
         "status": "stalled" if stalled else "ok",
@@ -74,9 +84,9 @@ def engine_health(now: datetime | None = None) -> dict:
         "stall_threshold_seconds": threshold,
         "checked_at": now.isoformat(),
         "oldest_due_deadline_age_seconds": deadline_age,
-        "due_deadlines": due.count(),
+        "due_deadlines": due_rows(now).count(),
         "oldest_undelivered_notification_age_seconds": notification_age,
-        "undelivered_notifications": overdue.count(),
+        "undelivered_notifications": _overdue_notifications(now).count(),
         "last_sweep_at": last_sweep.isoformat() if last_sweep else None,
         "last_sweep_age_seconds": _age(now, last_sweep) if last_sweep else None,
     }
@@ -85,14 +95,5 @@ def engine_health(now: datetime | None = None) -> dict:
 def behind_seconds(now: datetime | None = None) -> int | None:
     """How far behind the engine is, when past ``ENGINE_STALL_SECONDS``;
     None when it keeps up. Two queries: the board asks on every render."""
-    now = now or clock.now()
-    threshold = int(getattr(settings, "ENGINE_STALL_SECONDS", 120))
-    oldest_due = due_rows(now).order_by("due_at").values_list("due_at", flat=True).first()
-    oldest_undelivered = (
-        _overdue_notifications(now)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    age = max(_age(now, oldest_due), _age(now, oldest_undelivered))
-    return age if age > threshold else None
+    age = max(_oldest_ages(now or clock.now()))
+    return age if age > _threshold() else None

@@ -20,6 +20,7 @@ from ..notify.channels import (
     validate_target,
 )
 from ..notify.errors import TransportError
+from ..people import display_name
 from .common import ReadOnlyAdminMixin, human_duration, shorten
 
 
@@ -141,7 +142,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test notification")
     def send_test(self, request, queryset: QuerySet[Channel]) -> None:
-        sender = request.user.get_full_name() or request.user.get_username()
+        sender = display_name(request.user)
         for channel in queryset[:10]:
             try:
                 outcome = channel_test(channel=channel, sender=sender)

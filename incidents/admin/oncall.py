@@ -30,12 +30,9 @@ from ..models import (
 )
 from ..models.oncall import iana_time_zones
 from ..oncall import Shift, oncall_by_schedule, shifts, who_is_on_call, zone_of
+from ..people import display_name as _person
 
 PREVIEW_DAYS = 7
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _local(moment: datetime, schedule: Schedule) -> str:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from ..models import Channel, ChannelKind
 from ..notify.channels import channel_create, channel_rotate_secret, channel_test, channel_update
 from ..notify.errors import TransportError
+from ..people import display_name
 from . import channel_serializers as cs
 from .pagination import PagePagination
 from .permissions import ManagerOnly
@@ -60,7 +61,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
         then a resolve). 200 when the receiver accepted it; 502 with the
         receiver's answer when it did not, also kept as the channel's last error."""
         channel = self.get_object()
-        sender = request.user.get_full_name() or request.user.get_username()
+        sender = display_name(request.user)
         try:
             outcome = channel_test(channel=channel, sender=sender)
         except TransportError as exc:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import clock
+from ..feeds import feed_url
 from ..models import Override, Rotation, Schedule
 from ..models.oncall import time_zone_errors, window_errors
 from ..oncall import Shift, ShiftSource, oncall_by_schedule
+from ..people import display_name
 from .serializers import UsernameField
 
 # Far enough for any schedule, near enough that hand-off arithmetic stays
@@ -67,7 +67,7 @@ class PersonSerializer(serializers.Serializer):
     email = serializers.CharField()
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return display_name(user)
 
 
 class ShiftSerializer(serializers.Serializer):
@@ -189,8 +189,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     def get_ical_url(self, schedule) -> str:
         """Subscribable iCalendar feed (add ``?user=<username>`` for one person's shifts)."""
-        path = reverse("incidents:oncall-calendar", kwargs={"feed_token": schedule.feed_token})
-        return f"{settings.SITE_URL}{path}"
+        return feed_url(schedule)
 
     @extend_schema_field(ShiftSerializer(allow_null=True))
     def get_oncall_now(self, schedule) -> dict | None:

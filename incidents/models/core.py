@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .. import clock
+from ..people import display_name
 
 
 class Severity(models.TextChoices):
@@ -336,7 +337,7 @@ class TimelineEvent(models.Model):
     def actor_name(self) -> str:
         if self.actor is None:
             return "TreeBeard"
-        return self.actor.get_full_name() or self.actor.get_username()
+        return display_name(self.actor)
 
 
 class Visibility(models.TextChoices):

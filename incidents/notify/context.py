@@ -10,12 +10,13 @@ from __future__ import annotations
 from django.conf import settings
 
 from ..models import Incident, SeverityPolicy
+from ..people import display_name
 
 
 def _name(user) -> str | None:
     if user is None:
         return None
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 def _iso(value) -> str | None:

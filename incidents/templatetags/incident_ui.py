@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from incidents import clock
 from incidents.models import Deadline
 from incidents.oncall import LOOKAROUND
+from incidents.people import display_name
 
 register = template.Library()
 
@@ -86,7 +87,7 @@ def markdown(text: str | None) -> SafeString:
 def person(user) -> str:
     if user is None:
         return "TreeBeard"
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 @register.filter
