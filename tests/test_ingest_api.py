@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,7 @@ from django.core.cache import cache
 from incidents.models import Alert, AlertAction, EventKind, Incident, Status, TimelineEvent
 from incidents.tokens import integration_create
 
-SAMPLES = Path(
-    os.environ.get("TREEBEARD_SAMPLES")
-    or Path(__file__).resolve().parents[2] / "shared" / "samples"
-)
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta, timezone
@@ -30,10 +29,7 @@ from incidents.ingest.parsers import (
 from incidents.ingest.severity import DEFAULT_SEVERITY, NO_SIGNAL_REASON, suggest_severity
 from incidents.ingest.types import ParsedAlert, PayloadError, parse_timestamp
 
-SAMPLES = Path(
-    os.environ.get("TREEBEARD_SAMPLES")
-    or Path(__file__).resolve().parents[2] / "shared" / "samples"
-)
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
 
 
 def sample(name: str):
