@@ -12,6 +12,11 @@ from .errors import IncidentError
 from .models import ApiToken, Integration, IntegrationKind, Service, Severity, TokenScope
 
 API_KEY_PREFIX = "tbir_"
+NAME_MAX = Integration._meta.get_field("name").max_length
+SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
+RATE_LIMIT_MAX = 1_000_000
+MAPPING_MAX = 100
+_UNSET = object()
 
 
 def hash_key(key: str) -> str:
@@ -77,15 +82,56 @@ def _check_mapping(mapping) -> dict:
         raise IncidentError(
             "severity_mapping must be an object of label → P0..P3.", field="severity_mapping"
         )
+    if len(mapping) > MAPPING_MAX:
+        raise IncidentError(
+            f"severity_mapping has more than {MAPPING_MAX} labels.", field="severity_mapping"
+        )
     clean = {}
     for label, level in mapping.items():
-        if level not in Severity.values:
+        if len(str(label)) > 100:
+            raise IncidentError(
+                "severity_mapping labels are at most 100 characters.", field="severity_mapping"
+            )
+        if not isinstance(level, str) or level not in Severity.values:
             raise IncidentError(
                 f"severity_mapping[{label!r}] must be one of P0, P1, P2, P3 (got {level!r}).",
                 field="severity_mapping",
             )
         clean[str(label).strip().lower()] = level
     return clean
+
+
+def _check_name(name) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name:
+        raise IncidentError("name is required.", field="name")
+    if len(name) > NAME_MAX:
+        raise IncidentError(f"name is longer than {NAME_MAX} characters.", field="name")
+    return name
+
+
+def _check_rate_limit(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= RATE_LIMIT_MAX:
+        raise IncidentError(
+            f"rate_limit_per_minute must be a whole number from 1 to {RATE_LIMIT_MAX}.",
+            field="rate_limit_per_minute",
+        )
+    return value
+
+
+def _default_service(name) -> Service | None:
+    """The service alerts without one are filed under; made on first use."""
+    if name in (None, ""):
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise IncidentError("default_service must be a service name.", field="default_service")
+    name = name.strip().lower()
+    if len(name) > SERVICE_NAME_MAX:
+        raise IncidentError(
+            f"default_service is longer than {SERVICE_NAME_MAX} characters.",
+            field="default_service",
+        )
+    return Service.objects.get_or_create(name=name)[0]
 
 
 @transaction.atomic
@@ -102,20 +148,15 @@ def integration_create(
     rate_limit_per_minute: int = 1200,
 ) -> tuple[Integration, str]:
     """Create an integration; returns it and its secret token (shown once)."""
-    name = (name or "").strip()
-    if not name:
-        raise IncidentError("name is required.", field="name")
     if kind not in IntegrationKind.values:
         raise IncidentError(
             f"kind must be one of {', '.join(IntegrationKind.values)} (got {kind!r}).",
             field="kind",
         )
-    service = None
-    if default_service:
-        service = Service.objects.get_or_create(name=default_service.strip().lower())[0]
+    service = _default_service(default_service)
     key = _new_integration_key()
     integration = Integration.objects.create(
-        name=name[:100],
+        name=_check_name(name),
         kind=kind,
         token_prefix=key[:6],
         token_hash=hash_key(key),
@@ -124,10 +165,79 @@ def integration_create(
         auto_acknowledge=bool(auto_acknowledge),
         auto_resolve=bool(auto_resolve),
         enabled=bool(enabled),
-        rate_limit_per_minute=rate_limit_per_minute,
+        rate_limit_per_minute=_check_rate_limit(rate_limit_per_minute),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     return integration, key
+
+
+@transaction.atomic
+def integration_update(
+    *,
+    actor,
+    integration: Integration,
+    kind: str = _UNSET,
+    name: str = _UNSET,
+    default_service: str | None = _UNSET,
+    severity_mapping: dict | None = _UNSET,
+    auto_acknowledge: bool = _UNSET,
+    auto_resolve: bool = _UNSET,
+    enabled: bool = _UNSET,
+    rate_limit_per_minute: int = _UNSET,
+) -> Integration:
+    """Change an integration with the checks ``integration_create`` applies
+    (a PATCH once stored ``severity_mapping=[1, 2]`` and every alert with a
+    severity then failed). Only the arguments given change; the kind and the
+    token do not (the tool was configured with the URL they make)."""
+    if kind is not _UNSET and kind != integration.kind:
+        raise IncidentError(
+            "kind cannot change: the tool was set up with a URL for its kind; "
+            "create a new integration instead.",
+            field="kind",
+        )
+    changes = {
+        "name": name if name is _UNSET else _check_name(name),
+        "default_service": (
+            default_service if default_service is _UNSET else _default_service(default_service)
+        ),
+        "severity_mapping": (
+            severity_mapping if severity_mapping is _UNSET else _check_mapping(severity_mapping)
+        ),
+        "auto_acknowledge": auto_acknowledge,
+        "auto_resolve": auto_resolve,
+        "enabled": enabled,
+        "rate_limit_per_minute": (
+            rate_limit_per_minute
+            if rate_limit_per_minute is _UNSET
+            else _check_rate_limit(rate_limit_per_minute)
+        ),
+    }
+    changed = []
+    for field, value in changes.items():
+        if value is _UNSET:
+            continue
+        if field in ("auto_acknowledge", "auto_resolve", "enabled"):
+            value = bool(value)
+        setattr(integration, field, value)
+        changed.append(field)
+    if changed:
+        integration.save(update_fields=changed)
+    return integration
+
+
+@transaction.atomic
+def integration_delete(*, actor, integration: Integration) -> None:
+    """Delete an integration that never sent an alert. One with alerts is kept
+    (its alerts are the record of what the tool said): disable it instead."""
+    count = integration.alerts.count()
+    if count:
+        raise IncidentError(
+            f"Integration {integration.name!r} has {count} alert(s) and cannot be deleted; "
+            "disable it instead (enabled: false).",
+            field="enabled",
+            conflict=True,
+        )
+    integration.delete()
 
 
 def integration_rotate_token(*, integration: Integration) -> str:

@@ -128,6 +128,12 @@ class IntegrationForm(forms.ModelForm):
             "rate_limit_per_minute",
         )
 
+    def clean_rate_limit_per_minute(self):
+        try:
+            return tokens._check_rate_limit(self.cleaned_data.get("rate_limit_per_minute"))
+        except IncidentError as exc:
+            raise forms.ValidationError(exc.message) from None
+
     def clean_severity_mapping(self):
         # The same rule the API applies (incidents.tokens), as a form error.
         try:
@@ -170,14 +176,22 @@ class IntegrationAdmin(admin.ModelAdmin):
         # The kind is part of the URL the tool was configured with.
         return ("kind", *base) if obj else base
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # its alerts are kept; disable it instead
-
     def save_model(self, request, obj: Integration, form, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
         data = form.cleaned_data
+        if change:
+            service = data.get("default_service")
+            tokens.integration_update(
+                actor=request.user,
+                integration=Integration.objects.get(pk=obj.pk),
+                **{f: data[f] for f in form.changed_data if f != "default_service"},
+                **(
+                    {"default_service": service.name if service else None}
+                    if "default_service" in form.changed_data
+                    else {}
+                ),
+            )
+            obj.refresh_from_db()
+            return
         service = data.get("default_service")
         created, key = tokens.integration_create(
             actor=request.user,
@@ -199,6 +213,15 @@ class IntegrationAdmin(admin.ModelAdmin):
             _endpoints(obj, key),
             f"Integration {obj.name}: send alerts to the URL below.",
         )
+
+    # Django's delete page already refuses an integration its alerts PROTECT
+    # ("would require deleting … protected objects"); the service says why too.
+    def delete_model(self, request, obj: Integration) -> None:
+        tokens.integration_delete(actor=request.user, integration=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet[Integration]) -> None:
+        for integration in queryset:
+            tokens.integration_delete(actor=request.user, integration=integration)
 
     @admin.action(description="Rotate the secret token of selected", permissions=["change"])
     def rotate_token(self, request, queryset: QuerySet[Integration]) -> None:

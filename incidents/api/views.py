@@ -27,7 +27,12 @@ from ..models import (
     Source,
     Status,
 )
-from ..tokens import integration_create, integration_rotate_token
+from ..tokens import (
+    integration_create,
+    integration_delete,
+    integration_rotate_token,
+    integration_update,
+)
 from . import serializers as s
 from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
@@ -343,16 +348,15 @@ class IntegrationViewSet(viewsets.ModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        service = serializer.validated_data.pop("default_service", None)
-        instance = serializer.save()
-        if service is not None:
-            name = (service or {}).get("name")
-            from ..models import Service
+        fields = dict(serializer.validated_data)
+        if "default_service" in fields:
+            fields["default_service"] = (fields["default_service"] or {}).get("name")
+        serializer.instance = integration_update(
+            actor=self.request.user, integration=serializer.instance, **fields
+        )
 
-            instance.default_service = (
-                Service.objects.get_or_create(name=name.strip().lower())[0] if name else None
-            )
-            instance.save(update_fields=["default_service"])
+    def perform_destroy(self, instance):
+        integration_delete(actor=self.request.user, integration=instance)
 
     @extend_schema(
         request=None,
