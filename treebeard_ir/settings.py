@@ -346,6 +346,9 @@ REST_FRAMEWORK = {
 }
 # Bodies over 1 MiB are refused (413) by incidents.api.errors.ApiBodyLimitMiddleware.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# /api/schema/ and /api/docs/ need a session or a token unless this is on.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "TreeBeard IR API",
     "DESCRIPTION": "Incidents, alerts, on-call and notifications of TreeBeard IR.",

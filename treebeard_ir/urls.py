@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.api.ingest_views import pagerduty_enqueue
 
-from . import health
+from . import api_docs, health
 
 admin.site.site_header = "TreeBeard IR administration"
 admin.site.site_title = "TreeBeard IR"
@@ -16,8 +15,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
+    path("api/docs/", api_docs.DocsView.as_view(url_name="schema"), name="api-docs"),
     path("v2/enqueue", pagerduty_enqueue, name="pagerduty-enqueue"),
     path("", include("incidents.urls")),
 ]
