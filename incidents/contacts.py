@@ -85,7 +85,8 @@ def contact_remove(*, method: ContactMethod, actor) -> None:
 
 
 def contact_test(*, method: ContactMethod, actor) -> dict:
-    """Send a test page to the method now; raises ``TransportError``."""
+    """Send a test page to the method now; raises ``TransportError``, or
+    ``RateLimited`` past the person's test allowance or the email cap."""
     if not _may_edit(actor, method.user):
         raise PermissionDenied("Only managers can test someone else's contact methods.")
     transport = TESTABLE.get(method.kind)
@@ -101,4 +102,6 @@ def contact_test(*, method: ContactMethod, actor) -> dict:
         target=method.value,
         about=f"{person}'s {method.get_kind_display().lower()}",
         sender=sender,
+        requested_by=actor,
+        recipient=method.user,
     )

@@ -23,3 +23,12 @@ class IncidentError(Exception):
         if self.field:
             body["errors"] = {self.field: [self.message]}
         return body
+
+
+class RateLimited(IncidentError):
+    """Refused for now, not for ever: try again after ``retry_after`` seconds
+    (HTTP 429 with ``Retry-After``)."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after))

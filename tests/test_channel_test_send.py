@@ -5,6 +5,7 @@ receivers (HTTP recorder, aiosmtpd), its outcome kept on the channel."""
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -45,8 +46,11 @@ def test_slack_test_is_a_labelled_block_kit_message(manager_api, http_recorder, 
     assert "Test notification for channel 'Ops'" in message["text"]
     assert message["blocks"], message
     assert "no action is needed" in request.body.decode()
-    # Nothing enters the outbox: a test is not an incident's notification.
-    assert not Notification.objects.exists()
+    # Kept as a delivered row of no incident (it counts against the email
+    # cap and the sender's test allowance), never queued for the workers.
+    (row,) = Notification.objects.all()
+    assert (row.status, row.incident, row.channel) == ("delivered", None, channel)
+    assert row.idempotency_key.startswith(f"test:{alice.pk}:")
 
 
 def test_pagerduty_test_triggers_then_resolves_the_same_alert(manager_api, http_recorder, settings):
@@ -157,3 +161,67 @@ def test_admin_action_sends_a_test_and_reports_each_outcome(client, alice, http_
     assert len(http_recorder.requests_to("/ok")) == 1
     gone.refresh_from_db()
     assert "channel_is_archived" in gone.last_error
+
+
+# --- tests are capped like any mail ------------------------------------------------------
+
+
+def test_a_person_gets_429_past_their_test_allowance(manager_api, http_recorder, settings):
+    settings.NOTIFY_TEST_MAX_PER_PERSON = 2
+    channel = Channel.objects.create(name="Ops", kind="slack", target=http_recorder.url("/slack"))
+    assert manager_api.post(test_url(channel)).status_code == 200
+    assert manager_api.post(test_url(channel)).status_code == 200
+
+    refused = manager_api.post(test_url(channel))
+
+    body = assert_json_error(refused, 429)
+    assert "tests" in body["detail"] and int(refused["Retry-After"]) > 0
+    assert len(http_recorder.requests_to("/slack")) == 2
+
+
+def test_the_allowance_is_per_person_and_renews(manager_api, http_recorder, settings, alice):
+    settings.NOTIFY_TEST_MAX_PER_PERSON = 1
+    settings.NOTIFY_TEST_WINDOW_SECONDS = 600
+    from tests import factories
+
+    other = token_client(factories.manager("dora"))
+    channel = Channel.objects.create(name="Ops", kind="slack", target=http_recorder.url("/slack"))
+    assert manager_api.post(test_url(channel)).status_code == 200
+    assert other.post(test_url(channel)).status_code == 200
+    assert manager_api.post(test_url(channel)).status_code == 429
+    Notification.objects.update(created_at=clock.now() - timedelta(seconds=601))
+    assert manager_api.post(test_url(channel)).status_code == 200
+
+
+def test_an_email_test_waits_while_email_is_at_its_cap(manager_api, smtp_sink, settings):
+    settings.NOTIFY_EMAIL_MAX_PER_MINUTE = 1
+    channel = Channel.objects.create(name="Mail", kind="email", target="ops@example.com")
+    assert manager_api.post(test_url(channel)).status_code == 200
+
+    refused = manager_api.post(test_url(channel))
+
+    body = assert_json_error(refused, 429)
+    assert "NOTIFY_EMAIL_MAX_PER_MINUTE" in body["detail"]
+    assert len(smtp_sink.messages) == 1
+
+
+def test_email_tests_count_against_the_cap_the_outbox_obeys(manager_api, smtp_sink, settings):
+    from incidents.notify.outbox import email_rate_exceeded
+
+    settings.NOTIFY_EMAIL_MAX_PER_MINUTE = 1
+    channel = Channel.objects.create(name="Mail", kind="email", target="ops@example.com")
+    assert not email_rate_exceeded(clock.now())
+    assert manager_api.post(test_url(channel)).status_code == 200
+    assert email_rate_exceeded(clock.now())
+
+
+def test_the_admin_action_says_when_the_allowance_is_spent(client, alice, http_recorder, settings):
+    settings.NOTIFY_TEST_MAX_PER_PERSON = 1
+    channel = Channel.objects.create(name="Ops", kind="slack", target=http_recorder.url("/slack"))
+    client.force_login(alice)
+    changelist = reverse("admin:incidents_channel_changelist")
+    action = {"action": "send_test", "_selected_action": [channel.pk]}
+    client.post(changelist, action)
+    response = client.post(changelist, action, follow=True)
+    assert "tests in the last" in response.content.decode()
+    assert len(http_recorder.requests_to("/slack")) == 1

@@ -205,3 +205,44 @@ def test_changing_a_method_needs_a_csrf_token(bob):
 
 def test_the_top_bar_name_links_to_the_profile(client_for, vera):
     assert f'href="{ME}"' in client_for(vera).get("/").content.decode()
+
+
+def test_send_test_is_limited_per_person(client_for, bob, smtp_sink, settings):
+    settings.NOTIFY_TEST_MAX_PER_PERSON = 2
+    method = ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
+    client = client_for(bob)
+    for _ in range(2):
+        client.post(url("contact-test", method))
+
+    refused = text(client.post(url("contact-test", method), follow=True))
+
+    assert "failed: You sent 2 tests in the last 10 minutes" in refused
+    assert len(smtp_sink.wait_for(2)) == 2
+
+
+def test_send_test_counts_against_the_email_cap(client_for, bob, smtp_sink, settings):
+    from incidents.notify.outbox import email_rate_exceeded
+
+    settings.NOTIFY_EMAIL_MAX_PER_MINUTE = 1
+    method = ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
+    client = client_for(bob)
+    client.post(url("contact-test", method))
+    assert email_rate_exceeded(NOW)
+
+    refused = text(client.post(url("contact-test", method), follow=True))
+
+    assert "Email is at its cap of 1 messages a minute" in refused
+    assert len(smtp_sink.wait_for(1)) == 1
+
+
+def test_a_pagerduty_test_is_one_test_of_the_allowance(client_for, bob, http_recorder, settings):
+    settings.PAGERDUTY_EVENTS_URL = http_recorder.url("/v2/enqueue")
+    settings.NOTIFY_TEST_MAX_PER_PERSON = 1
+    http_recorder.script("/v2/enqueue", [(202, {}, '{"status":"success"}')] * 4)
+    method = ContactMethod.objects.create(user=bob, kind="pagerduty", value=PD_KEY)
+    client = client_for(bob)
+
+    client.post(url("contact-test", method))
+    client.post(url("contact-test", method))
+
+    assert len(http_recorder.requests) == 2  # trigger + resolve, then refused

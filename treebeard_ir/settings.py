@@ -310,6 +310,9 @@ NOTIFY_RELAY_GRACE_SECONDS = env_float("NOTIFY_RELAY_GRACE_SECONDS", 10.0, minim
 # cap delivery waits.
 NOTIFY_EMAIL_MAX_PER_INCIDENT = env_int("NOTIFY_EMAIL_MAX_PER_INCIDENT", 25, minimum=1)
 NOTIFY_EMAIL_MAX_PER_MINUTE = env_int("NOTIFY_EMAIL_MAX_PER_MINUTE", 30, minimum=1)
+# "Send a test" (contact methods and channels): at most this many per person per window.
+NOTIFY_TEST_MAX_PER_PERSON = env_int("NOTIFY_TEST_MAX_PER_PERSON", 5, minimum=1)
+NOTIFY_TEST_WINDOW_SECONDS = env_int("NOTIFY_TEST_WINDOW_SECONDS", 600, minimum=1)
 
 
 def _rate(name: str, default: str) -> str:

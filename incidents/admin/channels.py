@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.html import format_html
 
+from ..errors import IncidentError
 from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
 from ..notify.channels import (
     DEFAULT_SEVERITIES,
@@ -145,8 +146,8 @@ class ChannelAdmin(admin.ModelAdmin):
         sender = display_name(request.user)
         for channel in queryset[:10]:
             try:
-                outcome = channel_test(channel=channel, sender=sender)
-            except TransportError as exc:
+                outcome = channel_test(channel=channel, sender=sender, actor=request.user)
+            except (TransportError, IncidentError) as exc:
                 self.message_user(
                     request, f"{channel.name}: test failed: {exc.message}", messages.ERROR
                 )

@@ -63,7 +63,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
         channel = self.get_object()
         sender = display_name(request.user)
         try:
-            outcome = channel_test(channel=channel, sender=sender)
+            outcome = channel_test(channel=channel, sender=sender, actor=request.user)
         except TransportError as exc:
             body = {"id": channel.pk, "delivered": False, "detail": exc.message}
             if exc.status_code is not None:

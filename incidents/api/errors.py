@@ -11,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from ..errors import IncidentError
+from ..errors import IncidentError, RateLimited
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/", "/v2/")
@@ -39,6 +39,13 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, RateLimited):
+        response = Response(
+            {**exc.as_dict(), "retry_after": exc.retry_after},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, IncidentError):
         code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
         return Response(exc.as_dict(), status=code)

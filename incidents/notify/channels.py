@@ -152,10 +152,11 @@ def channel_rotate_secret(*, channel: Channel) -> str:
     return channel.secret
 
 
-def channel_test(*, channel: Channel, sender: str) -> dict:
+def channel_test(*, channel: Channel, sender: str, actor=None) -> dict:
     """Send one test message through ``channel`` now (``probe.send_test``)
     and record the outcome on the channel: a success clears its last error,
-    a failure becomes it. Raises ``TransportError``."""
+    a failure becomes it. Raises ``TransportError``, or ``RateLimited`` past
+    the sender's test allowance or the email cap."""
     try:
         outcome = probe.send_test(
             transport=channel.kind,
@@ -163,6 +164,7 @@ def channel_test(*, channel: Channel, sender: str) -> dict:
             about=f"channel {channel.name!r}",
             sender=sender,
             channel=channel,
+            requested_by=actor,
         )
     except TransportError as exc:
         channel.last_error, channel.last_error_at = f"Test failed: {exc.message}", clock.now()

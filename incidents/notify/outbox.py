@@ -392,7 +392,8 @@ def _claim(pk: int, now: datetime) -> bool:
     )
 
 
-def _email_rate_exceeded(now: datetime) -> bool:
+def email_rate_exceeded(now: datetime) -> bool:
+    """Email delivered in the last minute (tests included) reached the cap."""
     recent = Notification.objects.filter(
         transport=ChannelKind.EMAIL,
         status=NotificationStatus.DELIVERED,
@@ -419,7 +420,7 @@ def deliver(notification_id: int) -> str:
     if not _claim(notification_id, now):
         return "skipped"
     row = Notification.objects.select_related("channel", "incident").get(pk=notification_id)
-    if row.transport == ChannelKind.EMAIL and _email_rate_exceeded(now):
+    if row.transport == ChannelKind.EMAIL and email_rate_exceeded(now):
         later = now + timedelta(seconds=15)
         Notification.objects.filter(pk=row.pk, status=NotificationStatus.SENDING).update(
             status=NotificationStatus.PENDING,
