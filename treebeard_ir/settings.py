@@ -75,6 +75,11 @@ ALLOWED_HOSTS = env_list(
 )
 if STATUS_PAGE_HOST not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(STATUS_PAGE_HOST)
+if (_site.hostname or "").lower() == STATUS_PAGE_HOST:
+    raise ImproperlyConfigured(
+        f"STATUS_PAGE_HOST={STATUS_PAGE_HOST!r} must differ from the host of SITE_URL: "
+        "the status host serves nothing but the public status page."
+    )
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 
 INSTALLED_APPS = [
@@ -100,6 +105,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and auth: on the status host, everything but the
+    # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
+    "treebeard_ir.hosts.StatusHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
