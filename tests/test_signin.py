@@ -301,3 +301,26 @@ def test_start_up_stops_on_a_bad_throttling_value(tmp_path, variable, value):
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and variable in result.stderr
+
+
+# --- unlocking ----------------------------------------------------------------------
+
+
+def test_axes_reset_username_unlocks_at_once(client, bob):
+    from django.core.management import call_command
+
+    fail(client, "bob", 5)
+    call_command("axes_reset_username", "bob", verbosity=0)
+
+    assert sign_in(client, "bob").status_code == 302
+
+
+def test_superusers_see_the_attempts_in_the_admin_and_managers_do_not(client, client_for, alice):
+    from tests.factories import UserFactory
+
+    fail(client, "bob", 2)
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+
+    assert client_for(root).get("/admin/axes/accessattempt/").status_code == 200
+    client.logout()
+    assert client_for(alice).get("/admin/axes/accessattempt/").status_code == 403
