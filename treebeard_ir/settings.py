@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -74,6 +75,11 @@ ALLOWED_HOSTS = env_list(
 )
 if STATUS_PAGE_HOST not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(STATUS_PAGE_HOST)
+if (_site.hostname or "").lower() == STATUS_PAGE_HOST:
+    raise ImproperlyConfigured(
+        f"STATUS_PAGE_HOST={STATUS_PAGE_HOST!r} must differ from the host of SITE_URL: "
+        "the status host serves nothing but the public status page."
+    )
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 
 INSTALLED_APPS = [
@@ -89,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
     "incidents",
     "postmortems",
     "statuspage",
@@ -98,6 +105,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions, CSRF and auth: on the status host, everything but the
+    # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
+    "treebeard_ir.hosts.StatusHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,6 +115,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it turns a refused sign-in into our lockout page (treebeard_ir/signin.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "treebeard_ir.urls"
@@ -232,6 +244,37 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes, treebeard_ir/signin.py): after
+# AXES_FAILURE_LIMIT failed sign-ins for one username from one address, that
+# pair is refused for AXES_COOLOFF_MINUTES, on /accounts/login/ and
+# /admin/login/ alike. Attempts are rows (database handler), so
+# `manage.py axes_reset_username USER` unlocks and each test starts clean.
+# API tokens never go through authenticate(), so they are not throttled here.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt during the cool-off is not recorded: the cool-off ends when
+# the page says it does, and a client hammering a locked pair cannot grow its
+# row with every request body.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "treebeard_ir.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "treebeard_ir.signin.client_ip"
+AXES_USERNAME_CALLABLE = "treebeard_ir.signin.client_username"
+AXES_HANDLER = "treebeard_ir.signin.AxesHandler"
+# Reverse proxies in front of gunicorn that each append to X-Forwarded-For.
+# 0 (the default) trusts only the connection's address (REMOTE_ADDR): a header
+# the client writes itself must not choose whose failures are counted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Password-reset requests per hour, per client address and per email address.
+PASSWORD_RESET_MAX_PER_HOUR = env_int("PASSWORD_RESET_MAX_PER_HOUR", 5, minimum=1)
+PASSWORD_RESET_TIMEOUT = 3600  # a reset link works for one hour
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from incidents.api.ingest_views import pagerduty_enqueue
 
-from . import api_docs, health
+from . import api_docs, health, signin
 
 admin.site.site_header = "TreeBeard IR administration"
 admin.site.site_title = "TreeBeard IR"
@@ -12,7 +12,17 @@ admin.site.index_title = "Policies, people and incidents"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Throttled, with links from SITE_URL (treebeard_ir/signin.py); the rest of
+    # Django's sign-in views as they come.
+    path("accounts/password_reset/", signin.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        signin.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    # The admin's sign-in page links "Forgotten your password?" here.
+    path("admin/password_reset/", signin.PasswordResetView.as_view(), name="admin_password_reset"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
