@@ -10,12 +10,14 @@ import logging
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.views.debug import get_exception_reporter_class
 
 from incidents import ack_links
 from incidents.models import Schedule
@@ -243,3 +245,45 @@ def test_procfile_dockerfile_and_compose_serve_with_gunicorn_conf():
         'CMD ["gunicorn", "-c", "gunicorn.conf.py", "treebeard_ir.wsgi:application"]' in dockerfile
     )
     assert "gunicorn.conf.py ./" in dockerfile  # copied into the image
+
+
+# --- error reports (DEBUG page, ADMINS e-mail) --------------------------------
+
+
+def _crash_in_view(token: str, feed_token: str) -> None:
+    raise RuntimeError("view failed")
+
+
+def test_the_error_mail_to_admins_hides_url_secrets_variables_and_typed_secrets(
+    rf, settings, mailoutbox
+):
+    settings.ADMINS = [("Ops", "ops@treebeard.test")]
+    # Made at run time: the HTML report quotes the source lines around a frame
+    # (and the frame's variables: this one is starred for its name).
+    new_secret = "receiver-side-" + "0123456789abcdef" * 2
+    request = rf.post(
+        f"/ack/{ACK_TOKEN}/?token={QUERY_TOKEN}",
+        {"new_secret": new_secret, "note": "kept"},
+        HTTP_REFERER=f"https://mail.example/read?u=/oncall/{FEED_TOKEN}/calendar.ics",
+    )
+    try:
+        _crash_in_view(ACK_TOKEN, FEED_TOKEN)
+    except RuntimeError:
+        # What django.core.handlers logs for a 500, through settings.LOGGING.
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=True,
+            extra={"status_code": 500, "request": request},
+        )
+        # The DEBUG page is the same report as HTML.
+        html = get_exception_reporter_class(request)(request, *sys.exc_info()).get_traceback_html()
+
+    (mail,) = mailoutbox
+    assert "_crash_in_view" in mail.body and "_crash_in_view" in html
+    for text in (mail.subject, mail.body, html):
+        for secret in (ACK_TOKEN, FEED_TOKEN, QUERY_TOKEN, new_secret):
+            assert secret not in text
+    assert "Internal Server Error: /ack/[redacted]/" in mail.subject
+    assert "Request URL: http://testserver/ack/[redacted]/?token=[redacted]" in mail.body
+    assert "kept" in mail.body  # other fields are still reported

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from .redact import REDACTED, RedactSecretsFilter, redact_path
+from .redact import REDACTED, RedactSecretsFilter, redact_query
 
 # Header atoms whose whole value is a credential (API tokens, session cookies).
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
@@ -46,7 +46,7 @@ class RedactingLogger(Logger):
         # A bare query string has no "?" for redact_path to recognise.
         for key in ("q", "{query_string}e"):
             if atoms.get(key):
-                atoms[key] = redact_path("?" + atoms[key])[1:]
+                atoms[key] = redact_query(atoms[key])
         return atoms
 
 

@@ -92,6 +92,11 @@ def redact_path(text: str) -> str:
     return redacted
 
 
+def redact_query(query: str) -> str:
+    """A bare query string (``token=…&user=bob``, without the ``?``) redacted."""
+    return redact_path("?" + query)[1:] if query else query
+
+
 class RedactSecretsFilter(logging.Filter):
     """Rewrite a record's message (and traceback text) through ``redact_path``.
 

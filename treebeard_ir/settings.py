@@ -368,6 +368,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Error reports (DEBUG page, ADMINS e-mail) star credential-named variables and
+# POST fields and redact URL secrets as the logs do.
+DEFAULT_EXCEPTION_REPORTER = "treebeard_ir.error_reports.SecretsExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "treebeard_ir.error_reports.SecretsExceptionReporterFilter"
+
 # Every handler rewrites secrets in URLs (integration, ack-link, calendar and
 # password-reset tokens) before a line is written: treebeard_ir/redact.py. The
 # loggers that write request paths carry the filter too, so a record is
