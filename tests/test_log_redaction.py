@@ -48,8 +48,8 @@ BEARER = "Token tb_SEKRETbearer0123456789"
         ),
         ("/accounts/reset/MQ/cabc12-0a1b2c3d4e5f/", "/accounts/reset/MQ/[redacted]/"),
         (
-            f"/api/v1/oncall/?token={QUERY_TOKEN}&api_key=k1&user=bob",
-            "/api/v1/oncall/?token=[redacted]&api_key=[redacted]&user=bob",
+            f"/api/v1/oncall/?token={QUERY_TOKEN}&api_key=k1&user=bob&author=al",
+            "/api/v1/oncall/?token=[redacted]&api_key=[redacted]&user=bob&author=al",
         ),
         # The server decodes these to /ack/<token>/: judged (and logged) decoded.
         (f"/ack%2F{ACK_TOKEN}/", "/ack%2F[redacted]/"),
@@ -234,6 +234,41 @@ def test_gunicorn_access_and_error_logs_never_show_a_url_secret(gunicorn_server)
     assert "q=token=[redacted] auth=[redacted]" in log
     # Django's own warning, written by the worker through settings.LOGGING.
     assert "Not Found: /ack/[redacted]/" in log
+
+
+def test_gunicorn_error_log_redacts_the_uri_of_a_request_that_crashed(capsys):
+    from gunicorn.config import Config
+
+    from treebeard_ir.gunicorn_logging import RedactingLogger
+
+    log = RedactingLogger(Config())  # errorlog "-": stderr
+    try:
+        raise ValueError(f"bad calendar /oncall/{FEED_TOKEN}/calendar.ics")
+    except ValueError:
+        # What gunicorn's workers write when the application raises.
+        log.exception("Error handling request %s", f"/ack/{ACK_TOKEN}/")
+
+    written = capsys.readouterr().err
+    assert "Error handling request /ack/[redacted]/" in written
+    assert "bad calendar /oncall/[redacted]/calendar.ics" in written
+    assert ACK_TOKEN not in written and FEED_TOKEN not in written
+
+
+def test_gunicorn_conf_refuses_a_malformed_thread_count_naming_it():
+    env = {**os.environ, "WEB_THREADS": "two"}
+    checked = subprocess.run(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--check-config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert checked.returncode != 0
+    assert "WEB_THREADS must be a whole number of at least 1, not 'two'" in (
+        checked.stdout + checked.stderr
+    )
 
 
 def test_procfile_dockerfile_and_compose_serve_with_gunicorn_conf():

@@ -5,8 +5,8 @@ send a header: a monitoring tool's integration token
 (``/api/v1/integrations/<token>/<kind>/``), the signed one-click acknowledge
 link of a paging email (``/ack/<token>/``), a schedule's calendar feed
 (``/oncall/<feed_token>/calendar.ics``) and Django's password-reset link
-(``/accounts/reset/<uid>/<token>/``). Query parameters whose name says key,
-token, secret, password, signature or auth are credentials too.
+(``/accounts/reset/<uid>/<token>/``). Query parameters whose name ends in
+token, key, secret, password, signature or auth are credentials too.
 
 ``redact_path`` is the one function that hides them. It is used by
 ``RedactSecretsFilter`` (installed on Django's log handlers and loggers in
@@ -50,8 +50,10 @@ _RESET = re.compile(
     rf"(?P<secret>{_SEGMENT})"
 )
 _QUERY = re.compile(
-    r"(?P<lead>[?&;](?:[^&=;#\s\"']*?)(?:token|key|secret|passw|signature|sig|auth)"
-    r"[^&=;#\s\"']*=)(?P<secret>[^&;#\s\"']+)",
+    # Parameter names ending in one of these: token, api_key, routing_key, auth…
+    r"(?P<lead>[?&;][^&=;#\s\"']*?"
+    r"(?:token|key|secret|password|passwd|pwd|signature|sig|auth)=)"
+    r"(?P<secret>[^&;#\s\"']+)",
     re.IGNORECASE,
 )
 
