@@ -191,3 +191,20 @@ def test_deliveries_are_listed_filtered_and_masked(admin_client, incident):
     for page in (listed, change):
         assert "XXXXSECRETXXXX" not in page.content.decode()
     assert admin_client.get(url("notification_add")).status_code == 403
+
+
+def test_a_slack_channel_has_no_secret_to_set_and_still_saves(admin_client):
+    channel = Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL)
+    before = channel.secret
+
+    page = admin_client.get(url("channel_change", channel.pk)).content.decode()
+    posted = admin_client.post(url("channel_change", channel.pk), {
+        "name": "Slack ops", "target": SECRET_URL, "severities": ["P0"], "enabled": "on",
+        "new_secret": "ignored-for-slack-0123456789abcdef",
+    })  # fmt: skip
+
+    assert "New signing secret" not in page
+    assert posted.status_code == 302
+    channel.refresh_from_db()
+    assert channel.name == "Slack ops"
+    assert channel.secret == before
