@@ -10,7 +10,7 @@ COPY incidents ./incidents
 COPY postmortems ./postmortems
 COPY statuspage ./statuspage
 RUN pip install -c constraints.txt .
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY templates ./templates
 COPY static ./static
 RUN useradd --system --uid 10001 --home /app treebeard \
@@ -20,4 +20,6 @@ RUN useradd --system --uid 10001 --home /app treebeard \
 USER treebeard
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
-CMD ["gunicorn", "treebeard_ir.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+# gunicorn.conf.py: bind, workers, threads and the access log with URL secrets redacted.
+ENV BIND=0.0.0.0:8000 WEB_CONCURRENCY=3 WEB_THREADS=4
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "treebeard_ir.wsgi:application"]

@@ -63,24 +63,93 @@ def test_changelist_masks_secret_targets(admin_client):
     assert "XXXXSECRETXXXX" not in page
 
 
-def test_change_page_shows_the_webhook_secret_read_only_and_keeps_the_kind(admin_client):
+def test_change_page_masks_the_webhook_secret_and_keeps_the_kind(admin_client):
     channel = Channel.objects.create(
         name="Hook", kind="webhook", target="http://127.0.0.1:9/h", severities=["P1"]
     )
+    secret = channel.secret
 
-    page = admin_client.get(url("channel_change", channel.pk))
+    page = admin_client.get(url("channel_change", channel.pk)).content.decode()
+    listed = admin_client.get(url("channel_changelist")).content.decode()
     posted = admin_client.post(url("channel_change", channel.pk), {
         "name": "Hook", "target": "http://127.0.0.1:9/new", "severities": ["P0", "P1"],
-        "enabled": "on", "kind": "email",
+        "enabled": "on", "kind": "email", "new_secret": "",
     })  # fmt: skip
 
-    assert channel.secret in page.content.decode()
-    assert "X-TreeBeard-Signature" in page.content.decode()
+    assert f"••••{secret[-4:]}" in page
+    assert "X-TreeBeard-Signature" in page
+    assert secret not in page and secret[:8] not in page
+    assert secret not in listed and secret[:8] not in listed
     assert posted.status_code == 302
     channel.refresh_from_db()
     assert channel.kind == "webhook"
     assert channel.target == "http://127.0.0.1:9/new"
     assert channel.severities == ["P0", "P1"]
+    assert channel.secret == secret  # left blank: kept
+
+
+def _webhook_form(**extra) -> dict:
+    return {"name": "Hook", "target": "http://127.0.0.1:9/h", "severities": ["P1"],
+            "enabled": "on", **extra}  # fmt: skip
+
+
+def test_typing_a_new_secret_on_the_change_form_replaces_it_without_echoing_it(admin_client):
+    channel = Channel.objects.create(name="Hook", kind="webhook", target="http://127.0.0.1:9/h")
+    typed = "receiver-side-secret-0123456789-abcdef"
+
+    posted = admin_client.post(
+        url("channel_change", channel.pk), _webhook_form(new_secret=typed), follow=True
+    )
+
+    channel.refresh_from_db()
+    assert channel.secret == typed
+    page = posted.content.decode()
+    assert "signing secret replaced (••••cdef)" in page
+    assert typed not in page
+
+
+def test_a_typed_secret_that_is_too_short_is_refused_and_nothing_changes(admin_client):
+    channel = Channel.objects.create(name="Hook", kind="webhook", target="http://127.0.0.1:9/new")
+    before = channel.secret
+
+    response = admin_client.post(
+        url("channel_change", channel.pk), _webhook_form(new_secret="short-secret")
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "32 to 64 characters" in " ".join(errors["new_secret"])
+    assert "short-secret" not in response.content.decode()  # not rendered back
+    channel.refresh_from_db()
+    assert channel.secret == before
+    assert channel.target == "http://127.0.0.1:9/new"
+
+
+def test_a_new_webhook_shows_its_secret_once_in_a_message(admin_client, caplog):
+    created = admin_client.post(url("channel_add"), _webhook_form(kind="webhook"), follow=True)
+
+    channel = Channel.objects.get()
+    assert "it is not shown again" in created.content.decode()
+    assert channel.secret in created.content.decode()
+    later = admin_client.get(url("channel_change", channel.pk)).content.decode()
+    assert channel.secret not in later
+    assert channel.secret not in caplog.text
+
+
+def test_a_typed_secret_is_hidden_in_error_reports(admin_client):
+    from django.views.debug import ExceptionReporter
+
+    channel = Channel.objects.create(name="Hook", kind="webhook", target="http://127.0.0.1:9/h")
+    typed = "receiver-side-secret-0123456789-abcdef"
+    response = admin_client.post(url("channel_change", channel.pk), _webhook_form(new_secret=typed))
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        report = ExceptionReporter(response.wsgi_request, type(exc), exc, exc.__traceback__)
+        text = report.get_traceback_text()
+    assert "new_secret" in text
+    assert typed not in text
 
 
 def test_rotate_secret_action_changes_webhook_secrets_only(admin_client):
@@ -88,14 +157,18 @@ def test_rotate_secret_action_changes_webhook_secrets_only(admin_client):
     slack = Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL)
     before = {hook.pk: hook.secret, slack.pk: slack.secret}
 
-    admin_client.post(url("channel_changelist"), {
+    rotated = admin_client.post(url("channel_changelist"), {
         "action": "rotate_secret", "_selected_action": [hook.pk, slack.pk],
-    })  # fmt: skip
+    }, follow=True)  # fmt: skip
 
     hook.refresh_from_db()
     slack.refresh_from_db()
     assert hook.secret != before[hook.pk]
     assert slack.secret == before[slack.pk]
+    # The page no longer shows it, so the message does, once.
+    assert "Hook: signing secret" in rotated.content.decode()
+    assert hook.secret in rotated.content.decode()
+    assert slack.secret not in rotated.content.decode()
 
 
 def test_deliveries_are_listed_filtered_and_masked(admin_client, incident):
@@ -118,3 +191,20 @@ def test_deliveries_are_listed_filtered_and_masked(admin_client, incident):
     for page in (listed, change):
         assert "XXXXSECRETXXXX" not in page.content.decode()
     assert admin_client.get(url("notification_add")).status_code == 403
+
+
+def test_a_slack_channel_has_no_secret_to_set_and_still_saves(admin_client):
+    channel = Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL)
+    before = channel.secret
+
+    page = admin_client.get(url("channel_change", channel.pk)).content.decode()
+    posted = admin_client.post(url("channel_change", channel.pk), {
+        "name": "Slack ops", "target": SECRET_URL, "severities": ["P0"], "enabled": "on",
+        "new_secret": "ignored-for-slack-0123456789abcdef",
+    })  # fmt: skip
+
+    assert "New signing secret" not in page
+    assert posted.status_code == 302
+    channel.refresh_from_db()
+    assert channel.name == "Slack ops"
+    assert channel.secret == before

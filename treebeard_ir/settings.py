@@ -417,10 +417,60 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Error reports (DEBUG page, ADMINS e-mail) star credential-named variables and
+# POST fields and redact URL secrets as the logs do.
+DEFAULT_EXCEPTION_REPORTER = "treebeard_ir.error_reports.SecretsExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "treebeard_ir.error_reports.SecretsExceptionReporterFilter"
+
+# Every handler rewrites secrets in URLs (integration, ack-link, calendar and
+# password-reset tokens) before a line is written: treebeard_ir/redact.py. The
+# loggers that write request paths carry the filter too, so a record is
+# redacted at its source, whatever handler (a test's, an operator's) sees it.
+# ``django`` and ``django.server`` are named here because Django's own
+# DEFAULT_LOGGING gives them handlers without the filter.
+_REDACT = {"redact_secrets": {"()": "treebeard_ir.redact.RedactSecretsFilter"}}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        **_REDACT,
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.security": {"filters": ["redact_secrets"]},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["redact_secrets"],
+            "level": "INFO",
+            "propagate": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
 }

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters
 
 from ..errors import IncidentError
 from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
@@ -16,7 +18,9 @@ from ..notify.channels import (
     channel_rotate_secret,
     channel_test,
     channel_update,
+    mask_secret,
     mask_target,
+    validate_secret,
     validate_severities,
     validate_target,
 )
@@ -33,6 +37,15 @@ class ChannelForm(forms.ModelForm):
         help_text="None ticked = the guide's routing for the kind: Slack P0-P2, email P1 "
         "and the P3 digest, PagerDuty P0, webhook all.",
     )
+    # Write-only: the stored secret is never rendered back into the form.
+    new_secret = forms.CharField(
+        label="New signing secret",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Leave blank to keep the current secret. Type 32-64 characters to "
+        "replace it, or use the list's rotate action for a random one.",
+    )
 
     class Meta:
         model = Channel
@@ -43,6 +56,15 @@ class ChannelForm(forms.ModelForm):
             "Private and loopback addresses are refused unless NOTIFY_ALLOWED_NETWORKS "
             "names them.",
         }
+
+    def clean_new_secret(self) -> str:
+        value = self.cleaned_data.get("new_secret") or ""
+        if not value:
+            return ""
+        try:
+            return validate_secret(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         # The same rules as the API (incidents.notify.channels), as form errors.
@@ -64,8 +86,9 @@ class ChannelForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     """Where notifications go. The kind is fixed once created (the target
-    means something else for another kind); a webhook's signing secret is
-    shown read-only and replaced with the "rotate" action."""
+    means something else for another kind). A webhook's signing secret is
+    shown once, in the message after creating (or rotating) it, and masked
+    afterwards, as in the API; typing a new one on the change form replaces it."""
 
     form = ChannelForm
     list_display = (
@@ -85,12 +108,18 @@ class ChannelAdmin(admin.ModelAdmin):
         base = ("name", "kind", "target", "severities", "enabled")
         if obj is None:
             return base
-        return (*base, "signing_secret", "created_at", "last_error", "last_error_at")
+        secret = ("signing_secret", "new_secret") if obj.kind == ChannelKind.WEBHOOK else ()
+        return (*base, *secret, "created_at", "last_error", "last_error_at")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
         return ("kind", "signing_secret", "created_at", "last_error", "last_error_at")
+
+    # A typed secret is replaced by stars in error reports (Django's filter).
+    @method_decorator(sensitive_post_parameters("new_secret"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj: Channel, form, change: bool) -> None:
         data = form.cleaned_data
@@ -104,6 +133,8 @@ class ChannelAdmin(admin.ModelAdmin):
             )
             obj.pk = created.pk
             obj.refresh_from_db()
+            if created.kind == ChannelKind.WEBHOOK:
+                _show_secret_once(self, request, created)
             return
         # ``obj`` already carries the form's values; compare with the stored row.
         stored = Channel.objects.get(pk=obj.pk)
@@ -114,6 +145,14 @@ class ChannelAdmin(admin.ModelAdmin):
             severities=data["severities"],
             enabled=data.get("enabled", False),
         )
+        if data.get("new_secret") and stored.kind == ChannelKind.WEBHOOK:
+            channel_rotate_secret(channel=stored, secret=data["new_secret"])
+            self.message_user(
+                request,
+                f"{stored.name}: signing secret replaced ({mask_secret(stored.secret)}); "
+                "deliveries from now on are signed with it.",
+                messages.SUCCESS,
+            )
         obj.refresh_from_db()
 
     @admin.display(description="target")
@@ -133,12 +172,13 @@ class ChannelAdmin(admin.ModelAdmin):
         if channel.kind != ChannelKind.WEBHOOK:
             return "— (only webhook channels sign their requests)"
         return format_html(
-            "<code>{}</code><br><small>Receivers check <code>X-TreeBeard-Signature: "
+            "<code>{}</code> (shown in full only when created or rotated)<br><small>"
+            "Receivers check <code>X-TreeBeard-Signature: "
             "sha256=HMAC-SHA256(secret, raw body)</code> and that "
             "<code>X-TreeBeard-Timestamp</code> (also in the signed body) is within 5 "
             "minutes. Treat it like a password; rotate it with the list's action if it "
             "leaks.</small>",
-            channel.secret,
+            mask_secret(channel.secret),
         )
 
     @admin.action(description="Send a test notification")
@@ -167,11 +207,18 @@ class ChannelAdmin(admin.ModelAdmin):
                 )
                 continue
             channel_rotate_secret(channel=channel)
-            self.message_user(
-                request,
-                f"{channel.name}: new signing secret; update the receiver (see its page).",
-                messages.SUCCESS,
-            )
+            _show_secret_once(self, request, channel)
+
+
+def _show_secret_once(modeladmin, request, channel: Channel) -> None:
+    # The one time the secret is shown in full (as the API's create and
+    # rotate-secret answers): every page after this masks it.
+    modeladmin.message_user(
+        request,
+        f"{channel.name}: signing secret (update the receiver; copy it now, it is not "
+        f"shown again): {channel.secret}",
+        messages.WARNING,
+    )
 
 
 @admin.register(Notification)

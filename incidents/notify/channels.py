@@ -143,11 +143,37 @@ def channel_update(*, channel: Channel, **fields) -> Channel:
     return channel
 
 
+SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 32, 64  # Channel.secret is a CharField(64)
+
+
+def validate_secret(value: str) -> str:
+    """A signing secret a manager typed: 32-64 printable characters, no spaces
+    (it is pasted into the receiver's configuration)."""
+    value = (value or "").strip()
+    if not SECRET_MIN_LENGTH <= len(value) <= SECRET_MAX_LENGTH:
+        raise ValueError(
+            f"A signing secret has {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters "
+            f"(this one has {len(value)})."
+        )
+    if not (value.isascii() and value.isprintable()) or any(c.isspace() for c in value):
+        raise ValueError("A signing secret is printable ASCII without spaces.")
+    return value
+
+
+def mask_secret(secret: str) -> str:
+    """How a stored signing secret is shown after creation: its last four characters."""
+    return "••••" + secret[-4:] if secret else ""
+
+
 @transaction.atomic
-def channel_rotate_secret(*, channel: Channel) -> str:
-    """A new HMAC secret for a webhook channel; the old one stops verifying
-    at once (deliveries signed after this use the new one)."""
-    channel.secret = Channel._meta.get_field("secret").get_default()
+def channel_rotate_secret(*, channel: Channel, secret: str | None = None) -> str:
+    """A new HMAC secret for a webhook channel (random, or the one the manager
+    typed: ``validate_secret``); the old one stops verifying at once
+    (deliveries signed after this use the new one)."""
+    if secret is None:
+        channel.secret = Channel._meta.get_field("secret").get_default()
+    else:
+        channel.secret = validate_secret(secret)
     channel.save(update_fields=["secret"])
     return channel.secret
 
