@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -299,19 +298,3 @@ class ContactMethodInline(admin.TabularInline):
     fields = ("kind", "value", "enabled")
     extra = 0
     verbose_name_plural = "Contact methods (how pages reach this person)"
-
-
-def _register_user_admin() -> None:
-    """The person's page lists their contact methods (keeps any customised UserAdmin)."""
-    user_model = get_user_model()
-    base = DjangoUserAdmin
-    if admin.site.is_registered(user_model):
-        base = type(admin.site._registry[user_model])
-        admin.site.unregister(user_model)
-    admin.site.register(
-        user_model,
-        type("UserAdmin", (base,), {"inlines": (*base.inlines, ContactMethodInline)}),
-    )
-
-
-_register_user_admin()
