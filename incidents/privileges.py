@@ -52,6 +52,12 @@ def can_grant_privileges(actor) -> bool:
     return is_superuser(actor)
 
 
+def can_alter_account_of(actor, person) -> bool:
+    """A superuser's account, and what hangs on it (contact methods: where
+    their pages and acknowledge links go), is changed by superusers only."""
+    return is_superuser(actor) or not person.is_superuser
+
+
 def can_administer(actor, person=None) -> bool:
     """May ``actor`` edit, set the password of, deactivate or delete ``person``
     (or, without a person, manage people at all)? Superusers anyone; holders
@@ -60,7 +66,13 @@ def can_administer(actor, person=None) -> bool:
         return True
     if not (_active(actor) and actor.has_perm(CHANGE_USER)):
         return False
-    return person is None or not person.is_superuser
+    return person is None or can_alter_account_of(actor, person)
+
+
+def alterable_people(actor) -> QuerySet:
+    """The people whose accounts ``actor`` may alter (``can_alter_account_of``)."""
+    people = get_user_model().objects.all()
+    return people if is_superuser(actor) else people.filter(is_superuser=False)
 
 
 def require_administer(actor, person) -> None:

@@ -377,3 +377,26 @@ def test_the_admin_never_shows_the_acknowledge_link_of_a_paged_person(as_alice, 
         assert response.status_code == 200
         assert link.rsplit("/ack/", 1)[1].rstrip("/") not in response.content.decode()
         assert "hidden" in response.content.decode()
+
+
+def test_a_manager_cannot_redirect_a_superusers_pages(as_alice, as_root, root, bob):
+    method = ContactMethod.objects.create(user=root, kind="email", value="root@pager.test")
+    page = reverse("admin:incidents_contactmethod_change", args=[method.pk])
+    data = {"user": root.pk, "kind": "email", "value": "alice@evil.test", "enabled": "on"}
+
+    edit = as_alice.post(page, data)
+    add = as_alice.post(reverse("admin:incidents_contactmethod_add"), data)
+    delete = as_alice.post(
+        reverse("admin:incidents_contactmethod_delete", args=[method.pk]), {"post": "yes"}
+    )
+    bobs = as_alice.post(reverse("admin:incidents_contactmethod_add"), {**data, "user": bob.pk})
+
+    assert (edit.status_code, delete.status_code) == (403, 403)
+    assert add.status_code == 200 and "user" in add.context["adminform"].form.errors
+    assert bobs.status_code == 302  # anyone else's, as before
+    assert list(ContactMethod.objects.filter(user=root).values_list("value", flat=True)) == [
+        "root@pager.test"
+    ]
+    assert as_root.post(page, data).status_code == 302
+    method.refresh_from_db()
+    assert method.value == "alice@evil.test"

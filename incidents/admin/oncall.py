@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import clock
+from .. import clock, privileges
 from ..contacts import contact_value_error
 from ..models import (
     ContactMethod,
@@ -290,6 +290,22 @@ class ContactMethodAdmin(admin.ModelAdmin):
     list_filter = ("kind", "enabled")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__email", "value")
+
+    # Where a superuser's pages (and acknowledge links) go is theirs to say.
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = privileges.alterable_people(request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ContactMethodInline(admin.TabularInline):
