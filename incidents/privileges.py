@@ -53,31 +53,22 @@ def can_grant_privileges(actor) -> bool:
 
 
 def can_alter_account_of(actor, person) -> bool:
-    """A superuser's account, and what hangs on it (contact methods: where
-    their pages and acknowledge links go), is changed by superusers only."""
+    """A superuser's account (its page, password, status, groups, deletion)
+    and what hangs on it (contact methods: where their pages and acknowledge
+    links go) is for superusers only. Django's permissions (``auth.change_user``
+    for managers) decide the rest."""
     return is_superuser(actor) or not person.is_superuser
 
 
-def can_administer(actor, person=None) -> bool:
-    """May ``actor`` edit, set the password of, deactivate or delete ``person``
-    (or, without a person, manage people at all)? Superusers anyone; holders
-    of ``auth.change_user`` (managers) anyone but a superuser."""
-    if is_superuser(actor):
-        return True
-    if not (_active(actor) and actor.has_perm(CHANGE_USER)):
-        return False
-    return person is None or can_alter_account_of(actor, person)
+def require_alter_account_of(actor, person) -> None:
+    if not can_alter_account_of(actor, person):
+        raise PermissionDenied("Only a superuser can change a superuser's account.")
 
 
 def alterable_people(actor) -> QuerySet:
     """The people whose accounts ``actor`` may alter (``can_alter_account_of``)."""
     people = get_user_model().objects.all()
     return people if is_superuser(actor) else people.filter(is_superuser=False)
-
-
-def require_administer(actor, person) -> None:
-    if not can_administer(actor, person):
-        raise PermissionDenied("Only a superuser can change a superuser's account.")
 
 
 def can_disable_password(actor, person) -> bool:
@@ -95,7 +86,7 @@ def assignable_groups(actor) -> QuerySet[Group]:
     """The groups ``actor`` may put people in or take them out of."""
     if is_superuser(actor):
         return Group.objects.all()
-    if not can_administer(actor):
+    if not (_active(actor) and actor.has_perm(CHANGE_USER)):
         return Group.objects.none()
     return Group.objects.filter(name__in=GUIDE_GROUPS)
 
@@ -107,7 +98,7 @@ def groups_after_change(*, actor, person, chosen) -> list[Group]:
     2. Groups the actor may not assign (given by a superuser) are kept as
        they are: a manager's edit neither grants nor silently drops them.
     """
-    require_administer(actor, person)
+    require_alter_account_of(actor, person)
     allowed = set(assignable_groups(actor))
     chosen = set(chosen)
     if refused := chosen - allowed:

@@ -400,3 +400,23 @@ def test_a_manager_cannot_redirect_a_superusers_pages(as_alice, as_root, root, b
     assert as_root.post(page, data).status_code == 302
     method.refresh_from_db()
     assert method.value == "alice@evil.test"
+
+
+def test_a_manager_cannot_disable_a_superusers_password_either(as_alice, root):
+    response = as_alice.post(
+        user_url("password", root.pk), {"usable_password": "false", "unset-password": "1"}
+    )
+
+    assert response.status_code == 403
+    root.refresh_from_db()
+    assert root.has_usable_password()
+
+
+def test_staff_who_may_only_view_people_still_see_their_pages(client, bob, root):
+    reader = factories.UserFactory(username="reader", is_staff=True)
+    reader.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client.force_login(reader)
+
+    assert client.get(user_url("change", bob.pk)).status_code == 200
+    assert client.get(user_url("change", root.pk)).status_code == 403
+    assert client.post(user_url("password", bob.pk), password_form()).status_code == 403

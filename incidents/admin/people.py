@@ -24,18 +24,18 @@ class PeopleAdminMixin:
 
     def has_view_permission(self, request, obj=None) -> bool:
         # Not even a read-only page of a superuser: it links to the password form.
-        if obj is not None and not privileges.can_administer(request.user, obj):
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj):
             return False
         return super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and not privileges.can_administer(request.user, obj):
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # The bulk "delete selected" asks this for every row, superusers too.
-        if obj is not None and not privileges.can_administer(request.user, obj):
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -52,7 +52,7 @@ class PeopleAdminMixin:
 
     def save_model(self, request, obj, form, change: bool) -> None:
         if change:
-            privileges.require_administer(request.user, type(obj).objects.get(pk=obj.pk))
+            privileges.require_alter_account_of(request.user, type(obj).objects.get(pk=obj.pk))
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change: bool) -> None:
@@ -65,20 +65,21 @@ class PeopleAdminMixin:
             )
 
     def delete_model(self, request, obj) -> None:
-        privileges.require_administer(request.user, obj)
+        privileges.require_alter_account_of(request.user, obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset) -> None:
         for person in queryset:
-            privileges.require_administer(request.user, person)
+            privileges.require_alter_account_of(request.user, person)
         super().delete_queryset(request, queryset)
 
     def user_change_password(self, request, id, form_url=""):
-        # A superuser's page is refused by has_change_permission (super()).
         person = self.get_object(request, unquote(id))
         if (
             request.method == "POST"
             and person is not None
+            # Otherwise super() refuses the page itself (a superuser's: 403).
+            and self.has_change_permission(request, person)
             and request.POST.get("usable_password") == "false"
             and not privileges.can_disable_password(request.user, person)
         ):
