@@ -130,6 +130,7 @@ _PROJECT_APPS = ("incidents", "postmortems", "statuspage")
 def ensure_guide_defaults(**_kwargs) -> None:
     """Create the guide's severity policies and the three groups if missing."""
     from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
 
     from .models import SeverityPolicy
 
@@ -144,8 +145,10 @@ def ensure_guide_defaults(**_kwargs) -> None:
     project = Permission.objects.filter(content_type__app_label__in=_PROJECT_APPS)
     views = project.filter(codename__startswith="view_")
     respond = project.filter(codename="respond_incident")
-    people = Permission.objects.filter(
-        content_type__app_label="auth", content_type__model__in=("user", "group")
+    # People, and a look at the groups: changing a group is granting raw
+    # permissions, which only a superuser does (incidents.privileges).
+    people = Permission.objects.filter(content_type__app_label="auth").filter(
+        Q(content_type__model="user") | Q(content_type__model="group", codename="view_group")
     )
     grants = {
         VIEWER: views,

@@ -8,6 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from . import privileges
 from .errors import IncidentError
 from .models import ApiToken, Integration, IntegrationKind, Service, Severity, TokenScope
 
@@ -17,6 +18,7 @@ SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
 RATE_LIMIT_MAX = 1_000_000
 MAPPING_MAX = 100
 _UNSET = object()
+_OPERATOR = object()  # api_token_create's default actor: the command line
 
 
 def hash_key(key: str) -> str:
@@ -45,8 +47,18 @@ def _check_scopes(scopes) -> list[str]:
     return scopes
 
 
-def api_token_create(*, user, name: str = "", scopes=("read", "write")) -> tuple[ApiToken, str]:
-    """Create a token; returns it and the key, which is never shown again."""
+def api_token_create(
+    *, user, name: str = "", scopes=("read", "write"), actor=_OPERATOR
+) -> tuple[ApiToken, str]:
+    """Create a token; returns it and the key, which is never shown again.
+
+    ``actor`` is who asks for it and will read the key: only the owner, a
+    superuser, or a manager for a service account (``privileges``). Left
+    out, the caller is the operator at the command line
+    (``manage.py create_api_token``), who may issue any token.
+    """
+    if actor is not _OPERATOR:
+        privileges.require_issue_token(actor, user)
     key = _new_key(API_KEY_PREFIX)
     token = ApiToken.objects.create(
         user=user,

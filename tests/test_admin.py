@@ -550,18 +550,18 @@ def test_a_policy_cannot_have_both_a_fixed_and_a_next_business_day_target(admin_
     assert "not both" in str(response.context["adminform"].form.non_field_errors())
 
 
-def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, bob):
+def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, alice):
     token_model = apps.get_model("incidents", "ApiToken")
 
     response = admin_client_for.post(
-        url(token_model, "add"), {"user": bob.pk, "name": "ci", "scopes": ["read"]}
+        url(token_model, "add"), {"user": alice.pk, "name": "ci", "scopes": ["read"]}
     )
 
     assert response.status_code == 302
     [message] = [m for m in messages_of(response) if "not shown again" in m]
     key = message.rsplit(" ", 1)[-1]
     token = tokens.api_token_lookup(key)
-    assert (token.user, token.name, token.scopes) == (bob, "ci", ["read"])
+    assert (token.user, token.name, token.scopes) == (alice, "ci", ["read"])
     assert key not in token.key_hash
     assert not any(key in m for m in messages_of(response) if m != message)
 

@@ -157,14 +157,13 @@ def test_write_scope_can_act(bob, incident):
     assert_json_error(client.get(INCIDENTS), 403)
 
 
-def test_ingest_scope_can_only_file_incidents(bob, alice, incident):
+def test_ingest_scope_cannot_declare_incidents_or_call_anything(bob, alice, incident):
+    """An ingest key only posts alerts, and alerts go to the integration URLs
+    with their own token: declaring an incident is a write and needs ``write``."""
     client = token_client(bob, "ingest")
-    response = client.post(INCIDENTS, {**NEW_INCIDENT, "source": "support_ticket"}, format="json")
-    assert response.status_code == 201, response.content
-    assert Incident.objects.get(ref=response.json()["ref"]).source == "support_ticket"
-
     before = snapshot()
     for method, url in [
+        ("post", INCIDENTS),
         ("get", INCIDENTS),
         ("get", incident_url(incident.ref)),
         ("get", incident_url(incident.ref, "timeline")),
@@ -174,8 +173,10 @@ def test_ingest_scope_can_only_file_incidents(bob, alice, incident):
         ("post", incident_url(incident.ref, "escalate")),
         ("get", f"{API}/severities/"),
     ]:
-        body = assert_json_error(getattr(client, method)(url, {}, format="json"), 403)
-        assert "scope" in body["detail"], (method, url)
+        body = {**NEW_INCIDENT, "source": "support_ticket"} if url == INCIDENTS else {}
+        answer = assert_json_error(getattr(client, method)(url, body, format="json"), 403)
+        assert "scope" in answer["detail"], (method, url)
+    assert "write scope" in answer["detail"]
     assert snapshot() == before
 
     # Not even a manager's ingest key manages anything else.
@@ -188,6 +189,15 @@ def test_ingest_scope_can_only_file_incidents(bob, alice, incident):
         managers_key.patch(f"{API}/severities/P0/", {"oncall_required": False}, format="json"), 403
     )
     assert not Integration.objects.exists()
+
+
+def test_declaring_with_a_token_needs_the_write_scope(bob):
+    refused = token_client(bob, "read", "ingest").post(INCIDENTS, NEW_INCIDENT, format="json")
+    declared = token_client(bob, "write").post(INCIDENTS, NEW_INCIDENT, format="json")
+
+    assert_json_error(refused, 403)
+    assert declared.status_code == 201, declared.content
+    assert Incident.objects.count() == 1
 
 
 # --- groups ------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_responders_may_view_and_act_on_incidents_but_change_nothing_else():
     assert responder == all_view_perms() | {"incidents.respond_incident"}
 
 
-def test_managers_may_edit_policies_and_people():
+def test_managers_may_edit_policies_and_people_but_only_look_at_groups():
     manager = perms_of(MANAGER)
 
     assert perms_of(RESPONDER) <= manager
@@ -61,14 +61,15 @@ def test_managers_may_edit_policies_and_people():
         "auth.add_user",
         "auth.change_user",
         "auth.view_user",
-        "auth.change_group",
+        "auth.view_group",
     } <= manager
-    # Everything of the project, people and groups; nothing else (no sessions,
-    # no admin log, no editing of permissions themselves).
+    # Everything of the project and people; groups only to look at (changing
+    # one is granting raw permissions); nothing else (no sessions, no admin
+    # log, no editing of permissions themselves).
     people = {
         f"auth.{codename}"
         for codename in Permission.objects.filter(
-            content_type__app_label="auth", content_type__model__in=("user", "group")
+            content_type__app_label="auth", content_type__model="user"
         ).values_list("codename", flat=True)
     }
     project = {
@@ -77,7 +78,8 @@ def test_managers_may_edit_policies_and_people():
             content_type__app_label__in=PROJECT_APPS
         ).values_list("content_type__app_label", "codename")
     }
-    assert manager == project | people
+    assert manager == project | people | {"auth.view_group"}
+    assert not {"auth.add_group", "auth.change_group", "auth.delete_group"} & manager
     assert "auth.change_permission" not in manager
 
 

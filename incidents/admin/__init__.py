@@ -35,6 +35,7 @@ from .oncall import (
     RotationMemberAdmin,
     ScheduleAdmin,
 )
+from .people import GroupAdmin, PeopleAdminMixin
 from .policies import ReferenceCounterAdmin, ServiceAdmin, SeverityPolicyAdmin
 from .records import DeadlineAdmin, RoleAssignmentAdmin, StatusUpdateAdmin, TimelineEventAdmin
 
@@ -49,12 +50,14 @@ __all__ = [
     "DeadlineAdmin",
     "EscalationLevelAdmin",
     "EscalationPolicyAdmin",
+    "GroupAdmin",
     "IncidentAddForm",
     "IncidentAdmin",
     "IncidentEscalationStepAdmin",
     "IntegrationAdmin",
     "NotificationAdmin",
     "OverrideAdmin",
+    "PeopleAdminMixin",
     "PostUpdateForm",
     "ReadOnlyAdminMixin",
     "ReferenceCounterAdmin",

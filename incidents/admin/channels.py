@@ -3,6 +3,8 @@ and the recorded SLA breaches (read-only evidence)."""
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -242,14 +244,23 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("incident", "channel", "recipient")
     search_fields = ("incident__ref",)
     date_hierarchy = "created_at"
-    exclude = ("target",)
-    readonly_fields = ("destination",)
+    # The context carries the recipient's one-click acknowledge link, a key
+    # that acts as them: nobody needs it here, so it is masked for everyone.
+    exclude = ("target", "context")
+    readonly_fields = ("destination", "message_context")
 
     @admin.display(description="destination")
     def destination(self, notification: Notification) -> str:
         who = notification.channel or notification.recipient
         target = mask_target(notification.transport, notification.target)
         return f"{who} → {target}" if who else target
+
+    @admin.display(description="context")
+    def message_context(self, notification: Notification) -> str:
+        context = dict(notification.context or {})
+        if context.get("ack_url"):
+            context["ack_url"] = "(hidden: it acknowledges as the recipient)"
+        return json.dumps(context, indent=2, sort_keys=True, default=str)
 
     @admin.display(description="error")
     def error_short(self, notification: Notification) -> str:

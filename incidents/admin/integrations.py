@@ -5,12 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 
-from .. import tokens
+from .. import privileges, tokens
 from ..errors import IncidentError
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from .common import ReadOnlyAdminMixin
@@ -74,7 +73,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True)
+            # The key is shown to whoever creates it: oneself, a service account,
+            # anyone for a superuser (privileges.can_issue_token).
+            kwargs["queryset"] = privileges.token_owners(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -93,7 +94,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         data = form.cleaned_data
         created, key = tokens.api_token_create(
-            user=data["user"], name=data.get("name", ""), scopes=data["scopes"]
+            actor=request.user, user=data["user"], name=data.get("name", ""), scopes=data["scopes"]
         )
         obj.pk = created.pk
         obj.refresh_from_db()

@@ -14,12 +14,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import clock
+from .. import clock, privileges
 from ..contacts import contact_value_error
 from ..models import (
     ContactMethod,
@@ -292,6 +291,22 @@ class ContactMethodAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("user__username", "user__email", "value")
 
+    # Where a superuser's pages (and acknowledge links) go is theirs to say.
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = privileges.alterable_people(request.user).filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class ContactMethodInline(admin.TabularInline):
     model = ContactMethod
@@ -299,19 +314,3 @@ class ContactMethodInline(admin.TabularInline):
     fields = ("kind", "value", "enabled")
     extra = 0
     verbose_name_plural = "Contact methods (how pages reach this person)"
-
-
-def _register_user_admin() -> None:
-    """The person's page lists their contact methods (keeps any customised UserAdmin)."""
-    user_model = get_user_model()
-    base = DjangoUserAdmin
-    if admin.site.is_registered(user_model):
-        base = type(admin.site._registry[user_model])
-        admin.site.unregister(user_model)
-    admin.site.register(
-        user_model,
-        type("UserAdmin", (base,), {"inlines": (*base.inlines, ContactMethodInline)}),
-    )
-
-
-_register_user_admin()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
+from .. import privileges
 from ..access import can_manage, can_respond, can_view
-from ..models import ApiToken, TokenScope
+from ..models import ApiToken
 
 
 def token_scopes(request) -> set[str] | None:
@@ -14,28 +15,25 @@ def token_scopes(request) -> set[str] | None:
     return set(auth.scopes) if isinstance(auth, ApiToken) else None
 
 
-def _scope_allows(request, view) -> bool:
-    scopes = token_scopes(request)
-    if scopes is None:
-        return True
-    if request.method in permissions.SAFE_METHODS:
-        return TokenScope.READ in scopes
-    if TokenScope.WRITE in scopes:
-        return True
-    # An ingest-only key may file incidents (monitoring scripts, support tools).
-    return (
-        TokenScope.INGEST in scopes
-        and getattr(view, "ingest_allowed", False)
-        and (getattr(view, "action", None) == "create")
-    )
-
-
 class _ScopedPermission(permissions.BasePermission):
-    """The token's scope first (one place), then the group rule of ``allowed``."""
+    """The token's scope first, then "viewers never write", then the group
+    rule of ``allowed`` (incidents.privileges holds the first two rules)."""
 
     def has_permission(self, request, view):
-        if not _scope_allows(request, view):
-            self.message = "This token's scopes do not allow this request."
+        write = request.method not in permissions.SAFE_METHODS
+        scopes = token_scopes(request)
+        if scopes is not None and not privileges.token_allows(scopes, write=write):
+            self.message = (
+                "This token's scopes do not allow this request: reading needs the read "
+                "scope, every write (declaring incidents too) the write scope; an ingest "
+                "token only posts alerts, to the integration URLs."
+            )
+            return False
+        if write and not privileges.may_write(request.user):
+            self.message = (
+                "Only responders and managers change anything; your group (Viewer, "
+                "or none) only reads."
+            )
             return False
         return self.allowed(request, view)
 
@@ -51,10 +49,6 @@ class IncidentAccess(_ScopedPermission):
     def allowed(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return can_view(request.user)
-        if getattr(view, "action", None) == "create" and TokenScope.INGEST in (
-            token_scopes(request) or set()
-        ):
-            return can_view(request.user) or can_respond(request.user)
         return can_respond(request.user)
 
 

@@ -101,7 +101,6 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = PagePagination
     lookup_field = "ref"
     lookup_value_regex = r"[A-Za-z0-9-]+"
-    ingest_allowed = True  # an ingest-scoped key may file incidents (create)
 
     def get_queryset(self):
         qs = selectors.incident_list()

@@ -433,7 +433,7 @@ class Deadline(models.Model):
 class TokenScope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write"
-    INGEST = "ingest", "Ingest (file incidents)"
+    INGEST = "ingest", "Ingest (posts alerts only; no REST call)"
 
 
 class ApiToken(models.Model):

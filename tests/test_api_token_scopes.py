@@ -1,0 +1,147 @@
+"""Scopes mean what they say (issue 9): every write operation of the API,
+read from its own OpenAPI schema so a new endpoint is covered the day it is
+added, refuses an ingest-only token (a manager's, too) and a viewer's or a
+stranger's token whatever its scopes, and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.apps import apps
+from django.urls import resolve
+from drf_spectacular.generators import SchemaGenerator
+
+from incidents.models import Channel, Override, Rotation, RotationMember, Schedule
+from incidents.tokens import integration_create
+from tests import factories
+from tests.api_support import assert_json_error, token_client
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+ALL_SCOPES = ("read", "write", "ingest")
+NEW_INCIDENT = {"title": "Checkout API returning 500s", "severity": "P1"}
+
+
+def write_operations() -> list[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return sorted(
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in WRITE_METHODS
+    )
+
+
+WRITES = write_operations()
+
+
+def test_the_schema_lists_every_kind_of_write():
+    paths = {path for _, path in WRITES}
+
+    assert len(WRITES) >= 25
+    assert {
+        "/api/v1/incidents/",
+        "/api/v1/incidents/{ref}/acknowledge/",
+        "/api/v1/severities/{severity}/",
+        "/api/v1/integrations/{id}/rotate-token/",
+        "/api/v1/schedules/{id}/overrides/{override_id}/",
+        "/api/v1/channels/{id}/test/",
+    } <= paths
+
+
+@pytest.fixture
+def world(alice, bob):
+    """One of everything a write operation can address."""
+    incident = factories.declare(actor=bob)
+    integration, _ = integration_create(actor=alice, name="Prometheus", kind="alertmanager")
+    schedule = Schedule.objects.create(name="Primary", slug="primary")
+    rotation = Rotation.objects.create(
+        schedule=schedule,
+        name="Weekly",
+        interval="weekly",
+        starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+    )
+    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
+    start = datetime.now(UTC) + timedelta(days=1)
+    override = Override.objects.create(
+        schedule=schedule, user=bob, starts_at=start, ends_at=start + timedelta(hours=4)
+    )
+    channel = Channel.objects.create(
+        name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
+    )
+    return {
+        "{ref}": incident.ref,
+        "{severity}": "P1",
+        "{override_id}": str(override.pk),
+        "/integrations/{id}/": f"/integrations/{integration.pk}/",
+        "/schedules/{id}/": f"/schedules/{schedule.pk}/",
+        "/channels/{id}/": f"/channels/{channel.pk}/",
+    }
+
+
+def concrete(path: str, world: dict) -> str:
+    for placeholder, value in world.items():
+        path = path.replace(placeholder, value)
+    assert "{" not in path, path
+    return path
+
+
+def body_for(method: str, path: str) -> dict:
+    # A body that would declare: refused must mean refused, not invalid.
+    return NEW_INCIDENT if (method, path) == ("post", "/api/v1/incidents/") else {}
+
+
+def snapshot() -> dict:
+    """Every row of the project's models (what any write would change), but
+    a token's ``last_used_at``, which authentication itself refreshes."""
+    rows = {}
+    for model in apps.get_app_config("incidents").get_models():
+        values = model.objects.order_by("pk").values()
+        rows[model.__name__] = [
+            {k: v for k, v in row.items() if k != "last_used_at"} for row in values
+        ]
+    return rows
+
+
+def call(client, method: str, url: str, body: dict):
+    return getattr(client, method)(url, body, format="json")
+
+
+CALLERS = {
+    # The most powerful person, with a token that may only post alerts.
+    "manager-ingest-only": (factories.manager, ("ingest",)),
+    # People who only read, with every scope a token can carry.
+    "viewer-every-scope": (factories.viewer, ALL_SCOPES),
+    "no-group-every-scope": (lambda: factories.UserFactory(username="charlie"), ALL_SCOPES),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[f"{m} {p}" for m, p in WRITES])
+def test_no_ingest_only_or_read_only_persons_token_writes(world, method, path):
+    url = concrete(path, world)
+    clients = {name: token_client(make(), *scopes) for name, (make, scopes) in CALLERS.items()}
+    before = snapshot()
+
+    for caller, client in clients.items():
+        response = call(client, method, url, body_for(method, path))
+
+        body = assert_json_error(response, 403)
+        assert "write" in body["detail"] or "only reads" in body["detail"], (caller, body)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[f"{m} {p}" for m, p in WRITES])
+def test_a_managers_write_token_gets_past_the_permission_check_everywhere(
+    world, alice, method, path
+):
+    """The control: the same requests are not refused for want of rights when
+    the token may write, so the refusals above are the rules at work."""
+    url = concrete(path, world)
+    assert resolve(url).func.cls  # a DRF view, guarded by its permission classes
+
+    response = call(token_client(alice, "read", "write"), method, url, body_for(method, path))
+
+    assert response.status_code != 403, (response.status_code, response.content[:300])
+    assert response.status_code < 500, (response.status_code, response.content[:300])
