@@ -11,16 +11,18 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .. import clock
 from ..contacts import contact_value_error
+from ..errors import IncidentError
 from ..models import (
     ContactMethod,
     Override,
@@ -29,7 +31,16 @@ from ..models import (
     Schedule,
 )
 from ..models.oncall import iana_time_zones
-from ..oncall import Shift, oncall_by_schedule, shifts, who_is_on_call, zone_of
+from ..oncall import (
+    Shift,
+    oncall_by_schedule,
+    override_add,
+    override_change,
+    override_remove,
+    shifts,
+    who_is_on_call,
+    zone_of,
+)
 from ..people import display_name as _person
 
 PREVIEW_DAYS = 7
@@ -194,12 +205,19 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            if isinstance(obj, Override):
+                override_remove(override=obj, actor=request.user)
+            else:
+                obj.delete()
         for obj in instances:
-            if isinstance(obj, Override) and obj.created_by_id is None:
-                obj.created_by = request.user
-            obj.save()
+            if isinstance(obj, Override):
+                save_override(obj, request.user)
+            else:
+                obj.save()
         formset.save_m2m()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return refuse_inline(super().changeform_view, request, object_id, form_url, extra_context)
 
 
 # --- rotations and overrides --------------------------------------------------------
@@ -262,9 +280,47 @@ class OverrideAdmin(admin.ModelAdmin):
     readonly_fields = ("created_by",)
 
     def save_model(self, request, obj, form, change):
-        if obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        save_override(obj, request.user)
+
+    def delete_model(self, request, obj):
+        override_remove(override=obj, actor=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return refuse_inline(super().changeform_view, request, object_id, form_url, extra_context)
+
+
+def save_override(obj: Override, actor) -> None:
+    """The admin's form has filled ``obj``; store it through the service the
+    dashboard and the API use (``oncall.override_add`` / ``override_change``),
+    so the admin refuses what they refuse. ``obj`` becomes the stored row."""
+    window = {
+        "schedule": obj.schedule,
+        "user": obj.user,
+        "starts_at": obj.starts_at,
+        "ends_at": obj.ends_at,
+        "reason": obj.reason,
+        "actor": actor,
+    }
+    if obj.pk is None:
+        stored = override_add(**window)
+    else:
+        as_it_was = Override.objects.get(pk=obj.pk)
+        stored = override_change(override=as_it_was, **window)
+    for field in Override._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(stored, field.attname))
+    obj._state.adding = False
+    obj._state.db = stored._state.db
+
+
+def refuse_inline(view, request, *args):
+    """A service's ``IncidentError`` (rolled back by the admin's transaction)
+    as an error message on the same page instead of a 500. The form's own
+    clean() (``window_errors``) already shows the time rules at their field."""
+    try:
+        return view(request, *args)
+    except IncidentError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(request.get_full_path())
 
 
 # --- contact methods -------------------------------------------------------------------
