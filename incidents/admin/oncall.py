@@ -11,18 +11,16 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
-from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .. import clock
 from ..contacts import contact_value_error
-from ..errors import IncidentError
 from ..models import (
     ContactMethod,
     Override,
@@ -216,9 +214,6 @@ class ScheduleAdmin(admin.ModelAdmin):
                 obj.save()
         formset.save_m2m()
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return refuse_inline(super().changeform_view, request, object_id, form_url, extra_context)
-
 
 # --- rotations and overrides --------------------------------------------------------
 
@@ -285,14 +280,13 @@ class OverrideAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         override_remove(override=obj, actor=request.user)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return refuse_inline(super().changeform_view, request, object_id, form_url, extra_context)
-
 
 def save_override(obj: Override, actor) -> None:
     """The admin's form has filled ``obj``; store it through the service the
     dashboard and the API use (``oncall.override_add`` / ``override_change``),
-    so the admin refuses what they refuse. ``obj`` becomes the stored row."""
+    so the admin refuses what they refuse. The form's clean() (``window_errors``)
+    has already shown the time rules at their field. ``obj`` becomes the
+    stored row (the admin goes on with it: log entry, redirect)."""
     window = {
         "schedule": obj.schedule,
         "user": obj.user,
@@ -310,17 +304,6 @@ def save_override(obj: Override, actor) -> None:
         setattr(obj, field.attname, getattr(stored, field.attname))
     obj._state.adding = False
     obj._state.db = stored._state.db
-
-
-def refuse_inline(view, request, *args):
-    """A service's ``IncidentError`` (rolled back by the admin's transaction)
-    as an error message on the same page instead of a 500. The form's own
-    clean() (``window_errors``) already shows the time rules at their field."""
-    try:
-        return view(request, *args)
-    except IncidentError as exc:
-        messages.error(request, exc.message)
-        return HttpResponseRedirect(request.get_full_path())
 
 
 # --- contact methods -------------------------------------------------------------------
