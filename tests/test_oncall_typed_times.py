@@ -305,3 +305,39 @@ def test_an_override_no_page_can_read_no_longer_takes_the_pages_down(client, bob
 
     assert set(_pages_answer(client, bob, far).values()) == {200}
     assert set(_admin_pages_answer(client, alice, far).values()) == {200}
+
+
+def test_a_time_typed_with_an_offset_into_the_dashboard_form_is_a_form_error_not_a_500(
+    client, far, bob
+):
+    # Django's form field parses ISO 8601 with an offset too; nothing may
+    # convert it before the check does.
+    status, errors = _dashboard(client, bob, far, "2026-03-03T09:00", "9999-12-31T23:59:59-12:00")
+
+    assert (status, errors) == (400, {"ends_at": ["This time is out of range."]})
+    assert not Override.objects.exists()
+
+
+def test_a_rotation_typed_in_the_admin_gets_the_same_time_check(client, alice, far):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:incidents_rotation_add"),
+        {
+            "schedule": far.pk,
+            "name": "Forever",
+            "priority": "0",
+            "interval": "weekly",
+            "starts_at_0": "9999-12-31",
+            "starts_at_1": "23:00:00",
+            "members-TOTAL_FORMS": "0",
+            "members-INITIAL_FORMS": "0",
+            "members-MIN_NUM_FORMS": "0",
+            "members-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "starts_at": ["This time is more than 5 years ahead."]
+    }
+    assert not Rotation.objects.filter(name="Forever").exists()
