@@ -25,6 +25,7 @@ from .models import (
     Integration,
     Source,
 )
+from .timebounds import typed_time_problem
 
 # Sender clocks drift; a start time further ahead than this is replaced by "now".
 _MAX_FUTURE_SECONDS = 300
@@ -131,9 +132,14 @@ def _note(incident: Incident, alert: Alert, message: str) -> None:
 
 
 def _detected_at(alert: Alert):
+    # A sender's start time that no person could type (Grafana's zero time
+    # 0001-01-01, a year-9999 typo) is replaced by "now" rather than refused:
+    # one odd timestamp must not lose the alert.
     now = timezone.now()
     start = alert.starts_at
     if start is None or (start - now).total_seconds() > _MAX_FUTURE_SECONDS:
+        return now
+    if typed_time_problem(start, allow_future=False, now=now):
         return now
     return min(start, now)
 

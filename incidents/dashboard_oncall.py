@@ -1,9 +1,10 @@
 """The dashboard's on-call page: ``/oncall/``.
 
 Every schedule with who is on call now, the next two weeks of shifts,
-upcoming overrides (remove where allowed), an "add an override" form and
-the calendar feeds to subscribe to. Thin like ``views.py``: the rules live
-in ``oncall.override_add`` / ``override_remove`` and ``access``.
+upcoming overrides (remove where allowed), an "add an override" form on the
+schedules the person may take shifts on, and the calendar feeds to subscribe
+to. Thin like ``views.py``: the rules live in ``oncall.override_add`` /
+``override_remove`` and ``access``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import clock, oncall
-from .access import can_manage, can_remove_override, can_respond
+from .access import can_manage, can_remove_override, schedules_taken_by
 from .errors import IncidentError
 from .feeds import feed_url
 from .forms import OverrideForm
@@ -55,7 +56,9 @@ def _page(request: HttpRequest, bound: dict | None = None, status: int = 200) ->
     for override in Override.objects.filter(ends_at__gt=now).select_related("user", "created_by"):
         override.removable = can_remove_override(request.user, override)
         overrides[override.schedule_id].append(override)
-    responder = can_respond(request.user)
+    # "Take a shift" only where the service would accept it (responders: the
+    # schedules whose rotations include them).
+    takeable = schedules_taken_by(request.user, schedules)
     cards = []
     for schedule in schedules:
         shifts = upcoming[schedule.pk]
@@ -68,7 +71,7 @@ def _page(request: HttpRequest, bound: dict | None = None, status: int = 200) ->
                 "mine": [s for s in shifts if s.user.pk == request.user.pk],
                 "overrides": overrides[schedule.pk],
                 "form": ((bound or {}).get(schedule.pk) or _form(request, schedule))
-                if responder
+                if schedule.pk in takeable
                 else None,
                 "feed": feed_url(schedule),
                 "my_feed": feed_url(schedule, request.user),

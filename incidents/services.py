@@ -9,7 +9,7 @@ The dashboard, the API, admin actions and tasks all call these.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -36,12 +36,11 @@ from .models import (
     Visibility,
 )
 from .notify import outbox
+from .timebounds import check_typed_time
 
 User = get_user_model()
 
 TITLE_MAX = 200
-# Clocks of alert senders drift; a detection time this far ahead is still accepted.
-FUTURE_SKEW = timedelta(minutes=5)
 
 
 # --- helpers -----------------------------------------------------------------
@@ -163,13 +162,9 @@ def incident_declare(
     source = _check_choice(source, Source, "source")
     summary = _check_text(summary, "summary", required=False)
     impact = _check_text(impact, "impact", required=False)
-    detected_at = detected_at or now
-    if not isinstance(detected_at, datetime) or detected_at.tzinfo is None:
-        raise IncidentError(
-            "detected_at must be a date and time with a time zone.", field="detected_at"
-        )
-    if detected_at > now + FUTURE_SKEW:
-        raise IncidentError("detected_at is in the future.", field="detected_at")
+    detected_at = check_typed_time(
+        detected_at or now, field="detected_at", allow_future=False, now=now
+    )
     policy = _policy(severity)
     service_rows = _service_rows(services)
 

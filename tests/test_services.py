@@ -3,7 +3,7 @@ deadline rows it keeps, and every illegal change rejected with nothing written."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -188,7 +188,13 @@ def test_detection_slightly_ahead_of_our_clock_is_accepted(bob):
         ({"severity": "P5"}, "severity", "severity must be one of: P0, P1, P2, P3"),
         ({"severity": None}, "severity", "severity must be one of"),
         ({"source": "carrier_pigeon"}, "source", "source must be one of"),
-        ({"detected_at": T0 + 10 * MIN}, "detected_at", "detected_at is in the future"),
+        ({"detected_at": T0 + 10 * MIN}, "detected_at", "This time is in the future"),
+        ({"detected_at": datetime(1, 1, 1, tzinfo=UTC)}, "detected_at", "before 2000-01-01"),
+        (
+            {"detected_at": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))},
+            "detected_at",
+            "out of range",
+        ),
     ],
     ids=[
         "blank-title",
@@ -197,6 +203,8 @@ def test_detection_slightly_ahead_of_our_clock_is_accepted(bob):
         "no-severity",
         "bad-source",
         "future-detection",
+        "year-one-detection",
+        "detection-before-datetime-can-show-it",
     ],
 )
 def test_declaring_invalid_input_is_rejected_and_writes_nothing(bob, overrides, field, match):

@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from .. import access, services
 from ..errors import IncidentError
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
+from ..timebounds import typed_time_problem
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each
 
 FALSE_POSITIVE_ROOT_CAUSE = "False positive (bulk-resolved from admin)"
@@ -202,6 +203,14 @@ class IncidentAddForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["detected_at"].required = False
         self.fields["detected_at"].help_text = "Empty: now."
+
+    def clean_detected_at(self):
+        # The service's own check (timebounds), here so that the admin shows
+        # it at the field and keeps what was typed; incident_declare repeats it.
+        value = self.cleaned_data.get("detected_at")
+        if value is not None and (problem := typed_time_problem(value, allow_future=False)):
+            raise forms.ValidationError(problem)
+        return value
 
 
 # Fields the change form may edit; everything else changes through a service

@@ -28,7 +28,16 @@ from ..models import (
     Schedule,
 )
 from ..models.oncall import iana_time_zones
-from ..oncall import Shift, oncall_by_schedule, shifts, who_is_on_call, zone_of
+from ..oncall import (
+    Shift,
+    oncall_by_schedule,
+    override_add,
+    override_change,
+    override_remove,
+    shifts,
+    who_is_on_call,
+    zone_of,
+)
 from ..people import display_name as _person
 
 PREVIEW_DAYS = 7
@@ -193,11 +202,15 @@ class ScheduleAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            obj.delete()
+            if isinstance(obj, Override):
+                override_remove(override=obj, actor=request.user)
+            else:
+                obj.delete()
         for obj in instances:
-            if isinstance(obj, Override) and obj.created_by_id is None:
-                obj.created_by = request.user
-            obj.save()
+            if isinstance(obj, Override):
+                save_override(obj, request.user)
+            else:
+                obj.save()
         formset.save_m2m()
 
 
@@ -261,9 +274,35 @@ class OverrideAdmin(admin.ModelAdmin):
     readonly_fields = ("created_by",)
 
     def save_model(self, request, obj, form, change):
-        if obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        save_override(obj, request.user)
+
+    def delete_model(self, request, obj):
+        override_remove(override=obj, actor=request.user)
+
+
+def save_override(obj: Override, actor) -> None:
+    """The admin's form has filled ``obj``; store it through the service the
+    dashboard and the API use (``oncall.override_add`` / ``override_change``),
+    so the admin refuses what they refuse. The form's clean() (``window_errors``)
+    has already shown the time rules at their field. ``obj`` becomes the
+    stored row (the admin goes on with it: log entry, redirect)."""
+    window = {
+        "schedule": obj.schedule,
+        "user": obj.user,
+        "starts_at": obj.starts_at,
+        "ends_at": obj.ends_at,
+        "reason": obj.reason,
+        "actor": actor,
+    }
+    if obj.pk is None:
+        stored = override_add(**window)
+    else:
+        as_it_was = Override.objects.get(pk=obj.pk)
+        stored = override_change(override=as_it_was, **window)
+    for field in Override._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(stored, field.attname))
+    obj._state.adding = False
+    obj._state.db = stored._state.db
 
 
 # --- contact methods -------------------------------------------------------------------

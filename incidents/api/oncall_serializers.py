@@ -1,7 +1,9 @@
 """API shapes for on-call: schedules, overrides, shifts and "who is on call".
 
 Validation reuses the model rules (``incidents.models.oncall``) that the
-admin's ``clean()`` applies, so both refuse the same input the same way.
+admin's ``clean()`` applies, so both refuse the same input the same way; an
+override's window is checked by ``oncall.override_add``, which the dashboard
+and the admin call too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rest_framework import serializers
 from .. import clock
 from ..feeds import feed_url
 from ..models import Override, Rotation, Schedule
-from ..models.oncall import time_zone_errors, window_errors
+from ..models.oncall import time_zone_errors
 from ..oncall import Shift, ShiftSource, oncall_by_schedule
 from ..people import display_name
 from .serializers import UsernameField
@@ -27,8 +29,10 @@ EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 NAIVE = "must include a time zone offset (e.g. 2026-11-28T09:00:00+01:00)."
 
 
-def parse_aware(raw: str, name: str) -> datetime:
-    """An ISO 8601 time with an offset, or a ValidationError naming ``name``."""
+def parse_aware(raw: str, name: str, *, bounded: bool = True) -> datetime:
+    """An ISO 8601 time with an offset, or a ValidationError naming ``name``.
+    ``bounded=False`` leaves the range to the service (``timebounds``, for a
+    time that is stored); query parameters only read and keep the years."""
     try:  # well-formed but impossible values (month 13) raise ValueError
         value = parse_datetime(raw.strip().replace(" ", "+"))
     except ValueError:
@@ -37,7 +41,7 @@ def parse_aware(raw: str, name: str) -> datetime:
         raise serializers.ValidationError({name: [f"must be an ISO 8601 time (got {raw!r})."]})
     if value.tzinfo is None:
         raise serializers.ValidationError({name: [NAIVE]})
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if bounded and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise serializers.ValidationError(
             {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
@@ -45,20 +49,17 @@ def parse_aware(raw: str, name: str) -> datetime:
 
 
 class AwareDateTimeField(serializers.DateTimeField):
-    """Refuses a time without an offset instead of guessing its zone."""
+    """Refuses a time without an offset instead of guessing its zone. A typed
+    time that is stored gets its range checked by the service that stores it,
+    so the API refuses it in the same words as the dashboard and the admin."""
 
     def to_internal_value(self, value):
         if isinstance(value, str):
             try:
-                return parse_aware(value, self.field_name)
+                return parse_aware(value, self.field_name, bounded=False)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError(exc.detail[self.field_name]) from None
         return super().to_internal_value(value)
-
-
-def _raise(errors: dict[str, str]) -> None:
-    if errors:
-        raise serializers.ValidationError({field: [msg] for field, msg in errors.items()})
 
 
 class PersonSerializer(serializers.Serializer):
@@ -140,10 +141,7 @@ class OverrideSerializer(serializers.ModelSerializer):
         model = Override
         fields = ["id", "user", "starts_at", "ends_at", "reason", "created_by"]
         read_only_fields = ["id", "created_by"]
-
-    def validate(self, attrs):
-        _raise(window_errors(attrs.get("starts_at"), attrs.get("ends_at")))
-        return attrs
+        # The window's rules (who, where, when) are ``oncall.override_add``'s.
 
 
 class ScheduleSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import secrets
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from ..timebounds import typed_time_problem
 from .core import Incident
 
 
@@ -38,11 +39,12 @@ def time_zone_errors(name: str) -> dict[str, str]:
 
 
 def window_errors(starts_at: datetime | None, ends_at: datetime | None) -> dict[str, str]:
-    """Aware times and ``ends_at`` after ``starts_at`` (either may be unset)."""
+    """Times a person may type (``timebounds``) and ``ends_at`` after
+    ``starts_at`` (either may be unset)."""
     errors = {}
     for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if value is not None and value.tzinfo is None:
-            errors[field] = "must include a time zone offset (e.g. 2026-11-28T09:00:00+01:00)."
+        if value is not None and (problem := typed_time_problem(value)):
+            errors[field] = problem
     if not errors and starts_at and ends_at and ends_at <= starts_at:
         errors["ends_at"] = "must be after starts_at."
     return errors
@@ -144,6 +146,23 @@ class RotationMember(models.Model):
         return f"{self.rotation} #{self.position}: {self.user}"
 
 
+# Far enough inside datetime's range that every time zone can show the time:
+# psycopg cannot even load a row past year 9999 in UTC, and a time a day off
+# either end overflows when shown east or west of UTC.
+SHOWABLE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+
+class ShowableOverrides(models.Manager):
+    """Leaves out rows no page could read or show (written around the
+    validation, e.g. before migration 0005 or by raw SQL), so one such row
+    cannot turn every on-call page into a 500. The historical model in
+    migrations uses a plain manager and still sees them, to clean them."""
+
+    def get_queryset(self):
+        low, high = SHOWABLE
+        return super().get_queryset().filter(starts_at__gte=low, ends_at__lte=high)
+
+
 class Override(models.Model):
     """Someone covers a window of a schedule (swap, holiday cover)."""
 
@@ -159,6 +178,8 @@ class Override(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+
+    objects = ShowableOverrides()
 
     class Meta:
         ordering = ["schedule", "starts_at"]
