@@ -240,6 +240,20 @@ def delivery_states(incident: Incident) -> tuple[dict, dict]:
     return by_event, by_level
 
 
+def annotate_ladder(escalation: dict[str, list], events: Iterable, by_level: dict) -> None:
+    """Give each step of the escalation panel its pages' states
+    (``step.pages``) and, for a level passed over, why (``step.skip_why``)."""
+    why: dict[tuple[str, int], str] = {}
+    for event in sorted(events, key=lambda e: (e.at, e.pk)):
+        detail = event.detail or {}
+        for skipped in detail.get("skipped") or []:
+            why[(detail.get("path"), skipped.get("level"))] = WHY.get(skipped.get("why"), "")
+    for path, rows in escalation.items():
+        for step in rows:
+            step.pages = by_level.get((path, step.level), [])
+            step.skip_why = why.get((path, step.level), "")
+
+
 def latest_notes(events: Iterable) -> list[dict]:
     """Per path, the note of its latest paging event, if that one passed
     over a level or paged nobody: ``[{"path", "text", "loud"}]``. A later
