@@ -203,6 +203,10 @@ class PageState:
     error: str
 
     @property
+    def waiting(self) -> bool:
+        return self.state.startswith("queued")
+
+    @property
     def css(self) -> str:
         return {"delivered": "met", "failed": "late"}.get(self.state, "queued")
 

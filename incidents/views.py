@@ -258,6 +258,7 @@ def _detail_context(
         ],
         "role_history": list(selectors.role_history(incident)),
         "escalation": escalation,
+        "pages_waiting": any(page.waiting for pages in pages_by_event.values() for page in pages),
         "paging_notes": paging.latest_notes(timeline),
         "breaches": selectors.incident_breaches(incident),
         "notifications": selectors.incident_notifications(incident),
@@ -293,6 +294,10 @@ def detail(request: HttpRequest, ref: str) -> HttpResponse:
         seen_id = int(seen) if seen.isdigit() else 0
         context["new_events"] = [e for e in context["timeline"] if e.pk > seen_id]
         return render(request, "incidents/_incident_live.html", context)
+    if request.htmx and "pages" in request.GET:
+        # The ladder polls while a page is queued: it and the timeline's
+        # page states (out of band) follow the outbox rows.
+        return render(request, "incidents/_pages_live.html", _detail_context(request, incident))
     template = "incidents/_incident.html" if request.htmx else "incidents/detail.html"
     return render(request, template, _detail_context(request, incident))
 

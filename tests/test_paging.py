@@ -408,3 +408,27 @@ def test_the_incident_page_reads_the_page_states_in_a_constant_number_of_queries
 
     with django_assert_num_queries(len(few.captured_queries)):
         html_of(client, incident.get_absolute_url())
+
+
+def test_while_a_page_is_queued_the_ladder_polls_and_brings_the_new_states(
+    bob, client_for, smtp_sink
+):
+    staff(1)
+    incident = factories.declare(actor=bob, severity="P1")
+    client = client_for(bob)
+    url = incident.get_absolute_url()
+    assert f'hx-get="{url}?pages=1"' in html_of(client, url)
+    row = Notification.objects.get(recipient__username="dana")
+
+    assert outbox.deliver(row.pk) == "delivered"
+    poll = client.get(url, {"pages": "1"}, HTTP_HX_REQUEST="true")
+
+    assert poll.status_code == 200
+    html = poll.content.decode()
+    assert html.lstrip().startswith('<div id="escalation-ladder"')
+    assert "?pages=1" not in html  # nothing waits any more: the poll stops
+    event_pages = section(html, f'<ul id="event-pages-{row.event_id}"', "</ul>")
+    assert 'hx-swap-oob="true"' in event_pages
+    assert 'Dana by email: <span class="state state--met">delivered</span>' in event_pages
+    assert "queued" not in html
+    assert f'hx-get="{url}?pages=1"' not in html_of(client, url)
