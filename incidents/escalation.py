@@ -233,6 +233,10 @@ def _page(
         incident.save(update_fields=[field])
     if skipped:
         deadlines.cancel_escalation(incident, path, now, keep=keep, up_to_level=reached)
+    tells_channels = not first_page or bool(skipped)
+    if not tells_channels:  # no channel message, so nobody is mentioned in Slack
+        for person in reach:
+            person["methods"] = [m for m in person["methods"] if m != "slack"]
     label = paging.level_label(path, reached, name)
     note = ""
     if skipped:
@@ -267,7 +271,7 @@ def _page(
         message_kind=MessageKind.ESCALATION,
         extra=extra,
     )
-    if not first_page or skipped:
+    if tells_channels:
         outbox.notify_incident(
             incident=incident,
             event=event,

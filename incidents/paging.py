@@ -20,10 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from .models import (
-    ChannelKind,
     ContactKind,
     ContactMethod,
     EscalationPath,
@@ -31,6 +28,7 @@ from .models import (
     Notification,
     NotificationStatus,
 )
+from .notify import outbox
 from .people import display_name
 
 NOBODY_ON_CALL = "nobody_on_call"
@@ -46,23 +44,6 @@ METHOD_NAMES = {
     ContactKind.SLACK: "Slack",
 }
 DIRECT = {ContactKind.EMAIL, ContactKind.PAGERDUTY}
-
-
-def _email_capped(incident: Incident) -> bool:
-    """Past the per-incident email cap a page by email is kept, not sent
-    (``outbox._status_for_email``), so it reaches nobody."""
-    sent = (
-        Notification.objects.filter(incident=incident, transport=ChannelKind.EMAIL)
-        .exclude(
-            status__in=[
-                NotificationStatus.SUPPRESSED,
-                NotificationStatus.DIGEST,
-                NotificationStatus.DIGESTED,
-            ]
-        )
-        .count()
-    )
-    return sent >= settings.NOTIFY_EMAIL_MAX_PER_INCIDENT
 
 
 def reachable(incident: Incident, people: Iterable, *, mentioned: bool) -> list[dict]:
@@ -84,7 +65,9 @@ def reachable(incident: Incident, people: Iterable, *, mentioned: bool) -> list[
     )
     for user_id, kind in rows:
         methods.setdefault(user_id, set()).add(kind)
-    if any(ContactKind.EMAIL in kinds for kinds in methods.values()) and _email_capped(incident):
+    if any(ContactKind.EMAIL in kinds for kinds in methods.values()) and outbox.email_capped(
+        incident
+    ):
         for kinds in methods.values():
             kinds.discard(ContactKind.EMAIL)
     found = []
@@ -114,7 +97,7 @@ def _where(path: str, level: int) -> str:
 
 
 def level_label(path: str, level: int, name: str = "") -> str:
-    """ "L2 Senior engineer", "Business L1 Customer support lead"."""
+    """A level as people name it: "L2 Senior engineer", "Business L1 …"."""
     return f"{_where(path, level)} {name}".strip()
 
 
@@ -123,7 +106,8 @@ def _skipped_text(path: str, skipped: list[dict]) -> str:
 
 
 def skip_note(path: str, skipped: list[dict], *, paged_at: str | None, names: list[str]) -> str:
-    """ "L1: nobody on call — paged L2 Senior engineer: sam", or, when no
+    """The note of levels passed over: "L1: nobody on call — paged L2
+    Senior engineer: sam", or, when no
     level of the path reached anyone, "… — nobody could be paged on the
     technical path". ``paged_at`` is the label of the level that was paged."""
     parts = _skipped_text(path, skipped)
@@ -140,7 +124,7 @@ def _methods_text(methods: list[str]) -> str:
 
 
 def paged_sentence(paged: list[dict]) -> str:
-    """ "Sam Senior by email and Slack, Dana by PagerDuty"."""
+    """Who was paged and how: "Sam Senior by email and Slack, Dana by PagerDuty"."""
     return ", ".join(f"{p['name']} by {_methods_text(p['methods'])}" for p in paged)
 
 
