@@ -147,13 +147,21 @@ def cancel(incident: Incident, kinds: tuple[str, ...] | None, at: datetime) -> i
 
 
 def cancel_escalation(
-    incident: Incident, path: str | None, at: datetime, *, keep: int | None = None
+    incident: Incident,
+    path: str | None,
+    at: datetime,
+    *,
+    keep: int | None = None,
+    up_to_level: int | None = None,
 ) -> int:
     """Cancel escalation steps still to fire on ``path`` (None: both paths),
-    except ``keep`` (the row the sweep is firing right now)."""
+    except ``keep`` (the row the sweep is firing right now); with
+    ``up_to_level`` only those of the levels already passed."""
     rows = pending(incident, (DeadlineKind.ESCALATION,)).filter(fired_at__isnull=True)
     if path:
         rows = rows.filter(path=path)
+    if up_to_level is not None:
+        rows = rows.filter(level__lte=up_to_level)
     if keep is not None:
         rows = rows.exclude(pk=keep)
     return rows.update(cancelled_at=at)

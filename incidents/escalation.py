@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from . import deadlines, oncall
+from . import deadlines, oncall, paging
 from .errors import IncidentError
 from .models import (
     EscalationLevel,
@@ -139,56 +139,164 @@ def _pages_oncall(incident: Incident) -> bool:
 
 
 def _was_paged(incident: Incident, path: str, level: int) -> bool:
-    return TimelineEvent.objects.filter(
-        incident=incident,
-        kind__in=[EventKind.NOTIFICATION, EventKind.ESCALATED],
-        detail__path=path,
-        detail__level=level,
-    ).exists()
-
-
-def page_level(
-    incident: Incident, step: IncidentEscalationStep, now: datetime, *, reason: str
-) -> TimelineEvent | None:
-    """Page the people of a level already reached (L1 at declaration) and
-    write a ``notification`` event naming them.
-
-    With nobody to page (no one on call, no user or group on the level) no
-    event is written; the step's empty ``notified`` shows it on the
-    escalation panel, and the channels still get the initial alert.
-    """
-    people = _people(step, now)
-    names = [p.get_username() for p in people]
-    step.notified = names
-    step.save(update_fields=["notified"])
-    if not names:
-        log.warning("%s: nobody to page at L%s %s.", incident.ref, step.level, step.name)
-        return None
-    event = _event(
-        incident,
-        EventKind.NOTIFICATION,
-        None,
-        at=now,
-        message=f"Paged L{step.level} {step.name}: {', '.join(names)}",
-        detail={"path": step.path, "level": step.level, "notified": names},
+    return (
+        TimelineEvent.objects.filter(
+            incident=incident,
+            kind__in=[EventKind.NOTIFICATION, EventKind.ESCALATED],
+            detail__path=path,
+            detail__level=level,
+        )
+        .exclude(detail__nobody_paged=True)
+        .exists()
     )
+
+
+def _first_reachable(
+    incident: Incident, path: str, step: IncidentEscalationStep, now: datetime, *, mentioned: bool
+) -> tuple[IncidentEscalationStep, list, list[dict], list[dict]]:
+    """The first level from ``step`` up whose page reaches someone.
+
+    1. Who is on call at the level, and which of them a page reaches.
+    2. Nobody: note why, mark the level reached (with nobody notified) and
+       go on to the next usable level of the path at once, not after its
+       minutes: a page nobody receives must not hold the chain up.
+    3. No level left: the last one, with nobody; the caller says so loudly.
+       Each level is tried once, so this never loops.
+
+    Returns (level, its people on call, the reached ones, the levels passed).
+    """
+    ladder = steps(incident, path)
+    skipped: list[dict] = []
+    while True:
+        people = _people(step, now)
+        reach = paging.reachable(incident, people, mentioned=mentioned)
+        if reach:
+            return step, people, reach, skipped
+        skipped.append({"level": step.level, "name": step.name, "why": paging.why_nobody(people)})
+        log.warning(
+            "%s: %s at L%s %s.", incident.ref, paging.WHY[skipped[-1]["why"]], step.level, step.name
+        )
+        step.reached_at = step.reached_at or now
+        step.notified = []
+        step.save(update_fields=["reached_at", "notified"])
+        above = next((s for s in ladder if s.level > step.level), None)
+        if above is None:
+            return step, [], [], skipped
+        step = above
+
+
+def _page(
+    incident: Incident,
+    path: str,
+    level: int,
+    now: datetime,
+    *,
+    actor,
+    reason: str,
+    manual: bool,
+    first_page: bool,
+    keep: int | None = None,
+) -> TimelineEvent:
+    """Reach ``level`` of ``path`` and page its people; if nobody there can
+    be paged, the next level (and so on), in this transaction.
+
+    1. Find the first level from ``level`` up that reaches someone.
+    2. Move the path to it; cancel the deadlines of the levels passed.
+    3. Write one event: a ``notification`` for a first page that stayed at
+       its level ("Paging L1 …"), else ``escalated`` with the level before
+       and after; a level passed over or nobody paged is said in its message
+       and ``detail`` (``skipped``, ``paging_note``, ``nobody_paged``), which
+       the header and the board read.
+    4. Page the people (after commit); tell the channels of every climb, and
+       of a first page that had to climb or reached nobody.
+    """
+    field = LEVEL_FIELD[path]
+    before = getattr(incident, field)
+    mentioned = outbox.slack_carries(incident, MessageKind.ESCALATION)
+    step = _step(incident, path, level)
+    if step is None:  # no copied policy: nobody is named for the level
+        final, people, reach = None, [], []
+        skipped = [{"level": level, "name": "", "why": paging.NOBODY_ON_CALL}]
+    else:
+        final, people, reach, skipped = _first_reachable(
+            incident, path, step, now, mentioned=mentioned
+        )
+    reached = final.level if final else level
+    name = final.name if final else ""
+    names = [r["username"] for r in reach]
+    if final is not None:
+        final.reached_at = now
+        final.notified = names
+        final.save(update_fields=["reached_at", "notified"])
+    if reached != before:
+        setattr(incident, field, reached)
+        incident.save(update_fields=[field])
+    if skipped:
+        deadlines.cancel_escalation(incident, path, now, keep=keep, up_to_level=reached)
+    tells_channels = not first_page or bool(skipped)
+    if not tells_channels:  # no channel message, so nobody is mentioned in Slack
+        for person in reach:
+            person["methods"] = [m for m in person["methods"] if m != "slack"]
+    label = paging.level_label(path, reached, name)
+    note = ""
+    if skipped:
+        note = paging.skip_note(path, skipped, paged_at=label if reach else None, names=names)
+    detail = {"path": path, "level": reached, "notified": names, "paged": reach}
+    if skipped:
+        detail.update(skipped=skipped, paging_note=note, nobody_paged=not reach)
+    if first_page and reached == before:
+        kind, message = EventKind.NOTIFICATION, note or f"Paging {label}: {', '.join(names)}"
+        before_after = {}
+    else:
+        kind = EventKind.ESCALATED
+        message = "\n".join(part for part in (reason if not first_page else "", note) if part)
+        before_after = {"before": {field: before}, "after": {field: reached}}
+        detail = {**detail, "level_name": name, "manual": manual}
+    event = _event(incident, kind, actor, at=now, message=message, detail=detail, **before_after)
+    extra = {
+        "path": path,
+        "level": reached,
+        "level_name": name,
+        "paged": names,
+        "reason": "\n".join(part for part in (reason, note) if part),
+        "manual": manual,
+    }
+    if first_page:
+        # The level was reached by declaration, not climbed to.
+        extra["first_page"] = True
     outbox.page_people(
         incident=incident,
         event=event,
         users=people,
         message_kind=MessageKind.ESCALATION,
-        extra={
-            "path": step.path,
-            "level": step.level,
-            "level_name": step.name,
-            "paged": names,
-            "reason": reason,
-            "manual": False,
-            # The level was reached by declaration, not climbed to.
-            "first_page": True,
-        },
+        extra=extra,
     )
+    if tells_channels:
+        outbox.notify_incident(
+            incident=incident,
+            event=event,
+            message_kind=MessageKind.ESCALATION,
+            extra={**extra, "mentions": outbox.slack_mentions(people)},
+        )
     return event
+
+
+def page_level(
+    incident: Incident, step: IncidentEscalationStep, now: datetime, *, reason: str
+) -> TimelineEvent:
+    """Page the people of a level already reached (L1 at declaration) and
+    write a ``notification`` event naming them; with nobody to page there,
+    the next level is paged at once (``_page``)."""
+    return _page(
+        incident,
+        step.path,
+        step.level,
+        now,
+        actor=None,
+        reason=reason,
+        manual=False,
+        first_page=True,
+    )
 
 
 def plan(incident: Incident, path: str, now: datetime) -> list:
@@ -241,60 +349,30 @@ def start_technical(incident: Incident, now: datetime) -> TimelineEvent | None:
 
 
 def climb(
-    incident: Incident, path: str, level: int, now: datetime, *, actor, message: str, manual: bool
+    incident: Incident,
+    path: str,
+    level: int,
+    now: datetime,
+    *,
+    actor,
+    message: str,
+    manual: bool,
+    keep: int | None = None,
 ) -> TimelineEvent:
-    """Move ``path`` to ``level``: record it, page the level's people and tell
-    the channels. The caller has checked that the climb is allowed."""
-    field = LEVEL_FIELD[path]
-    before = getattr(incident, field)
-    setattr(incident, field, level)
-    incident.save(update_fields=[field])
-    step = _step(incident, path, level)
-    people = _people(step, now)
-    names = [p.get_username() for p in people]
-    if step is not None:
-        step.reached_at = now
-        step.notified = names
-        step.save(update_fields=["reached_at", "notified"])
-    name = step.name if step else ""
-    event = _event(
+    """Move ``path`` to ``level``: record it, page the level's people (or
+    the next level's, when nobody there can be paged) and tell the channels.
+    The caller has checked that the climb is allowed."""
+    return _page(
         incident,
-        EventKind.ESCALATED,
-        actor,
-        at=now,
-        message=message,
-        before={field: before},
-        after={field: level},
-        detail={
-            "path": path,
-            "level": level,
-            "level_name": name,
-            "notified": names,
-            "manual": manual,
-        },
+        path,
+        level,
+        now,
+        actor=actor,
+        reason=message,
+        manual=manual,
+        first_page=False,
+        keep=keep,
     )
-    extra = {
-        "path": path,
-        "level": level,
-        "level_name": name,
-        "paged": names,
-        "reason": message,
-        "manual": manual,
-    }
-    outbox.page_people(
-        incident=incident,
-        event=event,
-        users=people,
-        message_kind=MessageKind.ESCALATION,
-        extra=extra,
-    )
-    outbox.notify_incident(
-        incident=incident,
-        event=event,
-        message_kind=MessageKind.ESCALATION,
-        extra={**extra, "mentions": outbox.slack_mentions(people)},
-    )
-    return event
 
 
 def start_business(
@@ -372,6 +450,7 @@ def fire(*, deadline, incident: Incident, now: datetime) -> TimelineEvent | None
         actor=None,
         message=_no_progress_message(current, step),
         manual=False,
+        keep=deadline.pk,
     )
 
 

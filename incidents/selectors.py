@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from .models import (
     OPEN_STATUSES,
     Deadline,
+    EventKind,
     Incident,
     RoleAssignment,
     Service,
@@ -79,7 +80,17 @@ def open_incidents(
         service=service,
         q=q,
     )
-    return sorted(_with_people(qs), key=lambda i: (SEVERITY_ORDER.index(i.severity), i.detected_at))
+    qs = _with_people(qs).prefetch_related(
+        Prefetch(
+            "timeline",
+            # The board row's "L1: nobody on call — paged L2" (incidents.paging).
+            queryset=TimelineEvent.objects.filter(
+                kind__in=[EventKind.ESCALATED, EventKind.NOTIFICATION], detail__has_key="path"
+            ).order_by("at", "id"),
+            to_attr="paging_events",
+        )
+    )
+    return sorted(qs, key=lambda i: (SEVERITY_ORDER.index(i.severity), i.detected_at))
 
 
 def incidents_resolved_since(

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from . import clock, deadlines, escalation
+from . import clock, deadlines, escalation, paging
 from .errors import IncidentError
 from .models import (
     SINGLE_ROLES,
@@ -649,5 +649,8 @@ def incident_escalate(
     reason = _check_text(reason, "reason", required=True)
     path = _check_choice(path, EscalationPath, "path")
     _require_open(incident, "escalate it")
-    escalation.escalate_by_hand(incident, path, clock.now(), actor=actor, reason=reason)
+    event = escalation.escalate_by_hand(incident, path, clock.now(), actor=actor, reason=reason)
+    # Who was paged and how (or that nobody could be), for the dashboard's
+    # flash and the API's answer.
+    incident.escalation_outcome = paging.outcome(event)
     return incident

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import clock, forms, oncall, selectors, services, watchdog
+from . import clock, forms, oncall, paging, selectors, services, watchdog
 from .access import can_respond, can_view
 from .errors import IncidentError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
@@ -96,6 +96,8 @@ def _board_context(request: HttpRequest, version: str) -> dict:
     incidents = selectors.open_incidents(**filters)
     for incident in incidents:
         incident.next_deadline = selectors.next_clock(incident)
+        # "L1: nobody on call — paged L2", from the prefetched paging events.
+        incident.paging_notes = paging.latest_notes(incident.paging_events)
     query = request.GET.copy()
     query.pop("since", None)
     counts = selectors.open_counts()
@@ -216,9 +218,15 @@ def _detail_context(
     error: str | None = None,
 ) -> dict:
     timeline = list(selectors.incident_timeline(incident))
+    # What became of each page, read from the outbox rows (one query): the
+    # events are append-only, the rows go from queued to delivered or failed.
+    pages_by_event, pages_by_level = paging.delivery_states(incident)
     for event in timeline:
         event.is_prose = event.kind in PROSE_EVENTS
         event.change = _change(event)
+        event.pages = pages_by_event.get(event.pk, [])
+    escalation = selectors.incident_escalation(incident)
+    paging.annotate_ladder(escalation, timeline, pages_by_level)
     # The clock that matters next comes first (acknowledge, then by due time);
     # of an escalation path only its next level (the later ones follow it).
     pending, paths = [], set()
@@ -249,7 +257,9 @@ def _detail_context(
             ("Technical responders", incident.responders, Role.RESPONDER),
         ],
         "role_history": list(selectors.role_history(incident)),
-        "escalation": selectors.incident_escalation(incident),
+        "escalation": escalation,
+        "pages_waiting": any(page.waiting for pages in pages_by_event.values() for page in pages),
+        "paging_notes": paging.latest_notes(timeline),
         "breaches": selectors.incident_breaches(incident),
         "notifications": selectors.incident_notifications(incident),
         "primary": _primary_action(incident) if responder else None,
@@ -284,6 +294,10 @@ def detail(request: HttpRequest, ref: str) -> HttpResponse:
         seen_id = int(seen) if seen.isdigit() else 0
         context["new_events"] = [e for e in context["timeline"] if e.pk > seen_id]
         return render(request, "incidents/_incident_live.html", context)
+    if request.htmx and "pages" in request.GET:
+        # The ladder polls while a page is queued: it and the timeline's
+        # page states (out of band) follow the outbox rows.
+        return render(request, "incidents/_pages_live.html", _detail_context(request, incident))
     template = "incidents/_incident.html" if request.htmx else "incidents/detail.html"
     return render(request, template, _detail_context(request, incident))
 
@@ -341,7 +355,8 @@ ACTIONS: dict[str, Action] = {
         "escalate",
         forms.EscalateForm,
         services.incident_escalate,
-        lambda i, d: f"Escalated on the {d['path']} path; the level's people were paged.",
+        # Who was paged and how, or that nobody could be (incidents.paging).
+        lambda i, d: paging.escalated_sentence(i.escalation_outcome),
     ),
     "mitigate": Action(
         "mitigate",
@@ -368,7 +383,7 @@ def _perform(request: HttpRequest, ref: str, action: Action) -> HttpResponse:
         return _refused(request, incident, action, form, status=400)
     data = form.cleaned_data if form is not None else {}
     try:
-        action.run(incident=incident, actor=request.user, **data)
+        done = action.run(incident=incident, actor=request.user, **data)
     except IncidentError as err:
         # A field's error goes next to the field; any other on top of the page.
         error = None
@@ -379,7 +394,8 @@ def _perform(request: HttpRequest, ref: str, action: Action) -> HttpResponse:
         return _refused(
             request, incident, action, form, status=409 if err.conflict else 400, error=error
         )
-    messages.success(request, action.done(incident, data))
+    # The flash reads what the service did from the incident it returned.
+    messages.success(request, action.done(done if isinstance(done, Incident) else incident, data))
     if request.POST.get("from") == "board":
         return _board_list(request) if request.htmx else _back_to_board(request)
     if request.htmx:

@@ -499,7 +499,7 @@ def test_the_timeline_admin_allows_no_add_change_or_delete_even_for_superusers(i
     request = RequestFactory().get("/admin/")
     request.user = root
     model_admin = admin.site._registry[TimelineEvent]
-    event = TimelineEvent.objects.get(incident=incident)
+    event = TimelineEvent.objects.get(incident=incident, kind=EventKind.DECLARED)
 
     assert model_admin.has_view_permission(request, event)
     assert not model_admin.has_add_permission(request)
@@ -509,7 +509,7 @@ def test_the_timeline_admin_allows_no_add_change_or_delete_even_for_superusers(i
 
 
 def test_the_timeline_cannot_be_edited_through_admin_urls(admin_client_for, incident):
-    event = TimelineEvent.objects.get(incident=incident)
+    event = TimelineEvent.objects.get(incident=incident, kind=EventKind.DECLARED)
 
     add = admin_client_for.get(url(TimelineEvent, "add"))
     change = admin_client_for.post(url(TimelineEvent, "change", event.pk), {"message": "x"})

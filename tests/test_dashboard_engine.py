@@ -12,6 +12,7 @@ from incidents import clock
 from incidents.models import Channel, Notification, SlaBreach
 from incidents.models import Deadline as DeadlineRow
 from tests import factories
+from tests.engine_support import staff_both_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +111,7 @@ def test_viewer_sees_the_panels_but_no_secret_targets(client_for, vera, bob):
 
 
 def test_the_header_shows_the_next_escalation_level_only_and_names_it(client_for, bob):
+    staff_both_paths()
     incident = factories.declare(actor=bob, severity="P0")
     html = _page(client_for(bob), incident)
     head = html[html.index('class="clocks"') : html.index("</ul>", html.index('class="clocks"'))]

@@ -87,8 +87,13 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
         "📟 PAGED L1 On-call engineer: "
     )
     [note] = events(incident, EventKind.NOTIFICATION)
-    assert note.message == "Paged L1 On-call engineer: dana"
-    assert note.detail == {"path": "technical", "level": 1, "notified": ["dana"]}
+    assert note.message == "Paging L1 On-call engineer: dana"
+    assert note.detail == {
+        "path": "technical",
+        "level": 1,
+        "notified": ["dana"],
+        "paged": [{"username": "dana", "name": "Dana", "methods": ["email"]}],
+    }
     assert pending_levels(incident) == [2, 3, 4]
     assert [d.due_at for d in escalation_rows(incident).order_by("level")] == [
         T0 + 15 * MIN,
@@ -110,6 +115,7 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
         "level": 2,
         "level_name": "Senior engineer",
         "notified": ["sam"],
+        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
         "manual": False,
     }
     assert paged(incident) == ["dana", "sam"]
@@ -399,6 +405,7 @@ def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staff
         "level": 2,
         "level_name": "Senior engineer",
         "notified": ["sam"],
+        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
         "manual": True,
     }
     assert paged(incident) == ["dana", "sam"]

@@ -27,6 +27,7 @@ from incidents.models import (
     Visibility,
 )
 from tests import factories
+from tests.engine_support import staff_both_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,9 @@ def test_declaring_writes_the_incident_and_its_declared_event(bob):
     assert incident.declared_by == bob
     assert incident.acknowledged_at is None
     assert sorted(incident.services.values_list("name", flat=True)) == ["api", "web"]
-    [event] = events(incident)
+    # Nobody is on call in these tests: the escalation says so in its own
+    # event (tests/test_paging.py).
+    [event] = events(incident, EventKind.DECLARED)
     assert event.kind == EventKind.DECLARED
     assert event.actor == bob
     assert event.at == T0
@@ -118,7 +121,7 @@ def test_declaring_writes_the_incident_and_its_declared_event(bob):
 def test_declaring_without_a_person_is_recorded_as_the_system(db):
     incident = factories.declare(actor=None, source=Source.MONITORING)
 
-    [event] = events(incident)
+    [event] = events(incident, EventKind.DECLARED)
     assert event.actor is None
     assert event.actor_name == "TreeBeard"
     assert incident.declared_by is None
@@ -170,7 +173,13 @@ def test_declaring_with_a_commander_puts_them_in_charge(bob, alice):
     incident = factories.declare(actor=bob, commander=alice)
 
     assert incident.commander == alice
-    assert [e.kind for e in events(incident)] == [EventKind.DECLARED, EventKind.ROLE_ASSIGNED]
+    # Then L1 is paged: with nobody on call anywhere, the escalation event
+    # says nobody could be paged.
+    assert [e.kind for e in events(incident)] == [
+        EventKind.DECLARED,
+        EventKind.ROLE_ASSIGNED,
+        EventKind.ESCALATED,
+    ]
 
 
 def test_detection_slightly_ahead_of_our_clock_is_accepted(bob):
@@ -751,7 +760,9 @@ def test_changing_a_resolved_incident_is_a_conflict_and_writes_nothing(incident,
 # --- escalation ---------------------------------------------------------------
 
 
-def test_escalating_by_hand_climbs_one_level_with_a_reason(incident, alice):
+def test_escalating_by_hand_climbs_one_level_with_a_reason(alice, bob):
+    staff_both_paths()
+    incident = factories.declare(actor=bob)
     incident = services.incident_escalate(
         incident=incident, actor=alice, reason="No progress after 20 minutes"
     )
@@ -768,6 +779,7 @@ def test_escalating_by_hand_climbs_one_level_with_a_reason(incident, alice):
 
 @pytest.mark.parametrize(("severity", "top"), [("P0", 4), ("P1", 3), ("P3", 3)])
 def test_escalating_past_the_top_level_is_a_conflict(bob, severity, top):
+    staff_both_paths()
     incident = factories.declare(actor=bob, severity=severity)
     for _ in range(top - 1):
         incident = services.incident_escalate(incident=incident, actor=bob, reason="stuck")
@@ -847,7 +859,7 @@ def test_invalid_field_edits_are_rejected_and_write_nothing(incident, alice, cha
 
 
 def test_a_saved_timeline_event_cannot_be_changed(incident):
-    event = TimelineEvent.objects.get(incident=incident)
+    event = TimelineEvent.objects.get(incident=incident, kind=EventKind.DECLARED)
     event.message = "rewritten"
 
     with pytest.raises(TypeError, match="append-only"):
@@ -855,7 +867,7 @@ def test_a_saved_timeline_event_cannot_be_changed(incident):
 
 
 def test_a_timeline_event_cannot_be_deleted(incident):
-    event = TimelineEvent.objects.get(incident=incident)
+    event = TimelineEvent.objects.get(incident=incident, kind=EventKind.DECLARED)
 
     with pytest.raises(TypeError, match="append-only"):
         event.delete()
@@ -869,7 +881,7 @@ def test_the_timeline_cannot_be_updated_or_deleted_in_bulk(incident):
         events_of.update(message="rewritten")
     with pytest.raises(TypeError, match="append-only"):
         events_of.delete()
-    assert events_of.get().message.startswith("Declared P1 High")
+    assert events_of.get(kind=EventKind.DECLARED).message.startswith("Declared P1 High")
 
 
 def test_an_incident_with_a_timeline_cannot_be_deleted(incident):

@@ -161,6 +161,35 @@ class EscalateSerializer(serializers.Serializer):
     )
 
 
+class PagedPersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    methods = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="How the page reaches them: email, pagerduty (direct pages) and slack "
+        "(mentioned in the Slack channel's message).",
+    )
+
+
+class EscalationResultSerializer(IncidentSerializer):
+    """The incident after a manual escalation, with whom it paged."""
+
+    paged = PagedPersonSerializer(
+        many=True,
+        read_only=True,
+        help_text="People paged at the level reached; empty when nobody could be paged.",
+    )
+    escalation_message = serializers.CharField(
+        read_only=True,
+        help_text='What happened, as the dashboard says it ("Escalated to L2 Senior engineer: '
+        'paged Sam by email", "Escalated to L2: nobody on call — paged L3 …").',
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "paged", "escalation_message"]
+        read_only_fields = fields
+
+
 class OptionalReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from .. import selectors, services, triage
+from .. import paging, selectors, services, triage
 from ..errors import IncidentError
 from ..models import (
     OPEN_STATUSES,
@@ -212,7 +212,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = services.incident_acknowledge(incident=self.get_object(), actor=request.user)
         return _ok(request, incident)
 
-    @extend_schema(request=s.EscalateSerializer, responses=s.IncidentSerializer)
+    @extend_schema(request=s.EscalateSerializer, responses=s.EscalationResultSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, ref=None):
         data = s.EscalateSerializer(data=request.data)
@@ -220,7 +220,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = services.incident_escalate(
             incident=self.get_object(), actor=request.user, **data.validated_data
         )
-        return _ok(request, incident)
+        result = incident.escalation_outcome
+        fresh = selectors.incident_by_ref(incident.ref)
+        fresh.paged = result["paged"]
+        fresh.escalation_message = paging.escalated_sentence(result)
+        return Response(s.EscalationResultSerializer(fresh, context={"request": request}).data)
 
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])

@@ -331,6 +331,20 @@ def page_people(
     return rows
 
 
+def email_capped(incident: Incident) -> bool:
+    """Past the per-incident cap an email is kept, not sent (``incidents.paging``
+    counts such a page as reaching nobody)."""
+    return _email_cap_reached(incident)
+
+
+def slack_carries(incident: Incident, message_kind: str) -> bool:
+    """Does a Slack channel get this message (so its mentions reach people)?"""
+    return any(
+        c.kind == ChannelKind.SLACK and message_kind in CARRIES[ChannelKind.SLACK]
+        for c in _channels_for(incident.severity)
+    )
+
+
 def slack_mentions(users: Iterable) -> list[str]:
     """Slack member IDs / handles of these people, for ``<@U123>`` mentions."""
     return list(
