@@ -161,8 +161,9 @@ def test_the_api_docs_init_script_is_same_origin_javascript(client, alice):
 
 
 def test_htmx_neither_injects_styles_nor_evaluates_attributes(client, alice):
-    """htmx adds an inline <style> for its indicators and evaluates hx-on and
-    filters unless told not to; the policy would refuse both."""
+    """htmx adds an inline <style> for its indicators, evaluates hx-on and
+    filters, and copies style attributes unless told not to; the policy would
+    refuse all three."""
     client.force_login(alice)
     html = client.get("/").content.decode()
     meta = re.search(r'<meta name="htmx-config" content=\'([^\']*)\'>', html)
@@ -170,6 +171,9 @@ def test_htmx_neither_injects_styles_nor_evaluates_attributes(client, alice):
     config = json.loads(meta.group(1))
     assert config["includeIndicatorStyles"] is False
     assert config["allowEval"] is False
+    # Settling copies the old element's attributes with setAttribute: a style
+    # the browser set (a resized textarea) would be refused.
+    assert "style" not in config["attributesToSettle"]
     css = (ROOT / "static" / "css" / "app.css").read_text()
     assert ".htmx-request .htmx-indicator" in css
 
