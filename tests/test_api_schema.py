@@ -327,34 +327,50 @@ class _Assets(HTMLParser):
                 self.urls.append(value)
 
 
-def test_docs_render_from_local_static_files_only(alice):
-    client = APIClient()
-    client.force_login(alice)
+def _docs_page_and_script(client) -> tuple[str, str, str]:
+    """The Swagger UI page, its init script's URL and the script: the script
+    is a separate same-origin request (no inline code under the CSP)."""
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SwaggerUIBundle" in html
-    assert '"/api/schema/"' in html
+    parser = _Assets()
+    parser.feed(html)
+    scripts = [url for url in parser.urls if url.startswith("/api/docs/")]
+    assert len(scripts) == 1, parser.urls
+    script = client.get(scripts[0])
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    return html, scripts[0], script.content.decode()
+
+
+def test_docs_render_from_local_static_files_only(alice):
+    client = APIClient()
+    client.force_login(alice)
+    html, script_url, script = _docs_page_and_script(client)
+    assert "SwaggerUIBundle" in script
+    assert '"/api/schema/"' in script
 
     parser = _Assets()
     parser.feed(html)
-    assert len(parser.urls) >= 3  # the stylesheet, the bundle, the preset
-    for url in parser.urls:
+    assets = [url for url in parser.urls if url != script_url]
+    assert len(assets) >= 3  # the stylesheet, the bundle, the preset
+    for url in assets:
         assert url.startswith("/static/"), f"{url} is not served by us"
         path = url.removeprefix("/static/").split("?")[0]
         assert finders.find(path), f"{url} does not exist"
-    # No CDN, nor any other host, anywhere in the page.
-    assert not re.search(r"(https?:)?//[\w.-]+\.\w+", html.replace("</", "<")), re.search(
-        r"(https?:)?//[\w.-]+\.\w+", html
-    )
+    # No CDN, nor any other host, anywhere in the page or its script.
+    for text in (html, script):
+        assert not re.search(r"(https?:)?//[\w.-]+\.\w+", text.replace("</", "<")), re.search(
+            r"(https?:)?//[\w.-]+\.\w+", text
+        )
 
 
 def test_docs_load_the_schema_from_this_server(alice):
     """The URL Swagger UI fetches is the schema view itself."""
     client = APIClient()
     client.force_login(alice)
-    html = client.get("/api/docs/").content.decode()
-    match = re.search(r'url: "([^"]+)"', html)
+    _, _, script = _docs_page_and_script(client)
+    match = re.search(r'url: "([^"]+)"', script)
     assert match and match.group(1) == "/api/schema/"
     assert resolve(match.group(1)).url_name == "schema"
     assert get_resolver().reverse("schema") == "api/schema/"

@@ -53,15 +53,50 @@ def chromium():
         browser.close()
 
 
+# Playwright adds this before any page script and outside the page's
+# Content-Security-Policy: every refusal the browser reports reaches the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolation({
+    directive: e.violatedDirective, blocked: e.blockedURI, sample: e.sample,
+    source: e.sourceFile, line: e.lineNumber, page: document.location.pathname
+  });
+});
+"""
+
+
 @pytest.fixture
-def open_page(chromium):
+def csp_violations():
+    """What the browser refused under the Content-Security-Policy, on any page
+    of any test: a test that leaves an entry here fails."""
+    found: list[str] = []
+    yield found
+    assert found == [], "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def open_page(chromium, csp_violations):
     contexts = []
 
     def _open(viewport=DESKTOP, **options):
         context = chromium.new_context(viewport=viewport, **options)
         context.set_default_timeout(10_000)
+        context.expose_binding(
+            "__cspViolation", lambda _source, report: csp_violations.append(str(report))
+        )
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Chromium also logs each refusal, also where no script runs.
+        page.on(
+            "console",
+            lambda message: (
+                csp_violations.append(f"console: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
 
     yield _open
     for context in contexts:
@@ -409,3 +444,128 @@ def test_the_acknowledge_link_of_a_paging_email_works_on_a_phone(live_server, op
     shoot(phone, "ack-link-done-phone", full_page=False)
     incident.refresh_from_db()
     assert incident.acknowledged_at is not None
+
+
+def _uses_app_css(page) -> bool:
+    return page.evaluate(
+        """() => [...document.styleSheets].some(
+            (sheet) => (sheet.href || "").includes("/static/css/app.css")
+                && sheet.cssRules.length > 50
+        )"""
+    )
+
+
+def test_every_page_works_under_the_content_security_policy(
+    live_server, open_page, alice, bob, csp_violations
+):
+    """Board, incident, declare form, admin, API docs and the browsable API
+    under the policy: styled, scripted, and nothing refused (csp_violations
+    fails the test on any refusal; the other browser tests share it)."""
+    from django.urls import reverse
+
+    from incidents.models import Schedule
+
+    schedule = Schedule.objects.get(slug="on-call-engineer")
+    seed_board(bob, alice)
+    incident = factories.declare(actor=None, title="Queue backlog growing", severity="P1")
+    page = open_page(DESKTOP)
+    sign_in(page, live_server, "alice")
+
+    # The board: our stylesheet, no injected <style> (htmx's indicator rules
+    # are in app.css), clocks ticking.
+    assert _uses_app_css(page)
+    assert page.locator("style").count() == 0
+    hidden = page.evaluate(
+        """() => { const s = document.createElement("span"); s.className = "htmx-indicator";
+                   document.body.append(s); return getComputedStyle(s).opacity; }"""
+    )
+    assert hidden == "0"
+    ticking = page.locator(".incident-row__clock time[data-due]").first
+    before = ticking.inner_text()
+    page.wait_for_function(
+        "([el, text]) => el.textContent !== text", arg=[ticking.element_handle(), before]
+    )
+
+    # The incident page: acknowledge and post an update, both through htmx.
+    page.goto(f"{live_server.url}{incident.get_absolute_url()}")
+    page.locator("#incident-head").get_by_role("button", name="Acknowledge").click()
+    page.locator("#timeline .event--acknowledged").wait_for()
+    page.locator("#update_message").fill("Consumers scaled from 4 to 12.")
+    # As if the person dragged the box taller: the swap must not copy that style.
+    page.locator("#update_message").evaluate("el => { el.style.height = '12em'; }")
+    page.locator("#composer").get_by_role("button", name="Post update").click()
+    page.locator("#timeline .event--update_posted", has_text="Consumers scaled").wait_for()
+    assert page.locator("style").count() == 0
+    shoot(page, "csp-incident-desktop", full_page=False)
+
+    page.goto(f"{live_server.url}/incidents/new/")
+    page.locator("#id_title").wait_for()
+    assert _uses_app_css(page)
+
+    # The admin: index, a change list with its filters, a change form with
+    # its inlines and date widgets, and the engine status page.
+    for path in (
+        reverse("admin:index"),
+        reverse("admin:incidents_incident_changelist"),
+        reverse("admin:incidents_incident_change", args=[incident.pk]),
+        reverse("admin:incidents_schedule_change", args=[schedule.pk]),
+        reverse("admin:engine-status"),
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.locator("#content").wait_for()
+        assert page.evaluate(
+            "() => getComputedStyle(document.querySelector('#header')).display"
+        ) in ("flex", "block")
+    # The admin's own scripts run: the sidebar filter, "select all" in a list.
+    page.locator("#nav-filter").fill("sched")
+    page.locator("#nav-sidebar tr.model-group").first.wait_for(state="hidden")
+    assert page.locator("#nav-sidebar tr.model-schedule").is_visible()
+    shoot(page, "csp-admin-engine-desktop")
+    page.goto(f"{live_server.url}{reverse('admin:incidents_incident_changelist')}")
+    page.locator("#action-toggle").check()
+    page.locator(".action-counter", has_text="selected").wait_for()
+    assert "0 of" not in page.locator(".action-counter").inner_text()
+    shoot(page, "csp-admin-incidents-desktop")
+
+    # Swagger UI loads its init script, fetches the schema and lists operations.
+    page.goto(f"{live_server.url}/api/docs/")
+    page.locator(".opblock").first.wait_for()
+    assert "TreeBeard IR API" in page.locator(".info .title").inner_text()
+    page.locator(".opblock-summary").first.click()
+    page.locator(".opblock-body").first.wait_for()
+    shoot(page, "csp-api-docs-desktop", full_page=False)
+
+    # The browsable API, with Bootstrap and its own scripts.
+    page.goto(f"{live_server.url}/api/v1/incidents/{incident.ref}/")
+    page.locator(".response-info").wait_for()
+    assert page.evaluate("() => typeof window.jQuery") == "function"
+    shoot(page, "csp-browsable-api-desktop", full_page=False)
+
+    page.goto(f"{live_server.url}/incidents/INC-00000000-000/")
+    assert _uses_app_css(page)
+
+
+def test_the_browser_refuses_inline_code_and_the_tests_hear_of_it(
+    live_server, open_page, bob, csp_violations
+):
+    """The policy is enforced, not just sent, and csp_violations hears of it."""
+    page = open_page(DESKTOP)
+    sign_in(page, live_server, "bob")
+    ran = page.evaluate(
+        """() => { const s = document.createElement("script"); s.textContent = "window.__ran = 1";
+                   document.body.append(s);
+                   document.body.insertAdjacentHTML("beforeend",
+                       '<p id="red" style="color: rgb(255, 0, 0)">x</p>');
+                   return window.__ran === 1; }"""
+    )
+    assert ran is False
+    assert page.evaluate("getComputedStyle(document.getElementById('red')).color") != (
+        "rgb(255, 0, 0)"
+    )
+    for _ in range(50):
+        if len(csp_violations) >= 2:
+            break
+        page.wait_for_timeout(100)
+    reported = " ".join(csp_violations)
+    assert "script-src" in reported and "style-src" in reported, csp_violations
+    csp_violations.clear()
