@@ -212,10 +212,9 @@ def sample(name: str) -> Any:
 
 
 def inbound_samples(kind: str) -> list[str]:
-    folder = {"generic": "alertmanager"}.get(kind, kind)
     return [
-        f"{folder}/{path.name}"
-        for path in sorted((SAMPLES / folder).glob("*.json"))
+        f"{kind}/{path.name}"
+        for path in sorted((SAMPLES / kind).glob("*.json"))
         if not any(word in path.name for word in ("response", "headers", "captured"))
     ]
 

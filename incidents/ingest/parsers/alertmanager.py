@@ -50,9 +50,10 @@ _AM_STATUS = {
 }
 
 # Grafana's "valueString": [ var='A' labels={...} value=2.47e+09 ], [ var='B' ... ]
-_VALUE_STRING = re.compile(
-    r"var='(?P<var>[^']*)'[^\]]*?\bvalue=(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-)
+# Read one "[ … ]" at a time: a single pattern spanning var= … value= re-scanned
+# the rest of the text from every "var='", quadratic in a hostile body.
+_VALUE_VAR = re.compile(r"var='(?P<var>[^']*)'")
+_VALUE_NUMBER = re.compile(r"\bvalue=(?P<value>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 
 
 def parse_alertmanager(payload: Any) -> list[ParsedAlert]:
@@ -157,10 +158,7 @@ def _am_alert(item: dict, where: str, *, group: dict, grafana: bool, alone: bool
 
     values = float_map(item.get("values"))
     if grafana and not values and isinstance(item.get("valueString"), str):
-        for match in _VALUE_STRING.finditer(item["valueString"]):
-            number = to_float(match["value"])
-            if number is not None:
-                values[match["var"]] = number
+        values = _value_string(item["valueString"])
 
     link_fields = ("dashboardURL", "panelURL", "generatorURL") if grafana else ("generatorURL",)
     url = next((u for u in (clean_url(item.get(f)) for f in link_fields) if u), "") or clean_url(
@@ -238,3 +236,14 @@ def _parse_grafana_legacy(payload: dict) -> ParsedAlert:
         occurrence_key=receipt_key(fingerprint, status),
         raw=payload,
     )
+
+
+def _value_string(value_string: str) -> dict[str, float]:
+    """refID -> number from Grafana's ``valueString``, in linear time."""
+    values = {}
+    for piece in value_string.split("]"):
+        var = _VALUE_VAR.search(piece)
+        found = var and _VALUE_NUMBER.search(piece, var.end())
+        if found and (number := to_float(found["value"])) is not None:
+            values[var["var"]] = number
+    return values

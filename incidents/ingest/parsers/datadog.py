@@ -23,7 +23,9 @@ from .common import load_object, one_alert, status_word
 _DD_UNSET = re.compile(r"^\$[A-Z][A-Z0-9_]*(?:\[[^\]]*\])?$")
 # Leading "[P1]", "[Triggered on {host:web-1}]", "[Recovered]" in $EVENT_TITLE.
 _DD_BRACKET = re.compile(r"^\s*\[(?P<inner>[^\]]*)\]\s*")
-_DD_TRANSITION = re.compile(r"^(?P<word>[A-Za-z][A-Za-z -]*?)(?:\s+on\s+\{(?P<scope>.*)\})?$")
+# The word is short ("Re-No Data"): bounded, or a long bracket of spaces made
+# the lazy match retry the rest of the text at every step (quadratic).
+_DD_TRANSITION = re.compile(r"^(?P<word>[A-Za-z][A-Za-z -]{0,30}?)(?:\s+on\s+\{(?P<scope>.*)\})?$")
 _DD_MONITOR = re.compile(r"/monitors(?:/|#)(\d+)")
 _DD_TRANSITIONS = {
     "triggered": "firing",
