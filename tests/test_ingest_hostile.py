@@ -262,20 +262,20 @@ def pd_trigger(key: str, **payload_changes) -> dict:
     return event
 
 
-@pytest.mark.parametrize(
-    "body, mentions",
-    [
-        (b'{"routing_key": "\\ud800", "event_action": "trigger"}', "routing_key"),
-        (b'{"routing_key": "k", "event_action": "trigger", "x": NaN}', "NaN"),
-        (b'{"routing_key": "k", "event_action": "trigger", "n": ' + HUGE_INT + b"}", "digits"),
-        (b'{"routing_key": "k", "payload": ' + DEEP + b"}", "nested"),
-        (b'{"routing_key": "\xff"}', "UTF-8"),
-        (b"[]", "JSON object"),
-        (b"null", "JSON object"),
-        (b'"trigger"', "JSON object"),
-        (b"", "JSON parse error"),
-    ],
-)
+PD_HOSTILE_BODIES = [
+    (b'{"routing_key": "\\ud800", "event_action": "trigger"}', "routing_key"),
+    (b'{"routing_key": "k", "event_action": "trigger", "x": NaN}', "NaN"),
+    (b'{"routing_key": "k", "event_action": "trigger", "n": ' + HUGE_INT + b"}", "digits"),
+    (b'{"routing_key": "k", "payload": ' + DEEP + b"}", "nested"),
+    (b'{"routing_key": "\xff"}', "UTF-8"),
+    (b"[]", "JSON object"),
+    (b"null", "JSON object"),
+    (b'"trigger"', "JSON object"),
+    (b"", "JSON parse error"),
+]
+
+
+@pytest.mark.parametrize("body, mentions", PD_HOSTILE_BODIES)
 def test_pagerduty_hostile_body_is_an_invalid_event_not_a_500(client, db, body, mentions):
     response = enqueue(client, body)
     assert response.status_code == 400, response.content
@@ -286,15 +286,15 @@ def test_pagerduty_hostile_body_is_an_invalid_event_not_a_500(client, db, body, 
     assert nothing_written()
 
 
-@pytest.mark.parametrize(
-    "changes, mentions",
-    [
-        ({"summary": "disk\x00full"}, "'payload.summary' contains a NUL"),
-        ({"timestamp": "9999-12-31T23:59:59-12:00"}, "payload.timestamp"),
-        ({"timestamp": 1e20}, "payload.timestamp"),
-        ({"custom_details": {"\ud800": 1}}, "payload.custom_details.<key>"),
-    ],
-)
+PD_BAD_FIELDS = [
+    ({"summary": "disk\x00full"}, "'payload.summary' contains a NUL"),
+    ({"timestamp": "9999-12-31T23:59:59-12:00"}, "payload.timestamp"),
+    ({"timestamp": 1e20}, "payload.timestamp"),
+    ({"custom_details": {"\ud800": 1}}, "payload.custom_details.<key>"),
+]
+
+
+@pytest.mark.parametrize("changes, mentions", PD_BAD_FIELDS)
 def test_pagerduty_event_with_a_bad_field_names_it_in_pagerduty_shape(
     client, token, changes, mentions
 ):
@@ -320,9 +320,10 @@ def test_pagerduty_over_long_component_and_summary_are_fitted(client, token):
 # --- the token in the path ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "segment", ["%00", "%ED%A0%80", "%ZZ", "%C0%AF", "%F0%9F%92%A9", "x" * 5000, "..%2F..%2F"]
-)
+PATH_SEGMENTS = ["%00", "%ED%A0%80", "%ZZ", "%C0%AF", "%F0%9F%92%A9", "x" * 5000, "..%2F..%2F"]
+
+
+@pytest.mark.parametrize("segment", PATH_SEGMENTS)
 def test_odd_bytes_in_the_path_token_are_404(client, db, segment):
     response = client.post(
         f"/api/v1/integrations/{segment}/generic/",

@@ -58,14 +58,15 @@ def _body(request) -> bytes | None:
 
 def _refused(integration, batch: Batch) -> None:
     """Log which alerts were refused and why, by field: never the values (a
-    sender's text may carry anything) and never the token."""
+    sender's text may carry anything) and never the token; field paths are
+    quoted, as a key may hold a line break."""
     if batch.refused:
         log.warning(
             "integration %s: refused %d of %d alerts (%s)",
             integration.pk,
             len(batch.refused),
             len(batch.refused) + len(batch.alerts),
-            ", ".join(f"{r.index}: {r.field or 'alert'}" for r in batch.refused[:20]),
+            ", ".join(f"{r.index}: {(r.field or 'alert')[:80]!r}" for r in batch.refused[:20]),
         )
 
 
