@@ -381,3 +381,22 @@ def test_pagerduty_enqueue_never_answers_5xx_whatever_the_body(client, alice, da
     assert response.status_code < 500, response.content
     if response.status_code >= 400:
         assert Alert.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/x-www-form-urlencoded", b"title=%ZZ&x=%E0%A4&" + b"a=1&" * 2000),
+        ("multipart/form-data; boundary=xx", b"--xx\r\nContent-Disposition: form-data\r\n\r\n"),
+        ("text/plain; charset=latin-1", b"\xff\xfe\x00"),
+        ("application/json; charset=utf-16", '{"title": "x"}'.encode("utf-16")),
+    ],
+)
+def test_bodies_that_are_not_json_are_400_whatever_the_content_type(
+    client, token, content_type, body
+):
+    # generic(): the bytes as they are, whatever charset the header names
+    path = f"/api/v1/integrations/{token('generic')}/generic/"
+    response = client.generic("POST", path, data=body, content_type=content_type)
+    assert response.status_code == 400, response.content
+    assert nothing_written()
