@@ -400,3 +400,23 @@ def test_bodies_that_are_not_json_are_400_whatever_the_content_type(
     response = client.generic("POST", path, data=body, content_type=content_type)
     assert response.status_code == 400, response.content
     assert nothing_written()
+
+
+def test_an_alert_the_database_refuses_is_not_stored_and_the_rest_of_the_batch_is(alice):
+    # The parsers never hand ingest() such an alert; this is the net below them.
+    from incidents.alerts import NOT_STORED, ingest
+    from incidents.ingest.types import ParsedAlert
+
+    integration, _ = integration_create(actor=alice, name="net", kind="generic")
+    outcomes = ingest(
+        integration=integration,
+        kind="generic",
+        alerts=[
+            ParsedAlert(fingerprint="good", status="firing", title="Disk full"),
+            ParsedAlert(fingerprint="nul", status="firing", title="a\x00b"),
+            ParsedAlert(fingerprint="surrogate", status="firing", title="\ud800"),
+            ParsedAlert(fingerprint="also-good", status="firing", title="CPU high"),
+        ],
+    )
+    assert [o.action for o in outcomes] == ["opened", NOT_STORED, NOT_STORED, "opened"]
+    assert sorted(Alert.objects.values_list("fingerprint", flat=True)) == ["also-good", "good"]

@@ -23,7 +23,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..alerts import ingest
+from ..alerts import NOT_STORED, ingest
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
 from ..ingest.parsers import KINDS, parse_batch
 from ..ingest.types import Batch, PayloadError
@@ -121,7 +121,7 @@ def integration_webhook(request, token: str, kind: str):
     return JsonResponse(
         {
             "status": "accepted",
-            "alerts": len(outcomes),
+            "alerts": sum(o.action != NOT_STORED for o in outcomes),
             "incidents": incidents,
             "results": [o.as_dict() for o in outcomes],
             "refused": [r.as_dict() for r in batch.refused],
@@ -185,6 +185,8 @@ def pagerduty_enqueue(request):
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable("message")
+    if outcome.action == NOT_STORED:
+        return _pd_invalid("Event object is invalid", ["The event could not be stored"])
     return JsonResponse(
         {"status": "success", "message": "Event processed", "dedup_key": outcome.fingerprint},
         status=202,
