@@ -73,6 +73,9 @@ def parse_generic(payload: Any) -> list[ParsedAlert]:
       open incident of its dedup key, a repeated ``resolved`` changes nothing.
 
     Errors answer 400 and name the field, e.g. ``alerts[2].labels must be an object``.
+    In a batch each alert stands alone: the webhook stores the good ones and
+    lists the bad ones in ``refused`` (202); this function, the strict form,
+    raises for the first bad one.
     """
     return generic_batch(payload).strict()
 
