@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from incidents.ingest.types import STATUSES, Batch, ParsedAlert
@@ -26,6 +27,21 @@ SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
 # The furthest zones east and west of UTC: a time every page can show must
 # convert into both.
 FAR_EAST, FAR_WEST = ZoneInfo("Etc/GMT-14"), ZoneInfo("Etc/GMT+12")
+
+
+def bounded(examples: int) -> settings:
+    """Few examples and no deadline, so each test takes seconds; the health
+    checks that measure time are off, as the machine is shared and slow."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
+
 
 # Values that broke (or nearly broke) ingestion, mixed into everything drawn.
 HOSTILE_TEXT = [

@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents.models import Alert, Incident, TimelineEvent
 from incidents.tokens import integration_create
-from tests.ingest_support import SHAPES, hostile_body, json_values, mutated, sample
+from tests.ingest_support import SHAPES, bounded, hostile_body, json_values, mutated, sample
 
 pytestmark = pytest.mark.django_db
 
@@ -336,11 +336,7 @@ def test_odd_bytes_in_the_path_token_are_404(client, db, segment):
 
 # --- whatever arrives: never a 5xx -------------------------------------------------------
 
-HTTP = settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+HTTP = bounded(20)
 
 
 @pytest.mark.parametrize("kind", ["alertmanager", "grafana", "datadog", "sentry", "generic"])

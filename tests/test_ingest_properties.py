@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from incidents.ingest.pagerduty import PagerDutyEventError, parse_event
@@ -35,6 +35,7 @@ from tests.ingest_support import (
     any_text,
     assert_batch,
     assert_storable,
+    bounded,
     hostile_body,
     inbound_samples,
     iso_times,
@@ -45,7 +46,7 @@ from tests.ingest_support import (
     scalars,
 )
 
-BOUNDED = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BOUNDED = bounded(50)
 STRICT_PARSERS = {
     "alertmanager": parse_alertmanager,
     "grafana": parse_grafana,
@@ -112,7 +113,7 @@ MUTABLE = [
 
 
 @pytest.mark.parametrize("kind, name", MUTABLE)
-@settings(max_examples=25, deadline=None)
+@bounded(25)
 @given(data=st.data())
 def test_real_payloads_mutated_field_by_field_never_break_a_parser(kind, name, data):
     payload = data.draw(mutated(sample(name) if name else GENERIC_EXAMPLE))
@@ -140,7 +141,7 @@ PD_SAMPLES = [n for n in inbound_samples("pagerduty") if "events_v2" in n]
 
 
 @pytest.mark.parametrize("name", PD_SAMPLES)
-@settings(max_examples=30, deadline=None)
+@bounded(30)
 @given(data=st.data())
 def test_pagerduty_samples_mutated_field_by_field(name, data):
     _pd_property(data.draw(mutated(sample(name))))
