@@ -4,10 +4,11 @@ incidents by fingerprint (the parsing of each tool's payload is in ingest/)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -27,8 +28,12 @@ from .models import (
 )
 from .timebounds import typed_time_problem
 
+log = logging.getLogger(__name__)
+
 # Sender clocks drift; a start time further ahead than this is replaced by "now".
 _MAX_FUTURE_SECONDS = 300
+# Outcome of an alert the database would not hold (see ingest()).
+NOT_STORED = "not_stored"
 
 
 @dataclass
@@ -210,18 +215,33 @@ def ingest(*, integration: Integration, kind: str, alerts: list[ParsedAlert]) ->
 
     An alert stored earlier but never routed (the process died in between)
     is routed when its notification is delivered again.
+
+    The parsers fit every field to its column (``ingest.types.check_alert``);
+    should the database still refuse one alert's values, that alert alone is
+    answered ``not_stored`` and logged, never the batch: a 5xx makes the
+    sender re-send the whole batch, for ever.
     """
     outcomes = []
     for parsed in alerts:
         ensure_keys(parsed)
-        alert, created = _store(integration, kind, parsed)
+        try:
+            alert, created = _store(integration, kind, parsed)
+        except (DataError, UnicodeEncodeError):
+            log.exception("integration %s: an alert could not be stored", integration.pk)
+            outcomes.append(
+                AlertOutcome(parsed.fingerprint[:128], parsed.status, NOT_STORED, None, False)
+            )
+            continue
         duplicate = not created and alert.action != AlertAction.PENDING
         if not duplicate:
             try:
                 alert = _route(integration, alert)
-            except IncidentError:
+            except (IncidentError, DataError) as exc:
                 # The incident moved on meanwhile (e.g. someone resolved it by
-                # hand): the alert stays stored, marked as not acted upon.
+                # hand), or a value could not be stored on it: the alert stays
+                # stored, marked as not acted upon.
+                if isinstance(exc, DataError):
+                    log.exception("integration %s: an alert could not be routed", integration.pk)
                 Alert.objects.filter(pk=alert.pk).update(action=AlertAction.IGNORED)
                 alert.action = AlertAction.IGNORED
         # Routed alerts carry their incident already; only replays load it.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from . import privileges
 from .errors import IncidentError
 from .models import ApiToken, Integration, IntegrationKind, Service, Severity, TokenScope
+from .safejson import text_problem
 
 API_KEY_PREFIX = "tbir_"
 NAME_MAX = Integration._meta.get_field("name").max_length
@@ -260,8 +261,11 @@ def integration_rotate_token(*, integration: Integration) -> str:
 
 
 def integration_lookup(key: str) -> Integration | None:
-    """The enabled integration with this token, or None (unknown or disabled)."""
-    if not key:
+    """The enabled integration with this token, or None (unknown or disabled).
+
+    Whatever a sender put in the URL or ``routing_key`` (odd bytes, a lone
+    surrogate that cannot be hashed, a megabyte of text) is just unknown."""
+    if not key or len(key) > 256 or text_problem(key):
         return None
     return (
         Integration.objects.select_related("default_service")

@@ -2,13 +2,17 @@
 
 Senders retry on 5xx and drop on 4xx (Alertmanager, Datadog), so a 4xx is
 only for input that can never be valid; a database outage answers 503.
+Hostile input (not UTF-8, not JSON, NaN, huge integers, deep nesting, NUL
+characters, lone surrogates, times out of range) is a 4xx naming the field,
+never a 5xx: a sender would re-send it for ever. In a batch, the good alerts
+are stored and the bad ones listed in ``refused`` (202); only a batch with no
+good alert at all is a 400.
 Plain Django views: no session, no CSRF (the secret is in the URL or body),
 and as little work as possible before the 202.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
@@ -19,10 +23,10 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..alerts import ingest
+from ..alerts import NOT_STORED, ingest
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
-from ..ingest.parsers import KINDS, parse
-from ..ingest.types import PayloadError
+from ..ingest.parsers import KINDS, parse_batch
+from ..ingest.types import Batch, PayloadError
 from ..tokens import integration_lookup
 
 log = logging.getLogger(__name__)
@@ -44,15 +48,26 @@ def _retry_after_if_limited(integration) -> int | None:
     return None
 
 
-def _body_json(request):
+def _body(request) -> bytes | None:
+    """The raw body (the parsers decode it strictly), or None past 1 MiB."""
     try:
-        body = request.body
+        return request.body
     except RequestDataTooBig:
-        return None, (413, "Request body is larger than 1 MiB.")
-    try:
-        return json.loads(body or b"null"), None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return None, (400, f"Body is not valid JSON: {exc}")
+        return None
+
+
+def _refused(integration, batch: Batch) -> None:
+    """Log which alerts were refused and why, by field: never the values (a
+    sender's text may carry anything) and never the token; field paths are
+    quoted, as a key may hold a line break."""
+    if batch.refused:
+        log.warning(
+            "integration %s: refused %d of %d alerts (%s)",
+            integration.pk,
+            len(batch.refused),
+            len(batch.refused) + len(batch.alerts),
+            ", ".join(f"{r.index}: {(r.field or 'alert')[:80]!r}" for r in batch.refused[:20]),
+        )
 
 
 def _unavailable(message_key: str = "detail") -> JsonResponse:
@@ -85,17 +100,20 @@ def integration_webhook(request, token: str, kind: str):
             return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
         if retry_after := _retry_after_if_limited(integration):
             return _limited(retry_after, detail="Rate limit for this integration exceeded.")
-        payload, error = _body_json(request)
-        if error:
-            return JsonResponse({"detail": error[1]}, status=error[0])
+        body = _body(request)
+        if body is None:
+            return JsonResponse({"detail": "Request body is larger than 1 MiB."}, status=413)
         try:
-            alerts = parse(kind, payload)
+            batch = parse_batch(kind, body)
         except PayloadError as exc:
-            body = {"detail": str(exc.message if hasattr(exc, "message") else exc)}
-            if getattr(exc, "field", None):
-                body["errors"] = {exc.field: [body["detail"]]}
-            return JsonResponse(body, status=400)
-        outcomes = ingest(integration=integration, kind=kind, alerts=alerts)
+            answer = {"detail": exc.message}
+            if exc.field:
+                answer["errors"] = {exc.field: [exc.message]}
+            return JsonResponse(answer, status=400)
+        _refused(integration, batch)
+        if batch.refused and not batch.alerts:
+            return _all_refused(batch)
+        outcomes = ingest(integration=integration, kind=kind, alerts=batch.alerts)
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable()
@@ -103,11 +121,29 @@ def integration_webhook(request, token: str, kind: str):
     return JsonResponse(
         {
             "status": "accepted",
-            "alerts": len(outcomes),
+            "alerts": sum(o.action != NOT_STORED for o in outcomes),
             "incidents": incidents,
             "results": [o.as_dict() for o in outcomes],
+            "refused": [r.as_dict() for r in batch.refused],
         },
         status=202,
+    )
+
+
+def _all_refused(batch: Batch) -> JsonResponse:
+    errors: dict[str, list[str]] = {}
+    for refusal in batch.refused:
+        errors.setdefault(refusal.field or "alerts", []).append(refusal.message)
+    first = batch.refused[0].message
+    more = len(batch.refused) - 1
+    return JsonResponse(
+        {
+            "detail": f"No alert could be accepted: {first}"
+            + (f" (and {more} more)" if more else ""),
+            "errors": errors,
+            "refused": [r.as_dict() for r in batch.refused],
+        },
+        status=400,
     )
 
 
@@ -121,15 +157,15 @@ def _pd_invalid(message: str, errors: list[str], status: int = 400) -> JsonRespo
 @require_POST
 def pagerduty_enqueue(request):
     """POST /v2/enqueue, compatible with PagerDuty Events API v2."""
-    payload, error = _body_json(request)
-    if error:
-        if error[0] == 413:
-            return _pd_invalid("Event object is too large", [error[1]], status=413)
-        return _pd_invalid("Event object is invalid", [error[1]])
+    body = _body(request)
+    if body is None:
+        return _pd_invalid(
+            "Event object is too large", ["Request body is larger than 1 MiB."], status=413
+        )
     try:
-        routing_key, alert = parse_event(payload)
+        routing_key, alert = parse_event(body)
     except PagerDutyEventError as exc:
-        return _pd_invalid("Event object is invalid", list(exc.errors) or [str(exc)])
+        return _pd_invalid(str(exc), list(exc.errors) or [str(exc)])
     try:
         integration = integration_lookup(routing_key)
         if integration is None:
@@ -149,6 +185,8 @@ def pagerduty_enqueue(request):
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable("message")
+    if outcome.action == NOT_STORED:
+        return _pd_invalid("Event object is invalid", ["The event could not be stored"])
     return JsonResponse(
         {"status": "success", "message": "Event processed", "dedup_key": outcome.fingerprint},
         status=202,

@@ -8,15 +8,19 @@ and returns the routing key with one ``ParsedAlert``.
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Any
 
+from ..safejson import find_problem
 from .types import (
     ParsedAlert,
     PayloadError,
+    alert_problem,
     clean_fingerprint,
     clean_url,
+    load_json,
     make_title,
+    normalise,
     one_line,
     parse_timestamp,
     receipt_key,
@@ -43,21 +47,16 @@ def _blank(value: Any) -> bool:
 
 
 def _decode(body: Any) -> Any:
-    if isinstance(body, bytes | bytearray | memoryview):
-        try:
-            return json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError):
-            raise PagerDutyEventError(
-                "Event object format is unrecognized", ["JSON parse error"]
-            ) from None
-    if isinstance(body, str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise PagerDutyEventError(
-                "Event object format is unrecognized", ["JSON parse error"]
-            ) from None
-    return body
+    """The body decoded strictly (``safejson``, as every entry point)."""
+    try:
+        return load_json(body)
+    except PayloadError as exc:
+        # PagerDuty's own words for a body it cannot read; ours for the rest.
+        unreadable = exc.message.startswith("Body is not valid JSON")
+        raise PagerDutyEventError(
+            "Event object format is unrecognized",
+            ["JSON parse error"] if unreadable else [exc.message],
+        ) from None
 
 
 def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
@@ -75,7 +74,8 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
        service, source/component/group/class/client -> labels,
        ``custom_details`` -> annotations (as text) and, where numeric, values;
        ``timestamp`` -> starts_at (an unreadable timestamp is ignored rather
-       than losing the alert); the first link (else ``client_url``) -> url.
+       than losing the alert, but one out of range is an error: no page could
+       show it); the first link (else ``client_url``) -> url.
     3. Keys: fingerprint = ``dedup_key``. **A trigger without ``dedup_key``
        gets fingerprint "" and occurrence_key ""**: the caller generates the
        dedup key (as PagerDuty does, returning it in the 202) and the
@@ -87,12 +87,16 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
        new occurrence, not a replay; a repeated trigger for an open incident
        just joins it, a repeated acknowledge/resolve changes nothing.
 
-    The routing key is left out of ``raw``: it is the integration's secret.
+    Every string must be storable: a NUL character or a lone surrogate is an
+    error naming where it is. The routing key is left out of ``raw``: it is
+    the integration's secret.
     """
     body = _decode(payload)
     if not isinstance(body, dict):
         raise PagerDutyEventError("Event object is invalid", ["Event object must be a JSON object"])
     errors: list[str] = []
+    if found := find_problem(body):
+        errors.append(f"'{found[0] or 'body'}' {found[1]}")
 
     routing_key = body.get("routing_key")
     if _blank(routing_key) or not isinstance(routing_key, str):
@@ -157,12 +161,29 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
             if not isinstance(item, dict) or _blank(item.get(required)):
                 errors.append(f"'{name}[{index}].{required}' is missing or blank")
 
+    starts_at = None
+    if action == "trigger":
+        try:
+            starts_at = parse_timestamp(event.get("timestamp"), field="payload.timestamp")
+        except PayloadError as exc:
+            errors.append(exc.message)
+
     if errors:
         raise PagerDutyEventError("Event object is invalid", errors)
-    return routing_key, _alert(body, action, dedup_key, event, severity)
+    alert = normalise(_alert(body, action, dedup_key, event, severity, starts_at))
+    if problem := alert_problem(alert):
+        raise PagerDutyEventError("Event object is invalid", [f"'{problem[0]}' {problem[1]}"])
+    return routing_key, alert
 
 
-def _alert(body: dict, action: str, dedup_key: str, event: dict, severity: str) -> ParsedAlert:
+def _alert(
+    body: dict,
+    action: str,
+    dedup_key: str,
+    event: dict,
+    severity: str,
+    starts_at: datetime | None,
+) -> ParsedAlert:
     status = EVENT_ACTIONS[action]
     fingerprint = clean_fingerprint(dedup_key)
     summary = text(event.get("summary")).strip()
@@ -207,7 +228,7 @@ def _alert(body: dict, action: str, dedup_key: str, event: dict, severity: str) 
         labels=labels,
         annotations=annotations,
         values=values,
-        starts_at=parse_timestamp(event.get("timestamp")) if status == "firing" else None,
+        starts_at=starts_at,
         url=url,
         occurrence_key=receipt_key(fingerprint, status) if fingerprint else "",
         raw=raw,

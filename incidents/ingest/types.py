@@ -3,6 +3,8 @@ value helpers that keep its fields exact (keys, titles, timestamps, URLs).
 
 Pure Python: no database, no models. Parsers raise ``PayloadError`` for input
 that can never be valid (the view answers 400, and senders do not retry 4xx).
+Decoding is ``incidents.safejson`` and the range of a time is
+``incidents.timebounds``: the same rules as every other entry point.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from ..safejson import JsonInputError, find_problem, loads, text_problem
+from ..timebounds import typed_time_problem
+
 STATUSES = ("firing", "resolved", "acknowledged")
-TITLE_MAX = 200
+TITLE_MAX = 200  # Alert.title and Incident.title columns
 FINGERPRINT_MAX = 128  # Alert.fingerprint column
+OCCURRENCE_KEY_MAX = 64  # Alert.occurrence_key column
+SOURCE_SEVERITY_MAX = 40  # Alert.source_severity column
+SERVICE_MAX = 100  # Alert.service and Service.name columns
 URL_MAX = 1000  # Alert.url column
 
 
@@ -56,6 +64,81 @@ class PayloadError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+@dataclass
+class Refusal:
+    """One alert of a batch that was refused, and why: the rest of the batch is
+    kept (a sender re-sends a whole batch on a 5xx, so one bad alert must
+    never block the others)."""
+
+    index: int
+    field: str | None
+    message: str
+    fingerprint: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "fingerprint": self.fingerprint,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Batch:
+    """What one notification holds: the alerts that can be stored, and the
+    ones refused."""
+
+    alerts: list[ParsedAlert] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+    def strict(self) -> list[ParsedAlert]:
+        """The alerts, or ``PayloadError`` for the first refused one."""
+        if self.refused:
+            first = self.refused[0]
+            raise PayloadError(first.message, field=first.field)
+        return self.alerts
+
+
+# --- decoding -------------------------------------------------------------------
+
+
+def load_json(payload: Any) -> Any:
+    """A body decoded strictly (``safejson``), whatever the caller passed.
+
+    Bytes are decoded; a string holding JSON (double-encoded bodies) too, and
+    any other string is returned as it is, for the caller's type check.
+    Already-decoded data goes through the same decoder by a round trip, so a
+    caller passing Python objects gets the same refusals (NaN, huge integers,
+    deep nesting) as a sender. NUL characters and lone surrogates are left to
+    the caller (``find_problem``), which refuses one alert and keeps the rest.
+    """
+    if isinstance(payload, bytes | bytearray | memoryview):
+        raw = bytes(payload)
+    elif isinstance(payload, str):
+        if not payload.lstrip().startswith(("{", "[")):
+            return payload
+        raw = payload
+    else:
+        try:
+            raw = json.dumps(payload)
+        except (TypeError, ValueError, RecursionError):
+            raise PayloadError("the body is not JSON data") from None
+    try:
+        return loads(raw, check_text=False)
+    except JsonInputError as exc:
+        raise PayloadError(exc.message, field=exc.field) from None
+
+
+def check_text(value: Any, *, path: str) -> None:
+    """``PayloadError`` naming the place of the first string in ``value``
+    (keys included) that cannot be stored: a NUL character, a lone surrogate."""
+    found = find_problem(value, path=path)
+    if found:
+        where, reason = found
+        raise PayloadError(f"{where or 'the body'} {reason}", field=where or None)
 
 
 # --- keys ----------------------------------------------------------------------
@@ -139,6 +222,21 @@ def make_title(*candidates: Any, fallback: str) -> str:
     return one_line(fallback) or "Alert"
 
 
+def fit(value: str, limit: int) -> str:
+    """``value`` stripped and cut to ``limit`` characters (labels, not prose:
+    no ellipsis)."""
+    return value.strip()[:limit].strip()
+
+
+def fit_service(value: str) -> str:
+    """A service name that fits ``Service.name`` once lower-cased, as services
+    are stored: lower-casing can lengthen a name ("İ" becomes two characters)."""
+    name = fit(value, SERVICE_MAX)
+    while len(name.lower()) > SERVICE_MAX:
+        name = name[:-1]
+    return name.strip()
+
+
 def text(value: Any) -> str:
     """Scalars as text ("" for None; JSON for nested values)."""
     if value is None:
@@ -173,14 +271,14 @@ def to_float(value: Any) -> float | None:
     " 12 "); ``None`` for anything else (booleans, units, NaN)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
             number = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # not a number; an int past float's range
         return None
     return number if math.isfinite(number) else None
 
@@ -190,9 +288,13 @@ def clean_url(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     url = value.strip()
-    if len(url) > URL_MAX or not re.match(r"^https?://\S+$", url, re.IGNORECASE):
+    if len(url) > URL_MAX or not _URL.match(url) or text_problem(url):
         return ""
     return url
+
+
+# No spaces or control characters (NUL and the like cannot be stored).
+_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$", re.IGNORECASE)
 
 
 # --- time ----------------------------------------------------------------------
@@ -204,7 +306,11 @@ _ISO = re.compile(
 )
 
 
-def parse_timestamp(value: Any, *, strict: bool = False) -> datetime | None:
+class _OutOfRange(ValueError):
+    """A definite instant that no datetime can hold (epoch 1e20, year 0)."""
+
+
+def parse_timestamp(value: Any, *, strict: bool = False, field: str = "time") -> datetime | None:
     """A tz-aware UTC datetime from what tools send, or ``None``.
 
     Accepts RFC 3339 / ISO 8601 with ``Z``, ``+02:00``, ``+0000`` or ``+02``
@@ -214,11 +320,19 @@ def parse_timestamp(value: Any, *, strict: bool = False) -> datetime | None:
     (Datadog's ``$DATE`` is epoch ms as a string). Naive times are UTC.
     Go's zero time ``0001-01-01T00:00:00Z`` ("no end") and blanks give ``None``;
     so does anything unreadable, unless ``strict``, which raises ``ValueError``.
+
+    A readable time that the pages could not show in every time zone (the
+    bounds of ``timebounds``: before 2000, more than five years ahead, or past
+    what a datetime holds, such as epoch 1e20, year 0 or 9999-12-31 west of
+    UTC) raises ``PayloadError`` naming ``field``, strict or not: storing it
+    would turn every page that shows the alert into an error.
     """
     if value is None or value == "":
         return None
     try:
         parsed = _parse_time(value)
+    except _OutOfRange:
+        raise _out_of_range(value, field, "This time is out of range.") from None
     except (ValueError, OverflowError, OSError):
         if strict:
             raise ValueError(f"not a date-time: {value!r}") from None
@@ -229,10 +343,15 @@ def parse_timestamp(value: Any, *, strict: bool = False) -> datetime | None:
         parsed = parsed.replace(tzinfo=UTC)
     if parsed.year <= 1:  # Go zero time; converting it west of UTC would overflow
         return None
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
+    problem = typed_time_problem(parsed, allow_future=True)
+    if problem:
+        raise _out_of_range(value, field, problem)
+    return parsed.astimezone(UTC)
+
+
+def _out_of_range(value: Any, field: str, problem: str) -> PayloadError:
+    shown = str(value)[:40]
+    return PayloadError(f"{field} {shown!r} is out of range: {problem}", field=field)
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -246,7 +365,12 @@ def _parse_time(value: Any) -> datetime | None:
             number /= 1e6
         elif number > 1e11:  # milliseconds (Datadog $DATE, JavaScript)
             number /= 1e3
-        return datetime.fromtimestamp(number, UTC)
+        try:
+            return datetime.fromtimestamp(number, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise _OutOfRange(value) from None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        raise _OutOfRange(value)  # an integer past float's range
     if not isinstance(value, str):
         raise ValueError(value)
     raw = value.strip()
@@ -255,6 +379,8 @@ def _parse_time(value: Any) -> datetime | None:
     match = _ISO.match(raw)
     if match is None:
         return parsedate_to_datetime(raw)  # RFC 2822; raises ValueError if not
+    if match["date"].startswith("0000"):  # year 0: no datetime holds it
+        raise _OutOfRange(value)
     iso = match["date"]
     if match["time"]:
         clock = match["time"] if match["time"].count(":") == 2 else match["time"] + ":00"
@@ -272,16 +398,98 @@ def _parse_time(value: Any) -> datetime | None:
     return datetime.fromisoformat(iso)
 
 
+# --- a parsed alert against the columns ---------------------------------------------
+
+
+def normalise(alert: ParsedAlert) -> ParsedAlert:
+    """Fit the label-like fields to their columns, the same way every time:
+    a fingerprint longer than the column is hashed, the source severity cut,
+    the service cut so that its lower-case form fits ``Service.name``."""
+    if len(alert.fingerprint) > FINGERPRINT_MAX:
+        alert.fingerprint = clean_fingerprint(alert.fingerprint)
+    alert.source_severity = fit(alert.source_severity, SOURCE_SEVERITY_MAX)
+    alert.service = fit_service(alert.service)
+    return alert
+
+
+def alert_problem(alert: ParsedAlert) -> tuple[str, str] | None:
+    """The first field of ``alert`` that the Alert and Incident columns cannot
+    store, as (field, reason), or None when every field fits."""
+    if alert.status not in STATUSES:
+        return "status", f"must be one of {', '.join(STATUSES)}"
+    for name, limit in (
+        ("fingerprint", FINGERPRINT_MAX),
+        ("occurrence_key", OCCURRENCE_KEY_MAX),
+        ("title", TITLE_MAX),
+        ("source_severity", SOURCE_SEVERITY_MAX),
+        ("service", SERVICE_MAX),
+        ("url", URL_MAX),
+        ("description", None),
+    ):
+        value = getattr(alert, name)
+        if not isinstance(value, str):
+            return name, "must be text"
+        if limit and len(value.lower() if name == "service" else value) > limit:
+            return name, f"is longer than {limit} characters"
+    for name in ("labels", "annotations"):
+        mapping = getattr(alert, name)
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            return name, "must map text to text"
+    if not isinstance(alert.values, dict) or not all(
+        isinstance(k, str) and isinstance(v, float) and math.isfinite(v)
+        for k, v in alert.values.items()
+    ):
+        return "values", "must map text to finite numbers"
+    for name in ("starts_at", "ends_at"):
+        moment = getattr(alert, name)
+        if moment is not None and (
+            not isinstance(moment, datetime) or typed_time_problem(moment, allow_future=True)
+        ):
+            return name, "is not a time the pages can show"
+    if not isinstance(alert.raw, dict):
+        return "raw", "must be an object"
+    texts = (alert.fingerprint, alert.title, alert.description, alert.source_severity)
+    found = find_problem(
+        [*texts, alert.service, alert.url, alert.labels, alert.annotations, alert.values, alert.raw]
+    )
+    if found:
+        return "text", found[1]
+    return None
+
+
+def check_alert(alert: ParsedAlert, *, where: str) -> ParsedAlert:
+    """``alert`` normalised, or ``PayloadError`` for a field that cannot be
+    stored: the last check before an alert leaves a parser, so ``ingest``
+    never meets a value the database refuses."""
+    problem = alert_problem(normalise(alert))
+    if problem:
+        name, reason = problem
+        place = f"{where}.{name}" if where else name
+        raise PayloadError(f"{place} {reason}", field=place)
+    return alert
+
+
 __all__ = [
     "STATUSES",
     "TITLE_MAX",
+    "Batch",
     "ParsedAlert",
     "PayloadError",
+    "Refusal",
+    "alert_problem",
+    "check_alert",
+    "check_text",
     "clean_fingerprint",
     "clean_url",
     "content_digest",
     "derive_fingerprint",
+    "fit",
+    "fit_service",
+    "load_json",
     "make_title",
+    "normalise",
     "occurrence_key",
     "one_line",
     "parse_timestamp",
