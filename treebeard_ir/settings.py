@@ -97,9 +97,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
+    # NUL in a path or query: 400 naming it, before any lookup (incidents/request_guards.py).
+    "incidents.request_guards.UrlTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which would answer an oversized form with a bare 400.
+    "incidents.request_guards.OversizedFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -332,6 +336,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Strict JSON (incidents/safejson.py): hostile bodies are a 400 naming the field.
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.SafeJSONParser",
+        "incidents.api.parsers.SafeFormParser",
+        "incidents.api.parsers.SafeMultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -34,7 +34,7 @@ def parse_aware(raw: str, name: str) -> datetime:
     except ValueError:
         value = None
     if value is None:
-        raise serializers.ValidationError({name: [f"must be an ISO 8601 time (got {raw!r})."]})
+        raise serializers.ValidationError({name: [f"must be an ISO 8601 time (got {raw[:40]!r})."]})
     if value.tzinfo is None:
         raise serializers.ValidationError({name: [NAIVE]})
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:

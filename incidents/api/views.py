@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..tokens import integration_create, integration_rotate_token
 from . import serializers as s
+from .oncall_serializers import EARLIEST_YEAR, LATEST_YEAR
 from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
 
@@ -40,7 +41,7 @@ def _bool_param(request, name: str) -> bool | None:
     if raw in (None, ""):
         return None
     if raw.lower() not in _BOOL:
-        raise ValidationError({name: [f"must be true or false (got {raw!r})."]})
+        raise ValidationError({name: [f"must be true or false (got {raw[:40]!r})."]})
     return _BOOL[raw.lower()]
 
 
@@ -66,7 +67,13 @@ def _time_param(request, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None:
-        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw!r})."]})
+        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw[:40]!r})."]})
+    # The same window as the on-call times: a year-9999 bound in a zone west
+    # of UTC is past what datetime (and every page showing it) can hold.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
+        )
     return value if value.tzinfo else make_aware(value)
 
 
