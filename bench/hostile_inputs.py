@@ -58,7 +58,12 @@ SURROGATE_JSON = '"bad\\ud800value"'  # a lone surrogate as JSON writes it
 SURROGATE_URL = "%ED%A0%80"  # the same code point as (invalid) UTF-8
 BIG_DIGITS = "9" * 5000
 BIG_ID = "99999999999999999999999"
-FAR_DATES = ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "275760-01-01T00:00:00Z"]
+FAR_DATES = [
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "275760-01-01T00:00:00Z",
+    "2026-06-25T15:56:12+17:18",  # an offset datetime takes and PostgreSQL does not
+]
 LONG = "x" * 5000
 
 

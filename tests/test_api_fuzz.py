@@ -19,14 +19,37 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config._dictionaries import (  # pinned; no public constructor yet
+    DictionaryBinding,
+    DictionaryDefinition,
+    DictionaryEntry,
+)
 
 from incidents.models import Channel, Integration, Override, Schedule
 from incidents.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 
-# FUZZ_EXAMPLES=200 for a deeper run by hand; the suite keeps to a bounded 12.
-EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+# FUZZ_EXAMPLES=200 for a deeper run by hand; the suite keeps to a bounded 20.
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+
+
+HOSTILE = [
+    "a\x00b",
+    "\x00",
+    "x" * 5000,
+    "99999999999999999999999",
+    "9" * 5000,
+    "-99999999999999999999999",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "NaN",
+    "%ff",
+    "%",
+    99999999999999999999999,
+    -99999999999999999999999,
+    2**63,
+]
 
 
 def _load_schema():
@@ -44,6 +67,17 @@ def _load_schema():
     # hundreds of requests an operation): too slow for every run of the
     # suite. The bounded fuzzing below covers the same classes of input.
     loaded.config.phases.coverage.enabled = False
+    # Random text rarely holds what breaks a server; mix in the classes of
+    # hostile input the outsider used (bench/hostile_inputs.py) for strings
+    # and integers, a fifth of the time, in bodies, queries and paths alike.
+    loaded.config.dictionaries["hostile"] = DictionaryDefinition(
+        name="hostile",
+        entries=tuple(DictionaryEntry(value, index) for index, value in enumerate(HOSTILE)),
+        source_kind="inline",
+        source_path=None,
+    )
+    for kind in ("string", "integer"):
+        loaded.config.generation.dictionaries[kind] = DictionaryBinding("hostile", 0.2)
     # Sends a real message to the channel's target and answers 502 by design
     # when the receiver refuses (tests/test_api_channels.py covers it).
     return loaded.exclude(path="/api/v1/channels/{id}/test/")

@@ -6,7 +6,7 @@ admin's ``clean()`` applies, so both refuse the same input the same way.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -41,7 +41,8 @@ def parse_aware(raw: str, name: str) -> datetime:
         raise serializers.ValidationError(
             {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
-    return value
+    # In UTC: PostgreSQL refuses offsets past ±15:59 that datetime accepts.
+    return value.astimezone(UTC)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

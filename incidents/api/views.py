@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -74,7 +74,9 @@ def _time_param(request, name: str) -> datetime | None:
         raise ValidationError(
             {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
-    return value if value.tzinfo else make_aware(value)
+    # In UTC: PostgreSQL refuses offsets past ±15:59 (+17:18 was a 500)
+    # that Python's datetime accepts.
+    return (value if value.tzinfo else make_aware(value)).astimezone(UTC)
 
 
 INCIDENT_FILTERS = [
