@@ -44,8 +44,15 @@ def read(token: str) -> tuple[Incident, object]:
         raise LinkExpired from None
     except signing.BadSignature:
         raise LinkInvalid from None
-    incident = Incident.objects.filter(pk=data.get("i")).first()
-    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    # Only this module signs tokens, but a link is input all the same: a
+    # payload of another shape (an old format, another salt's key) is invalid.
+    if not isinstance(data, dict):
+        raise LinkInvalid
+    incident_id, user_id = data.get("i"), data.get("u")
+    if not all(type(v) is int and 0 < v < 2**63 for v in (incident_id, user_id)):
+        raise LinkInvalid
+    incident = Incident.objects.filter(pk=incident_id).first()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if incident is None or user is None:
         raise LinkInvalid
     return incident, user

@@ -18,12 +18,13 @@ from . import clock, contacts, oncall
 from .dashboard_oncall import HORIZON
 from .errors import IncidentError
 from .feeds import feed_url
+from .forms import DashboardForm
 from .models import ContactKind, ContactMethod, Schedule
 from .notify.errors import TransportError
 from .views import attach_error, view_required
 
 
-class ContactForm(forms.Form):
+class ContactForm(DashboardForm):
     kind = forms.ChoiceField(choices=ContactKind.choices, label="Kind")
     value = forms.CharField(
         max_length=254,

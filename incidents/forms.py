@@ -16,8 +16,21 @@ from .models import (
     Source,
     Visibility,
 )
+from .request_guards import REFUSED_KEY
 
 OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
+
+
+class DashboardForm(forms.Form):
+    """A form the dashboard posts. A body the request guard cut short (over
+    1 MiB or too many fields, ``incidents.request_guards``) is never valid:
+    the page shows again with the reason on top and the text that fitted."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if message := self.data.get(REFUSED_KEY):
+            raise forms.ValidationError(message, code="too_large")
+        return cleaned
 
 
 def _textarea(rows: int, **attrs) -> forms.Textarea:
@@ -34,7 +47,7 @@ def active_people():
     return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
 
 
-class DeclareForm(forms.Form):
+class DeclareForm(DashboardForm):
     title = forms.CharField(
         max_length=200,
         widget=forms.TextInput(
@@ -88,7 +101,7 @@ class DeclareForm(forms.Form):
         return list(dict.fromkeys(name for name in names if name))
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(DashboardForm):
     message = forms.CharField(
         required=False,
         widget=_textarea(
@@ -103,27 +116,27 @@ class UpdateForm(forms.Form):
     )
 
 
-class AssignRoleForm(forms.Form):
+class AssignRoleForm(DashboardForm):
     role = forms.ChoiceField(choices=Role.choices)
     user = PersonChoiceField(queryset=active_people(), label="Person", empty_label="Choose…")
 
 
-class RelieveRoleForm(forms.Form):
+class RelieveRoleForm(DashboardForm):
     role = forms.ChoiceField(choices=Role.choices)
     user = forms.ModelChoiceField(queryset=get_user_model().objects.all())
 
 
-class StatusForm(forms.Form):
+class StatusForm(DashboardForm):
     status = forms.ChoiceField(choices=OPEN_STATUS_CHOICES, label="New status")
     note = forms.CharField(required=False, widget=_textarea(2), label="Note (optional)")
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(DashboardForm):
     severity = forms.ChoiceField(choices=Severity.choices, label="New severity")
     reason = forms.CharField(required=False, widget=_textarea(2), label="Reason")
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(DashboardForm):
     path = forms.ChoiceField(
         choices=EscalationPath.choices,
         initial=EscalationPath.TECHNICAL,
@@ -136,11 +149,11 @@ class EscalateForm(forms.Form):
     )
 
 
-class MitigateForm(forms.Form):
+class MitigateForm(DashboardForm):
     note = forms.CharField(required=False, widget=_textarea(2), label="What stopped the impact?")
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(DashboardForm):
     # Required by the service (the resolution notice needs it); the form
     # leaves the check to it so the API and the dashboard say the same thing.
     root_cause = forms.CharField(required=False, widget=_textarea(2, required=True))
@@ -150,7 +163,7 @@ class ResolveForm(forms.Form):
     false_positive = forms.BooleanField(required=False, label="False positive (nothing was wrong)")
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(DashboardForm):
     reason = forms.CharField(
         required=False, widget=_textarea(2, required=True), label="Why reopen?"
     )
@@ -179,7 +192,7 @@ class BoardFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v}
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(DashboardForm):
     """Someone covers a window of a schedule. Times are wall-clock times in
     the schedule's time zone (the view makes them aware)."""
 

@@ -27,6 +27,7 @@ from .access import can_respond, can_view
 from .errors import IncidentError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
 from .people import display_name
+from .request_guards import refusal
 
 # Polls re-render at least this often even when no event was written, so
 # what only time changes (an incident leaving "resolved in the last 24 h")
@@ -148,7 +149,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     form = forms.DeclareForm(request.POST or None, policies=policies)
     status = 200
     if request.method == "POST":
-        status = 400
+        status = refused[1] if (refused := refusal(request)) else 400
         if form.is_valid():
             try:
                 incident = services.incident_declare(actor=request.user, **form.cleaned_data)
@@ -291,7 +292,9 @@ def detail(request: HttpRequest, ref: str) -> HttpResponse:
         if seen == str(selectors.last_event_id(incident)):
             return HttpResponse(status=204)
         context = _detail_context(request, incident)
-        seen_id = int(seen) if seen.isdigit() else 0
+        # An event id fits in bigint; anything longer is not one (and int()
+        # refuses strings past 4300 digits).
+        seen_id = int(seen) if seen.isdigit() and len(seen) <= 18 else 0
         context["new_events"] = [e for e in context["timeline"] if e.pk > seen_id]
         return render(request, "incidents/_incident_live.html", context)
     if request.htmx and "pages" in request.GET:
@@ -379,6 +382,10 @@ ACTIONS: dict[str, Action] = {
 def _perform(request: HttpRequest, ref: str, action: Action) -> HttpResponse:
     incident = selectors.incident_by_ref(ref)
     form = action.form(request.POST) if action.form else None
+    if refused := refusal(request):
+        # The body was cut at the limit: show what fitted, change nothing.
+        message, status = refused
+        return _refused(request, incident, action, form, status=status, error=message)
     if form is not None and not form.is_valid():
         return _refused(request, incident, action, form, status=400)
     data = form.cleaned_data if form is not None else {}

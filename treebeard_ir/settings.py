@@ -107,12 +107,16 @@ MIDDLEWARE = [
     # Early, so answers that a later middleware returns carry the policy too.
     "csp.middleware.CSPMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
+    # NUL in a path or query: 400 naming it, before any lookup (incidents/request_guards.py).
+    "incidents.request_guards.UrlTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions, CSRF and auth: on the status host, everything but the
     # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
     "treebeard_ir.hosts.StatusHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which would answer an oversized form with a bare 400.
+    "incidents.request_guards.OversizedFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -397,6 +401,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Strict JSON (incidents/safejson.py): hostile bodies are a 400 naming the field.
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.SafeJSONParser",
+        "incidents.api.parsers.SafeFormParser",
+        "incidents.api.parsers.SafeMultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

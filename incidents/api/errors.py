@@ -3,8 +3,10 @@ input errors, the fields at fault: ``{"detail": "...", "errors": {field: [..]}}`
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -12,6 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from ..errors import IncidentError, RateLimited
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIXES = ("/api/", "/v2/")
@@ -61,6 +65,15 @@ def api_exception_handler(exc, context):
         )
         response["Retry-After"] = "30"
         return response
+    if isinstance(exc, DataError):
+        # PostgreSQL refused a value (too long, out of range): input the
+        # field checks should have caught. Still the caller's input, so a
+        # 400 rather than a 500; the warning says which check is missing.
+        log.warning("DataError reached the API handler: %s", str(exc).splitlines()[0])
+        return Response(
+            {"detail": f"A value cannot be stored: {str(exc).splitlines()[0]}"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
         first = next(iter(errors.items()))

@@ -8,7 +8,7 @@ and the admin call too.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -38,14 +38,15 @@ def parse_aware(raw: str, name: str, *, bounded: bool = True) -> datetime:
     except ValueError:
         value = None
     if value is None:
-        raise serializers.ValidationError({name: [f"must be an ISO 8601 time (got {raw!r})."]})
+        raise serializers.ValidationError({name: [f"must be an ISO 8601 time (got {raw[:40]!r})."]})
     if value.tzinfo is None:
         raise serializers.ValidationError({name: [NAIVE]})
     if bounded and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise serializers.ValidationError(
             {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
-    return value
+    # In UTC: PostgreSQL refuses offsets past ±15:59 that datetime accepts.
+    return value.astimezone(UTC)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -30,6 +30,7 @@ from .permissions import ManagerWrites, _ScopedPermission
 
 DEFAULT_SHIFTS_WINDOW = timedelta(days=7)
 MAX_SHIFTS_WINDOW = LOOKAROUND  # 93 days
+MAX_ID_DIGITS = 18  # every 18-digit number fits PostgreSQL's bigint
 
 
 class ViewerReads(_ScopedPermission):
@@ -168,7 +169,10 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         """Remove an override (cancel cover, or end it early by adding a new
         one): managers any, responders those covering them or made by them."""
         schedule = self.get_object()
-        override = Override.objects.filter(schedule=schedule, pk=override_id).first()
+        # The URL admits any run of digits; past bigint it can name no row.
+        override = None
+        if len(override_id) <= MAX_ID_DIGITS:
+            override = Override.objects.filter(schedule=schedule, pk=int(override_id)).first()
         if override is None:
             raise NotFound(f"No override {override_id} on schedule {schedule.name}.")
         override_remove(override=override, actor=request.user)

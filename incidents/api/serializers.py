@@ -15,6 +15,7 @@ from ..models import (
     IntegrationKind,
     Role,
     RoleAssignment,
+    Service,
     Severity,
     SeverityPolicy,
     Source,
@@ -288,7 +289,11 @@ class SeverityPolicySerializer(serializers.ModelSerializer):
 
 class IntegrationSerializer(serializers.ModelSerializer):
     default_service = serializers.CharField(
-        source="default_service.name", required=False, allow_null=True, default=None
+        source="default_service.name",
+        max_length=Service._meta.get_field("name").max_length,
+        required=False,
+        allow_null=True,
+        default=None,
     )
     endpoints = serializers.SerializerMethodField()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -34,6 +34,7 @@ from ..tokens import (
     integration_update,
 )
 from . import serializers as s
+from .oncall_serializers import EARLIEST_YEAR, LATEST_YEAR
 from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
 
@@ -45,7 +46,7 @@ def _bool_param(request, name: str) -> bool | None:
     if raw in (None, ""):
         return None
     if raw.lower() not in _BOOL:
-        raise ValidationError({name: [f"must be true or false (got {raw!r})."]})
+        raise ValidationError({name: [f"must be true or false (got {raw[:40]!r})."]})
     return _BOOL[raw.lower()]
 
 
@@ -71,8 +72,16 @@ def _time_param(request, name: str) -> datetime | None:
     except ValueError:
         value = None
     if value is None:
-        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw!r})."]})
-    return value if value.tzinfo else make_aware(value)
+        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw[:40]!r})."]})
+    # The same window as the on-call times: a year-9999 bound in a zone west
+    # of UTC is past what datetime (and every page showing it) can hold.
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
+        )
+    # In UTC: PostgreSQL refuses offsets past ±15:59 (+17:18 was a 500)
+    # that Python's datetime accepts.
+    return (value if value.tzinfo else make_aware(value)).astimezone(UTC)
 
 
 INCIDENT_FILTERS = [
