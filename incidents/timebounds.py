@@ -22,6 +22,24 @@ FURTHEST_AHEAD = timedelta(days=5 * 366)
 CLOCK_SKEW = timedelta(minutes=5)
 
 
+# What a page can show in every zone (UTC-12 … UTC+14) without overflowing.
+SHOWABLE_FROM = datetime(1, 1, 2, tzinfo=UTC)
+SHOWABLE_UNTIL = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def unshowable_problem(value: datetime) -> str | None:
+    """Why a time a machine sent (an alert's start) can never be shown, or
+    None. Looser than ``typed_time_problem``: a sender's odd but real clock
+    (1999, 2040) is kept, only a time no page could render is refused."""
+    try:
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return "This time is out of range."
+    if not SHOWABLE_FROM <= in_utc <= SHOWABLE_UNTIL:
+        return "This time is out of range."
+    return None
+
+
 def typed_time_problem(
     value: datetime, *, allow_future: bool = True, now: datetime | None = None
 ) -> str | None:

@@ -74,7 +74,6 @@ HOSTILE_BODIES = [
     ("generic", b'{"title": "x", "timestamp": 1e20}', "timestamp"),
     ("generic", b'{"title": "x", "timestamp": "9999-12-31T23:59:59-12:00"}', "timestamp"),
     ("generic", b'{"title": "x", "timestamp": "0000-01-01T00:00:00Z"}', "timestamp"),
-    ("generic", b'{"title": "x", "timestamp": "1999-12-31T23:59:59Z"}', "timestamp"),
     ("generic", b'{"title": ["x"]}', "title"),
     ("generic", b'{"title": "x", "labels": [1]}', "labels"),
     ("generic", b'{"alerts": {"title": "x"}}', "alerts"),
@@ -324,13 +323,16 @@ PATH_SEGMENTS = ["%00", "%ED%A0%80", "%ZZ", "%C0%AF", "%F0%9F%92%A9", "x" * 5000
 
 
 @pytest.mark.parametrize("segment", PATH_SEGMENTS)
-def test_odd_bytes_in_the_path_token_are_404(client, db, segment):
+def test_odd_bytes_in_the_path_token_are_refused(client, db, segment):
     response = client.post(
         f"/api/v1/integrations/{segment}/generic/",
         data=json.dumps({"title": "x"}),
         content_type="application/json",
     )
-    assert response.status_code == 404
+    # A NUL anywhere in a URL is refused before routing (request_guards, 400
+    # naming the path); any other odd token is simply unknown (404).
+    assert response.status_code == (400 if segment == "%00" else 404)
+    assert response.json()["detail"]
     assert nothing_written()
 
 

@@ -9,7 +9,7 @@ No database: parsers are pure. Bounded examples keep each test to seconds.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 from hypothesis import example, given
@@ -165,7 +165,6 @@ def test_parse_timestamp_gives_a_time_every_zone_can_show_or_none_or_payload_err
             continue
         if moment is not None:
             assert moment.tzinfo is UTC
-            assert moment >= datetime(2000, 1, 1, tzinfo=UTC)
             moment.astimezone(FAR_EAST)
             moment.astimezone(FAR_WEST)
 

@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..safejson import JsonInputError, find_problem, loads, text_problem
-from ..timebounds import typed_time_problem
+from ..timebounds import unshowable_problem
 
 STATUSES = ("firing", "resolved", "acknowledged")
 TITLE_MAX = 200  # Alert.title and Incident.title columns
@@ -321,11 +321,12 @@ def parse_timestamp(value: Any, *, strict: bool = False, field: str = "time") ->
     Go's zero time ``0001-01-01T00:00:00Z`` ("no end") and blanks give ``None``;
     so does anything unreadable, unless ``strict``, which raises ``ValueError``.
 
-    A readable time that the pages could not show in every time zone (the
-    bounds of ``timebounds``: before 2000, more than five years ahead, or past
+    A readable time that the pages could not show in every time zone (past
     what a datetime holds, such as epoch 1e20, year 0 or 9999-12-31 west of
     UTC) raises ``PayloadError`` naming ``field``, strict or not: storing it
-    would turn every page that shows the alert into an error.
+    would turn every page that shows the alert into an error. An odd but
+    showable clock (1999, 2040) is kept: the alert is filed as detected now
+    (``alerts._detected_at``) rather than lost.
     """
     if value is None or value == "":
         return None
@@ -343,7 +344,7 @@ def parse_timestamp(value: Any, *, strict: bool = False, field: str = "time") ->
         parsed = parsed.replace(tzinfo=UTC)
     if parsed.year <= 1:  # Go zero time; converting it west of UTC would overflow
         return None
-    problem = typed_time_problem(parsed, allow_future=True)
+    problem = unshowable_problem(parsed)
     if problem:
         raise _out_of_range(value, field, problem)
     return parsed.astimezone(UTC)
@@ -444,9 +445,7 @@ def alert_problem(alert: ParsedAlert) -> tuple[str, str] | None:
         return "values", "must map text to finite numbers"
     for name in ("starts_at", "ends_at"):
         moment = getattr(alert, name)
-        if moment is not None and (
-            not isinstance(moment, datetime) or typed_time_problem(moment, allow_future=True)
-        ):
+        if moment is not None and (not isinstance(moment, datetime) or unshowable_problem(moment)):
             return name, "is not a time the pages can show"
     if not isinstance(alert.raw, dict):
         return "raw", "must be an object"
