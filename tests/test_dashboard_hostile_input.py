@@ -5,6 +5,7 @@ its message and the text that fitted, never a bare "Bad Request (400)"."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -13,7 +14,15 @@ from django.test import Client
 from django.urls import reverse
 
 from incidents import ack_links
-from incidents.models import ContactMethod, Incident, Override, Schedule, StatusUpdate
+from incidents.models import (
+    ContactMethod,
+    Incident,
+    Override,
+    Rotation,
+    RotationMember,
+    Schedule,
+    StatusUpdate,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +99,13 @@ def test_oversized_acknowledge_changes_nothing(bob, incident):
 
 def test_oversized_override_and_contact_forms_show_their_page_again(bob):
     schedule = Schedule.objects.create(name="Primary", slug="primary", time_zone="UTC")
+    rotation = Rotation.objects.create(
+        schedule=schedule,
+        name="Weekly",
+        interval="weekly",
+        starts_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
+    RotationMember.objects.create(rotation=rotation, user=bob, position=0)  # bob's own schedule
     client, token = csrf_client(bob, reverse("incidents:oncall"))
     prefix = f"s{schedule.pk}-"
     body = (

@@ -46,7 +46,12 @@ def parse_aware(raw: str, name: str, *, bounded: bool = True) -> datetime:
             {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
         )
     # In UTC: PostgreSQL refuses offsets past ±15:59 that datetime accepts.
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):  # 9999-12-31 west of UTC is past year 9999 in UTC
+        if not bounded:
+            return value  # the storing service refuses it (timebounds), in its words
+        raise serializers.ValidationError({name: ["This time is out of range."]}) from None
 
 
 class AwareDateTimeField(serializers.DateTimeField):
