@@ -65,6 +65,15 @@ FAR_DATES = [
     "2026-06-25T15:56:12+17:18",  # an offset datetime takes and PostgreSQL does not
 ]
 LONG = "x" * 5000
+# One value of each class that fits in a URL or a form field.
+URL_VALUES = (
+    ("nul", "a%00b"),
+    ("surrogate", SURROGATE_URL),
+    ("percent", "%ff"),
+    ("long", LONG),
+    ("nan", "NaN"),
+    ("bigint", BIG_DIGITS),
+)
 
 
 def deep(levels: int = 5000) -> str:

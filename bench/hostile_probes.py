@@ -17,6 +17,7 @@ from bench.hostile_inputs import (
     NUL,
     SURROGATE_JSON,
     SURROGATE_URL,
+    URL_VALUES,
     Probe,
     deep,
     json_bodies,
@@ -368,14 +369,7 @@ def api_queries(probe: Probe, world: dict) -> None:
         "detected_before",
     ]
     for name in filters:
-        for cls, value in (
-            ("nul", "a%00b"),
-            ("percent", "%ff"),
-            ("surrogate", SURROGATE_URL),
-            ("long", LONG),
-            ("nan", "NaN"),
-            ("bigint", BIG_DIGITS),
-        ):
+        for cls, value in URL_VALUES:
             probe.get(cls, "api:query", f"/api/v1/incidents/?{name}={value}")
     for date in FAR_DATES:
         q = date.replace("+", "%2B")
@@ -393,14 +387,7 @@ def api_queries(probe: Probe, world: dict) -> None:
         f"/api/v1/schedules/{sched}/calendar.ics",
     ):
         for name in ("at", "schedule", "start", "end", "user"):
-            for cls, value in (
-                ("nul", "a%00b"),
-                ("percent", "%ff"),
-                ("surrogate", SURROGATE_URL),
-                ("long", LONG),
-                ("nan", "NaN"),
-                ("bigint", BIG_DIGITS),
-            ):
+            for cls, value in URL_VALUES:
                 probe.get(cls, "api:query", f"{path}?{name}={value}")
 
 
@@ -491,14 +478,7 @@ def dashboard_forms(probe: Probe, world: dict) -> None:
     ]
     for path, base, fields in forms:
         for name in fields:
-            for cls, value in (
-                ("nul", "a%00b"),
-                ("surrogate", SURROGATE_URL),
-                ("percent", "%ff"),
-                ("long", "x" * 5000),
-                ("nan", "NaN"),
-                ("bigint", BIG_DIGITS),
-            ):
+            for cls, value in URL_VALUES:
                 probe.form(cls, "dashboard:form", path, f"{base}&{name}={value}")
         probe.form("malformed", "dashboard:form", path, "a" * (1024 * 1024 + 10))
         probe.form(
@@ -546,14 +526,7 @@ def dashboard_forms(probe: Probe, world: dict) -> None:
 def dashboard_filters(probe: Probe, world: dict) -> None:
     ref = world["incident"].ref
     for name in ("severity", "status", "service", "q", "since"):
-        for cls, value in (
-            ("nul", "a%00b"),
-            ("surrogate", SURROGATE_URL),
-            ("percent", "%ff"),
-            ("long", LONG),
-            ("nan", "NaN"),
-            ("bigint", BIG_DIGITS),
-        ):
+        for cls, value in URL_VALUES:
             probe.get(cls, "dashboard:filter", f"/?{name}={value}")
             probe.send(cls, "dashboard:filter", "GET", f"/?{name}={value}", HTTP_HX_REQUEST="true")
     for cls, value in (
@@ -584,28 +557,14 @@ def dashboard_filters(probe: Probe, world: dict) -> None:
 
 def calendar_feed(probe: Probe, world: dict) -> None:
     token = world["schedule"].feed_token
-    for cls, value in (
-        ("nul", "a%00b"),
-        ("surrogate", SURROGATE_URL),
-        ("percent", "%ff"),
-        ("long", LONG),
-        ("nan", "NaN"),
-        ("bigint", BIG_DIGITS),
-    ):
+    for cls, value in URL_VALUES:
         probe.get(cls, "feed", f"/oncall/{token}/calendar.ics?user={value}")
         probe.get(cls, "feed", f"/oncall/{value}/calendar.ics")
 
 
 def ack_link(probe: Probe, world: dict) -> None:
     good = world["ack"]
-    for cls, value in (
-        ("nul", "a%00b"),
-        ("surrogate", SURROGATE_URL),
-        ("percent", "%ff"),
-        ("long", LONG),
-        ("nan", "NaN"),
-        ("bigint", BIG_DIGITS),
-    ):
+    for cls, value in URL_VALUES:
         probe.get(cls, "ack", f"/ack/{value}/")
         probe.form(cls, "ack", f"/ack/{value}/", "")
         probe.form(cls, "ack", f"/ack/{good}/", f"x={value}")

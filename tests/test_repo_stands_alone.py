@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOADS = ROOT / "tests" / "fixtures" / "payloads"
 
-# Ways a path can climb out of the repository: "../shared", parents[2] of a
-# file one folder down, or a TREEBEARD_SAMPLES-style override pointing elsewhere.
+# Ways a path can climb out of the repository: a relative path up into the
+# folder beside it, parents[2] of a file one folder down, or an env override.
 OUTSIDE = re.compile(r"\.\./shared|parents\[[2-9]\]|[\"']shared[\"']\s*/|TREEBEARD_SAMPLES")
 
 
