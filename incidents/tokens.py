@@ -16,7 +16,7 @@ from .safejson import text_problem
 API_KEY_PREFIX = "tbir_"
 NAME_MAX = Integration._meta.get_field("name").max_length
 SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
-RATE_LIMIT_MAX = 1_000_000
+RATE_LIMIT_MAX = 2_147_483_647  # the column (PositiveIntegerField) holds no more
 MAPPING_MAX = 100
 _UNSET = object()
 _OPERATOR = object()  # api_token_create's default actor: the command line
