@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import services
-from .errors import IncidentError
+from .errors import DomainError
 from .ingest.severity import suggest_severity
 from .ingest.types import ParsedAlert
 from .models import (
@@ -236,7 +236,7 @@ def ingest(*, integration: Integration, kind: str, alerts: list[ParsedAlert]) ->
         if not duplicate:
             try:
                 alert = _route(integration, alert)
-            except (IncidentError, DataError) as exc:
+            except (DomainError, DataError) as exc:
                 # The incident moved on meanwhile (e.g. someone resolved it by
                 # hand), or a value could not be stored on it: the alert stays
                 # stored, marked as not acted upon.

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from .access import can_manage
-from .errors import IncidentError
+from .errors import DomainError
 from .models import ChannelKind, ContactKind, ContactMethod
 from .notify import probe
 from .notify.channels import ROUTING_KEY
@@ -61,12 +61,12 @@ def contact_add(*, user, kind: str, value: str, actor) -> ContactMethod:
         raise PermissionDenied("Only managers can change someone else's contact methods.")
     value = (value or "").strip()
     if error := contact_value_error(kind, value):
-        raise IncidentError(error, field="value")
+        raise DomainError(error, field="value")
     try:
         with transaction.atomic():
             return ContactMethod.objects.create(user=user, kind=kind, value=value)
     except IntegrityError:
-        raise IncidentError("You already have this contact method.", field="value") from None
+        raise DomainError("You already have this contact method.", field="value") from None
 
 
 def contact_set_enabled(*, method: ContactMethod, enabled: bool, actor) -> ContactMethod:
@@ -91,7 +91,7 @@ def contact_test(*, method: ContactMethod, actor) -> dict:
         raise PermissionDenied("Only managers can test someone else's contact methods.")
     transport = TESTABLE.get(method.kind)
     if transport is None:
-        raise IncidentError(
+        raise DomainError(
             "Slack member IDs are mentioned in the Slack channel's messages; "
             "test the Slack channel instead.",
             field="kind",

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import ack_links, services
 from .access import can_respond
-from .errors import IncidentError
+from .errors import DomainError
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -27,7 +27,7 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             services.incident_acknowledge(incident=incident, actor=person)
-        except IncidentError as err:
+        except DomainError as err:
             incident.refresh_from_db()
             return _page(request, "conflict", status=409, error=err.message, **context)
         incident.refresh_from_db()

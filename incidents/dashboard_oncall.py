@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import clock, oncall
 from .access import can_manage, can_remove_override, schedules_taken_by
-from .errors import IncidentError
+from .errors import DomainError
 from .feeds import feed_url
 from .forms import OverrideForm
 from .models import Override, Schedule
@@ -101,7 +101,7 @@ def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
             override = oncall.override_add(
                 schedule=schedule, actor=request.user, **form.cleaned_data
             )
-        except IncidentError as err:
+        except DomainError as err:
             attach_error(form, err)
         else:
             who = display_name(override.user)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import clock, contacts, oncall
 from .dashboard_oncall import HORIZON
-from .errors import IncidentError
+from .errors import DomainError
 from .feeds import feed_url
 from .forms import DashboardForm
 from .models import ContactKind, ContactMethod, Schedule
@@ -88,7 +88,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
             method = contacts.contact_add(
                 user=request.user, actor=request.user, **form.cleaned_data
             )
-        except IncidentError as err:
+        except DomainError as err:
             attach_error(form, err)
         else:
             messages.success(request, f"Added {method.get_kind_display().lower()} {method.value}.")
@@ -122,7 +122,7 @@ def contact_test(request: HttpRequest, method_id: int) -> HttpResponse:
     method = _mine(request, method_id)
     try:
         outcome = contacts.contact_test(method=method, actor=request.user)
-    except (TransportError, IncidentError) as err:
+    except (TransportError, DomainError) as err:
         messages.error(request, f"Test to {method.value} failed: {err.message}")
     else:
         messages.success(request, f"Test {outcome['ref']} sent to {method.value}.")

@@ -4,11 +4,12 @@ the API maps it to JSON (400/409), the dashboard shows it inline."""
 from __future__ import annotations
 
 
-class IncidentError(Exception):
-    """An illegal or invalid change. Nothing was written.
+class DomainError(Exception):
+    """An illegal or invalid change, of anything people edit. Nothing was written.
 
-    ``conflict`` marks a change that is illegal in the incident's current
-    state (HTTP 409); otherwise the input itself is invalid (HTTP 400).
+    ``conflict`` marks a change that is illegal in the current state (an
+    incident already acknowledged, an integration that has alerts: HTTP 409);
+    otherwise the input itself is invalid (HTTP 400).
     ``field`` names the input at fault, when there is one.
     """
 
@@ -25,7 +26,13 @@ class IncidentError(Exception):
         return body
 
 
-class RateLimited(IncidentError):
+class IncidentError(DomainError):
+    """A change the guide does not allow for this incident (acknowledge twice,
+    resolve without a root cause…). Raised by ``incident_<verb>`` services;
+    everything else raises ``DomainError``, and callers catch ``DomainError``."""
+
+
+class RateLimited(DomainError):
     """Refused for now, not for ever: try again after ``retry_after`` seconds
     (HTTP 429 with ``Retry-After``)."""
 

@@ -1,6 +1,6 @@
 """Dashboard forms. They check the shape of the input only; the guide's rules
 (required root cause, legal transitions, …) live in the services, whose
-``IncidentError`` the views attach to the field it names."""
+``DomainError`` the views attach to the field it names."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from django.db import models
 from django.db.models import Prefetch
 
 from . import access
-from .errors import IncidentError
+from .errors import DomainError
 from .models import Override, Rotation, RotationInterval, RotationMember, Schedule
 from .models.oncall import window_errors
 from .timebounds import check_typed_time
@@ -363,7 +363,7 @@ def _checked_window(
     starts_at = check_typed_time(starts_at, field="starts_at")
     ends_at = check_typed_time(ends_at, field="ends_at")
     for field, message in window_errors(starts_at, ends_at).items():
-        raise IncidentError(f"{field} {message}", field=field)
+        raise DomainError(f"{field} {message}", field=field)
     return starts_at, ends_at
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
-from .errors import IncidentError
+from .errors import DomainError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FURTHEST_AHEAD = timedelta(days=5 * 366)
@@ -66,8 +66,8 @@ def typed_time_problem(
 def check_typed_time(
     value: datetime, *, field: str, allow_future: bool = True, now: datetime | None = None
 ) -> datetime:
-    """``value`` in UTC, or ``IncidentError`` naming ``field``."""
+    """``value`` in UTC, or ``DomainError`` naming ``field``."""
     problem = typed_time_problem(value, allow_future=allow_future, now=now)
     if problem:
-        raise IncidentError(problem, field=field)
+        raise DomainError(problem, field=field)
     return value.astimezone(UTC)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import privileges
-from .errors import IncidentError
+from .errors import DomainError
 from .models import ApiToken, Integration, IntegrationKind, Service, Severity, TokenScope
 from .safejson import text_problem
 
@@ -39,10 +39,10 @@ def _new_integration_key() -> str:
 def _check_scopes(scopes) -> list[str]:
     scopes = list(dict.fromkeys(scopes or ()))
     if not scopes:
-        raise IncidentError("scopes must name at least one of read, write, ingest.", field="scopes")
+        raise DomainError("scopes must name at least one of read, write, ingest.", field="scopes")
     for scope in scopes:
         if scope not in TokenScope.values:
-            raise IncidentError(
+            raise DomainError(
                 f"scopes: {scope!r} is not one of {', '.join(TokenScope.values)}.", field="scopes"
             )
     return scopes
@@ -92,21 +92,21 @@ def _check_mapping(mapping) -> dict:
     if mapping in (None, ""):
         return {}
     if not isinstance(mapping, dict):
-        raise IncidentError(
+        raise DomainError(
             "severity_mapping must be an object of label → P0..P3.", field="severity_mapping"
         )
     if len(mapping) > MAPPING_MAX:
-        raise IncidentError(
+        raise DomainError(
             f"severity_mapping has more than {MAPPING_MAX} labels.", field="severity_mapping"
         )
     clean = {}
     for label, level in mapping.items():
         if len(str(label)) > 100:
-            raise IncidentError(
+            raise DomainError(
                 "severity_mapping labels are at most 100 characters.", field="severity_mapping"
             )
         if not isinstance(level, str) or level not in Severity.values:
-            raise IncidentError(
+            raise DomainError(
                 f"severity_mapping[{label!r}] must be one of P0, P1, P2, P3 (got {level!r}).",
                 field="severity_mapping",
             )
@@ -117,15 +117,15 @@ def _check_mapping(mapping) -> dict:
 def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
-        raise IncidentError("name is required.", field="name")
+        raise DomainError("name is required.", field="name")
     if len(name) > NAME_MAX:
-        raise IncidentError(f"name is longer than {NAME_MAX} characters.", field="name")
+        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
     return name
 
 
 def _check_rate_limit(value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= RATE_LIMIT_MAX:
-        raise IncidentError(
+        raise DomainError(
             f"rate_limit_per_minute must be a whole number from 1 to {RATE_LIMIT_MAX}.",
             field="rate_limit_per_minute",
         )
@@ -137,10 +137,10 @@ def _default_service(name) -> Service | None:
     if name in (None, ""):
         return None
     if not isinstance(name, str) or not name.strip():
-        raise IncidentError("default_service must be a service name.", field="default_service")
+        raise DomainError("default_service must be a service name.", field="default_service")
     name = name.strip().lower()
     if len(name) > SERVICE_NAME_MAX:
-        raise IncidentError(
+        raise DomainError(
             f"default_service is longer than {SERVICE_NAME_MAX} characters.",
             field="default_service",
         )
@@ -162,7 +162,7 @@ def integration_create(
 ) -> tuple[Integration, str]:
     """Create an integration; returns it and its secret token (shown once)."""
     if kind not in IntegrationKind.values:
-        raise IncidentError(
+        raise DomainError(
             f"kind must be one of {', '.join(IntegrationKind.values)} (got {kind!r}).",
             field="kind",
         )
@@ -203,7 +203,7 @@ def integration_update(
     severity then failed). Only the arguments given change; the kind and the
     token do not (the tool was configured with the URL they make)."""
     if kind is not _UNSET and kind != integration.kind:
-        raise IncidentError(
+        raise DomainError(
             "kind cannot change: the tool was set up with a URL for its kind; "
             "create a new integration instead.",
             field="kind",
@@ -244,7 +244,7 @@ def integration_delete(*, actor, integration: Integration) -> None:
     (its alerts are the record of what the tool said): disable it instead."""
     count = integration.alerts.count()
     if count:
-        raise IncidentError(
+        raise DomainError(
             f"Integration {integration.name!r} has {count} alert(s) and cannot be deleted; "
             "disable it instead (enabled: false).",
             field="enabled",

@@ -2,7 +2,7 @@
 its POST-only actions.
 
 Views stay thin (STYLE.md 9): check access, validate the form's shape, call
-one ``services.incident_<verb>``, and show its ``IncidentError`` inline.
+one ``services.incident_<verb>``, and show its ``DomainError`` inline.
 htmx requests get the partial that the full page includes.
 """
 
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import clock, forms, oncall, paging, selectors, services, watchdog
 from .access import can_respond, can_view
-from .errors import IncidentError
+from .errors import DomainError
 from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
 from .people import display_name
 from .request_guards import refusal
@@ -153,7 +153,7 @@ def declare(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 incident = services.incident_declare(actor=request.user, **form.cleaned_data)
-            except IncidentError as err:
+            except DomainError as err:
                 attach_error(form, err)
                 status = 409 if err.conflict else 400
             else:
@@ -166,7 +166,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/declare.html", {"form": form}, status=status)
 
 
-def attach_error(form: Form, err: IncidentError) -> None:
+def attach_error(form: Form, err: DomainError) -> None:
     """Show a service's error at the field it names (or above the form)."""
     form.add_error(err.field if err.field in form.fields else None, err.message)
 
@@ -391,7 +391,7 @@ def _perform(request: HttpRequest, ref: str, action: Action) -> HttpResponse:
     data = form.cleaned_data if form is not None else {}
     try:
         done = action.run(incident=incident, actor=request.user, **data)
-    except IncidentError as err:
+    except DomainError as err:
         # A field's error goes next to the field; any other on top of the page.
         error = None
         if form is not None and err.field in form.fields:

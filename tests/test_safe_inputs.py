@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from incidents import safejson, timebounds
-from incidents.errors import IncidentError
+from incidents.errors import DomainError, IncidentError
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def test_ordinary_json_decodes():
     ],
 )
 def test_typed_times_outside_what_every_page_can_show_are_refused(value):
-    with pytest.raises(IncidentError) as caught:
+    with pytest.raises(DomainError) as caught:
         timebounds.check_typed_time(value, field="starts_at", now=NOW)
     assert caught.value.field == "starts_at"
 
@@ -65,9 +65,24 @@ def test_typed_time_in_range_comes_back_in_utc():
 
 
 def test_past_only_times_refuse_the_future_beyond_clock_skew():
-    with pytest.raises(IncidentError):
+    with pytest.raises(DomainError):
         timebounds.check_typed_time(
             NOW + timedelta(hours=1), field="detected_at", allow_future=False, now=NOW
         )
     ok = NOW + timedelta(minutes=2)
     assert timebounds.check_typed_time(ok, field="detected_at", allow_future=False, now=NOW) == ok
+
+
+def test_incident_errors_are_domain_errors_and_the_api_maps_either_alike(alice):
+    """Callers catch ``DomainError``: an incident rule (``IncidentError``) and
+    any other rule (tokens, on-call, contacts) reach the same handlers."""
+    from incidents.api.errors import api_exception_handler
+
+    assert issubclass(IncidentError, DomainError)
+    for error in (
+        DomainError("name is required.", field="name"),
+        IncidentError("Already acknowledged.", conflict=True),
+    ):
+        response = api_exception_handler(error, {})
+        assert response.status_code == (409 if error.conflict else 400)
+        assert response.data["detail"] == error.message

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
 from incidents import services
-from incidents.errors import IncidentError
+from incidents.errors import DomainError
 from incidents.models import (
     Deadline,
     DeadlineKind,
@@ -63,10 +63,10 @@ def snapshot(incident: Incident | None) -> dict | None:
     return model_to_dict(Incident.objects.get(pk=incident.pk))
 
 
-def rejected(call, match: str, *, incident: Incident | None = None) -> IncidentError:
-    """Run an illegal change: it raises IncidentError and writes nothing."""
+def rejected(call, match: str, *, incident: Incident | None = None) -> DomainError:
+    """Run an illegal change: it raises a DomainError and writes nothing."""
     counts, before = row_counts(), snapshot(incident)
-    with pytest.raises(IncidentError, match=match) as info:
+    with pytest.raises(DomainError, match=match) as info:
         call()
     assert row_counts() == counts
     assert snapshot(incident) == before
@@ -892,7 +892,7 @@ def test_an_incident_with_a_timeline_cannot_be_deleted(incident):
 
 
 def test_naive_detection_time_is_refused_and_writes_nothing(bob):
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(DomainError) as error:
         factories.declare(actor=bob, detected_at=datetime(2026, 11, 28, 1, 0))
     assert error.value.field == "detected_at"
     assert not Incident.objects.exists()

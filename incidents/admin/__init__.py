@@ -10,7 +10,7 @@ its timeline event and deadlines like a change made anywhere else.
 - Inlines show the role history, updates, timeline and deadlines read-only;
   the "assign a role" and "post a status update" rows call the services.
 - Bulk actions call the services once per incident and report each
-  ``IncidentError`` as a message instead of failing the whole request.
+  ``DomainError`` as a message instead of failing the whole request.
 - The timeline and the deadlines are read-only for everyone, superusers too.
 
 The admin is split by topic; importing this package registers everything.

@@ -12,7 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from ..errors import IncidentError
+from ..errors import DomainError
 from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
 from ..notify.channels import (
     DEFAULT_SEVERITIES,
@@ -189,7 +189,7 @@ class ChannelAdmin(admin.ModelAdmin):
         for channel in queryset[:10]:
             try:
                 outcome = channel_test(channel=channel, sender=sender, actor=request.user)
-            except (TransportError, IncidentError) as exc:
+            except (TransportError, DomainError) as exc:
                 self.message_user(
                     request, f"{channel.name}: test failed: {exc.message}", messages.ERROR
                 )

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.text import Truncator
 
 from .. import access
-from ..errors import IncidentError
+from ..errors import DomainError
 
 
 def human_duration(seconds: int | None) -> str:
@@ -56,12 +56,12 @@ def run_each(
     label: Callable = str,
 ) -> None:
     """Run ``call(item)`` for each item; one message for the successes and
-    one per ``IncidentError``, so a single conflict never hides the rest."""
+    one per ``DomainError``, so a single conflict never hides the rest."""
     succeeded = []
     for item in items:
         try:
             call(item)
-        except IncidentError as exc:
+        except DomainError as exc:
             modeladmin.message_user(request, f"{label(item)}: {exc.message}", messages.WARNING)
         else:
             succeeded.append(label(item))

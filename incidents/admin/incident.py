@@ -12,7 +12,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 
 from .. import access, services
-from ..errors import IncidentError
+from ..errors import DomainError
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
 from ..timebounds import typed_time_problem
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each
@@ -384,11 +384,11 @@ class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
     # -- saving through the services --
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # super() runs the save in a transaction; an IncidentError from a
+        # super() runs the save in a transaction; an DomainError from a
         # service has rolled it back by the time it reaches here.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IncidentError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             if object_id is None:
                 return HttpResponseRedirect(f"{request.path}?{self._refill(request)}")

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 
 from .. import privileges, tokens
-from ..errors import IncidentError
+from ..errors import DomainError
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from .common import ReadOnlyAdminMixin
 
@@ -84,7 +84,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except IncidentError as exc:
+        except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -132,14 +132,14 @@ class IntegrationForm(forms.ModelForm):
     def clean_rate_limit_per_minute(self):
         try:
             return tokens._check_rate_limit(self.cleaned_data.get("rate_limit_per_minute"))
-        except IncidentError as exc:
+        except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
     def clean_severity_mapping(self):
         # The same rule the API applies (incidents.tokens), as a form error.
         try:
             return tokens._check_mapping(self.cleaned_data.get("severity_mapping"))
-        except IncidentError as exc:
+        except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
 

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
-from ..errors import IncidentError, RateLimited
+from ..errors import DomainError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def api_exception_handler(exc, context):
         )
         response["Retry-After"] = str(exc.retry_after)
         return response
-    if isinstance(exc, IncidentError):
+    if isinstance(exc, DomainError):
         code = status.HTTP_409_CONFLICT if exc.conflict else status.HTTP_400_BAD_REQUEST
         return Response(exc.as_dict(), status=code)
     if isinstance(exc, RequestDataTooBig):

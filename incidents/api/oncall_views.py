@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from .. import clock
 from ..access import can_manage, can_respond, can_view
-from ..errors import IncidentError
+from ..errors import DomainError
 from ..ical import calendar_response
 from ..models import EscalationLevel, Override, Rotation, RotationMember, Schedule
 from ..oncall import LOOKAROUND, oncall_by_schedule, override_add, override_remove, shifts
@@ -136,7 +136,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         # paging nobody; remove it from the policy first.
         levels = EscalationLevel.objects.filter(schedule=instance).select_related("policy")
         if named := [f"{level.policy.name} L{level.level}" for level in levels]:
-            raise IncidentError(
+            raise DomainError(
                 f"{instance.name} is used by {', '.join(named)}; change those levels first.",
                 conflict=True,
             )

@@ -16,7 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from .. import paging, selectors, services, triage
-from ..errors import IncidentError
+from ..errors import DomainError
 from ..models import (
     OPEN_STATUSES,
     Alert,
@@ -175,11 +175,11 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             incident = services.incident_declare(
                 actor=request.user, severity_reasons=reasons, **fields
             )
-        except IncidentError as exc:
+        except DomainError as exc:
             if exc.field != "user":
                 raise
             # The role service names its ``user``; here that person came as ``commander``.
-            raise IncidentError(exc.message, field="commander", conflict=exc.conflict) from None
+            raise DomainError(exc.message, field="commander", conflict=exc.conflict) from None
         response = _ok(request, incident, status.HTTP_201_CREATED)
         response["Location"] = response.data["api_url"]
         return response

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.errors import IncidentError
+from incidents.errors import DomainError
 from incidents.models import TokenScope
 from incidents.tokens import api_token_create
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"User {username!r} is inactive.")
         try:
             token, key = api_token_create(user=user, name=name, scopes=scopes or ["read", "write"])
-        except IncidentError as exc:
+        except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
             f"Created token {token.prefix}… for {username} with scopes "
