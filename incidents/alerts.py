@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
-from . import services
+from . import clock, services
 from .errors import DomainError
 from .ingest.severity import suggest_severity
 from .ingest.types import ParsedAlert
@@ -92,7 +91,7 @@ def _store(integration: Integration, kind: str, parsed: ParsedAlert) -> tuple[Al
         url=_clip(parsed.url, 1000),
         starts_at=parsed.starts_at,
         ends_at=parsed.ends_at,
-        received_at=timezone.now(),
+        received_at=clock.now(),
         raw=parsed.raw or {},
     )
     try:
@@ -140,7 +139,7 @@ def _detected_at(alert: Alert):
     # A sender's start time that no person could type (Grafana's zero time
     # 0001-01-01, a year-9999 typo) is replaced by "now" rather than refused:
     # one odd timestamp must not lose the alert.
-    now = timezone.now()
+    now = clock.now()
     start = alert.starts_at
     if start is None or (start - now).total_seconds() > _MAX_FUTURE_SECONDS:
         return now
@@ -252,5 +251,5 @@ def ingest(*, integration: Integration, kind: str, alerts: list[ParsedAlert]) ->
             )
         )
     if alerts:
-        Integration.objects.filter(pk=integration.pk).update(last_alert_at=timezone.now())
+        Integration.objects.filter(pk=integration.pk).update(last_alert_at=clock.now())
     return outcomes

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from . import clock
 from .errors import DomainError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -48,7 +49,7 @@ def typed_time_problem(
         return "Enter a date and time."
     if timezone.is_naive(value):
         return "Give a time zone (an offset such as +02:00 or Z)."
-    now = now or timezone.now()
+    now = now or clock.now()
     latest = now + (FURTHEST_AHEAD if allow_future else CLOCK_SKEW)
     try:
         in_utc = value.astimezone(UTC)

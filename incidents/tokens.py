@@ -6,9 +6,8 @@ import hashlib
 import secrets
 
 from django.db import transaction
-from django.utils import timezone
 
-from . import privileges
+from . import clock, privileges
 from .errors import DomainError
 from .models import ApiToken, Integration, IntegrationKind, Service, Severity, TokenScope
 from .safejson import text_problem
@@ -73,7 +72,7 @@ def api_token_create(
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
     return token
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from .. import clock
 from ..models import ApiToken
 from ..tokens import api_token_lookup
 
@@ -34,7 +34,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         token = api_token_lookup(key)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        now = timezone.now()
+        now = clock.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
