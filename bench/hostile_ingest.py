@@ -40,19 +40,10 @@ REAL = {
 }
 
 
-def _paths(value, prefix=()):
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def mutations(payload):
-    for path in _paths(payload):
+    from tests.ingest_support import field_paths  # needs Django set up first
+
+    for path in field_paths(payload):
         for hostile in HOSTILE_VALUES:
             body = copy.deepcopy(payload)
             parent = body

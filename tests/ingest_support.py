@@ -235,14 +235,16 @@ def inbound_samples(kind: str) -> list[str]:
     ]
 
 
-def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
+def field_paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a value inside ``value`` (keys and list indexes), the
+    root left out: the places a mutation can change one field."""
+    found = [prefix] if prefix else []
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _paths(item, (*prefix, key))
+            found += field_paths(item, (*prefix, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
+            found += field_paths(item, (*prefix, index))
     return found
 
 
@@ -252,7 +254,7 @@ def mutated(draw, payload: Any) -> Any:
     replaced by something hostile, or deleted."""
     body = copy.deepcopy(payload)
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(body) if p]
+        paths = field_paths(body)
         if not paths:
             break
         path = draw(st.sampled_from(paths))
