@@ -24,6 +24,7 @@ from .models import (
     Incident,
     Integration,
     Source,
+    TimelineEvent,
 )
 from .timebounds import typed_time_problem
 
@@ -117,7 +118,7 @@ def _lock_group(integration: Integration, fingerprint: str) -> AlertGroupKey:
 
 
 def _note(incident: Incident, alert: Alert, message: str) -> None:
-    services._event(
+    TimelineEvent.record(
         incident,
         EventKind.ALERT_RECEIVED,
         None,

@@ -9,12 +9,20 @@ The dashboard, the API, admin actions and tasks all call these.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 
 from . import clock, deadlines, escalation, paging
+from .checks import (
+    check_choice,
+    check_text,
+    next_reference,
+    policy_for,
+    require_open,
+    service_rows,
+)
 from .errors import IncidentError
 from .models import (
     SINGLE_ROLES,
@@ -23,12 +31,9 @@ from .models import (
     EventKind,
     Incident,
     MessageKind,
-    ReferenceCounter,
     Role,
     RoleAssignment,
-    Service,
     Severity,
-    SeverityPolicy,
     Source,
     Status,
     StatusUpdate,
@@ -55,69 +60,6 @@ _event = TimelineEvent.record
 
 def _person(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def _policy(severity: str) -> SeverityPolicy:
-    try:
-        return SeverityPolicy.objects.get(severity=severity)
-    except SeverityPolicy.DoesNotExist:
-        raise IncidentError(
-            f"No severity policy for {severity}; a manager must restore it in the admin.",
-            field="severity",
-        ) from None
-
-
-def _check_choice(value, choices, field: str) -> str:
-    if value not in choices.values:
-        allowed = ", ".join(choices.values)
-        raise IncidentError(f"{field} must be one of: {allowed} (got {value!r}).", field=field)
-    return value
-
-
-def _check_text(value, field: str, *, required: bool, max_length: int | None = None) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise IncidentError(f"{field} must be text.", field=field)
-    value = value.strip()
-    if required and not value:
-        raise IncidentError(f"{field} is required.", field=field)
-    if max_length and len(value) > max_length:
-        raise IncidentError(f"{field} is longer than {max_length} characters.", field=field)
-    return value
-
-
-def _service_rows(names: Iterable[str]) -> list[Service]:
-    clean = {_check_text(raw, "services", required=True, max_length=100).lower() for raw in names}
-    # Create in one fixed order: two declarations inserting the same new
-    # services in opposite orders would otherwise deadlock on the unique index.
-    return [Service.objects.get_or_create(name=name)[0] for name in sorted(clean)]
-
-
-def _require_open(incident: Incident, action: str) -> None:
-    if incident.status == Status.RESOLVED:
-        raise IncidentError(
-            f"{incident.ref} is resolved; reopen it before you {action}.", conflict=True
-        )
-
-
-def next_reference(detected_at: datetime) -> str:
-    """Allocate ``INC-YYYYMMDD-NNN`` for the day of detection (UTC).
-
-    One upsert bumps the day's counter and returns the new value; on
-    PostgreSQL the row lock serialises concurrent declarations until commit,
-    so two incidents can never share a number.
-    """
-    day = detected_at.astimezone(UTC).date()
-    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (table name is ours)
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [day],
-        )
-        number = cursor.fetchone()[0]
-    return f"INC-{day:%Y%m%d}-{number:03d}"
 
 
 # --- services ----------------------------------------------------------------
@@ -157,16 +99,16 @@ def incident_declare(
     suggested it (alert labels, error rate, keywords); it goes on the timeline.
     """
     now = clock.now()
-    title = _check_text(title, "title", required=True, max_length=TITLE_MAX)
-    severity = _check_choice(severity, Severity, "severity")
-    source = _check_choice(source, Source, "source")
-    summary = _check_text(summary, "summary", required=False)
-    impact = _check_text(impact, "impact", required=False)
+    title = check_text(title, "title", required=True, max_length=TITLE_MAX)
+    severity = check_choice(severity, Severity, "severity")
+    source = check_choice(source, Source, "source")
+    summary = check_text(summary, "summary", required=False)
+    impact = check_text(impact, "impact", required=False)
     detected_at = check_typed_time(
         detected_at or now, field="detected_at", allow_future=False, now=now
     )
-    policy = _policy(severity)
-    service_rows = _service_rows(services)
+    policy = policy_for(severity)
+    rows = service_rows(services)
 
     incident = Incident.objects.create(
         ref=next_reference(detected_at),
@@ -181,8 +123,8 @@ def incident_declare(
         declared_at=now,
         declared_by=_person(actor),
     )
-    if service_rows:
-        incident.services.set(service_rows)
+    if rows:
+        incident.services.set(rows)
     reasons = [str(r) for r in severity_reasons]
     message = f"Declared {policy.severity} {policy.name}: {title}"
     if reasons:
@@ -197,7 +139,7 @@ def incident_declare(
             "severity": severity,
             "status": incident.status,
             "source": source,
-            "services": [s.name for s in service_rows],
+            "services": [s.name for s in rows],
             "is_drill": incident.is_drill,
         },
         detail={"detected_at": detected_at.isoformat(), "severity_reasons": reasons},
@@ -219,7 +161,7 @@ def incident_declare(
 @transaction.atomic
 def incident_acknowledge(*, incident: Incident, actor) -> Incident:
     incident = _lock(incident)
-    _require_open(incident, "acknowledge it")
+    require_open(incident, "acknowledge it")
     if incident.acknowledged_at is not None:
         raise IncidentError(f"{incident.ref} is already acknowledged.", conflict=True)
     now = clock.now()
@@ -245,8 +187,8 @@ def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incid
     assigning one hands it over (the previous holder is relieved, both stay
     in the history). Technical responders accumulate."""
     incident = _lock(incident)
-    role = _check_choice(role, Role, "role")
-    _require_open(incident, "assign roles")
+    role = check_choice(role, Role, "role")
+    require_open(incident, "assign roles")
     if user is None or not getattr(user, "is_active", False):
         raise IncidentError("user must be an active person.", field="user")
     if not user.has_perm("incidents.respond_incident"):
@@ -292,7 +234,7 @@ def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incid
 def incident_relieve_role(*, incident: Incident, actor, role: str, user) -> Incident:
     """Take a role away without a successor (e.g. a responder leaves)."""
     incident = _lock(incident)
-    role = _check_choice(role, Role, "role")
+    role = check_choice(role, Role, "role")
     now = clock.now()
     updated = RoleAssignment.objects.filter(
         incident=incident, role=role, user=user, relieved_at__isnull=True
@@ -334,8 +276,8 @@ def incident_change_status(*, incident: Incident, actor, status: str, note: str 
     a fix that did not hold goes back to investigating). Resolving needs a
     root cause, so it is ``incident_resolve``."""
     incident = _lock(incident)
-    status = _check_choice(status, Status, "status")
-    _require_open(incident, "change its status")
+    status = check_choice(status, Status, "status")
+    require_open(incident, "change its status")
     if status == Status.RESOLVED:
         raise IncidentError(
             "Resolve the incident with a root cause and resolution (the resolve action).",
@@ -352,7 +294,7 @@ def incident_change_status(*, incident: Incident, actor, status: str, note: str 
         EventKind.STATUS_CHANGED,
         actor,
         at=now,
-        message=_check_text(note, "note", required=False),
+        message=check_text(note, "note", required=False),
         before=before,
         after={"status": status},
     )
@@ -371,10 +313,10 @@ def incident_post_update(
     """Post a status update (the guide's "📊 UPDATE"); it may move the status
     on, and it resets the update-cadence clock."""
     incident = _lock(incident)
-    message = _check_text(message, "message", required=True, max_length=10_000)
-    visibility = _check_choice(visibility, Visibility, "visibility")
-    status = incident.status if status in (None, "") else _check_choice(status, Status, "status")
-    _require_open(incident, "post an update")
+    message = check_text(message, "message", required=True, max_length=10_000)
+    visibility = check_choice(visibility, Visibility, "visibility")
+    status = incident.status if status in (None, "") else check_choice(status, Status, "status")
+    require_open(incident, "post an update")
     if status == Status.RESOLVED:
         raise IncidentError(
             "Resolve the incident with a root cause and resolution (the resolve action).",
@@ -408,7 +350,7 @@ def incident_post_update(
         message=message,
         detail={"update_id": update.pk, "status": status, "visibility": visibility},
     )
-    policy = _policy(incident.severity)
+    policy = policy_for(incident.severity)
     deadlines.meet(incident, DeadlineKind.UPDATE, now)
     deadlines.schedule_update(incident, policy, now)
     cadence = policy.update_cadence_seconds
@@ -435,11 +377,11 @@ def incident_change_severity(
     policy's, measured from detection; the old rows stay, cancelled, so
     metrics can see which policy was in force when."""
     incident = _lock(incident)
-    severity = _check_choice(severity, Severity, "severity")
-    _require_open(incident, "change its severity")
+    severity = check_choice(severity, Severity, "severity")
+    require_open(incident, "change its severity")
     if severity == incident.severity:
         raise IncidentError(f"{incident.ref} is already {severity}.", conflict=True)
-    policy = _policy(severity)
+    policy = policy_for(severity)
     now = clock.now()
     before = {"severity": incident.severity}
     incident.severity = severity
@@ -452,7 +394,7 @@ def incident_change_severity(
         EventKind.SEVERITY_CHANGED,
         actor,
         at=now,
-        message=_check_text(reason, "reason", required=False),
+        message=check_text(reason, "reason", required=False),
         before=before,
         after={"severity": severity},
     )
@@ -464,7 +406,7 @@ def incident_mitigate(*, incident: Incident, actor, note: str = "") -> Incident:
     """Record that the impact has stopped (the guide's "Mitigation"); the
     incident moves to monitoring while the fix is verified."""
     incident = _lock(incident)
-    _require_open(incident, "mitigate it")
+    require_open(incident, "mitigate it")
     if incident.mitigated_at is not None:
         raise IncidentError(f"{incident.ref} is already mitigated.", conflict=True)
     now = clock.now()
@@ -477,7 +419,7 @@ def incident_mitigate(*, incident: Incident, actor, note: str = "") -> Incident:
         EventKind.MITIGATED,
         actor,
         at=now,
-        message=_check_text(note, "note", required=False),
+        message=check_text(note, "note", required=False),
         before=before,
         after={"status": incident.status, "mitigated_at": now.isoformat()},
     )
@@ -497,8 +439,8 @@ def incident_resolve(
     every stage time not yet set takes the resolution time, and every
     pending deadline is closed."""
     incident = _lock(incident)
-    root_cause = _check_text(root_cause, "root_cause", required=True)
-    resolution = _check_text(resolution, "resolution", required=False)
+    root_cause = check_text(root_cause, "root_cause", required=True)
+    resolution = check_text(resolution, "resolution", required=False)
     if incident.status == Status.RESOLVED:
         raise IncidentError(f"{incident.ref} is already resolved.", conflict=True)
     now = clock.now()
@@ -548,7 +490,7 @@ def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
     """Reopen a resolved incident: back to investigating with fresh resolve
     and update deadlines; the earlier resolution stays on the timeline."""
     incident = _lock(incident)
-    reason = _check_text(reason, "reason", required=True)
+    reason = check_text(reason, "reason", required=True)
     if incident.status != Status.RESOLVED:
         raise IncidentError(f"{incident.ref} is not resolved.", conflict=True)
     now = clock.now()
@@ -561,7 +503,7 @@ def incident_reopen(*, incident: Incident, actor, reason: str) -> Incident:
     incident.resolved_at = None
     incident.reopen_count += 1
     incident.save(update_fields=["status", "resolved_at", "reopen_count"])
-    policy = _policy(incident.severity)
+    policy = policy_for(incident.severity)
     deadlines.schedule_update(incident, policy, now)
     deadlines.schedule_resolve(incident, policy, now, starts_at=now)
     event = _event(
@@ -595,7 +537,7 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
     fields: list[str] = []
     for name in ("title", "summary", "impact"):
         if name in changes:
-            value = _check_text(
+            value = check_text(
                 changes[name],
                 name,
                 required=name == "title",
@@ -619,7 +561,7 @@ def incident_update_fields(*, incident: Incident, actor, **changes) -> Incident:
             incident.customer_impacting = value
             fields.append("customer_impacting")
     if "services" in changes:
-        rows = _service_rows(changes["services"] or ())
+        rows = service_rows(changes["services"] or ())
         old = sorted(incident.services.values_list("name", flat=True))
         new = sorted(s.name for s in rows)
         if old != new:
@@ -646,9 +588,9 @@ def incident_escalate(
     told; the timeline names who was notified.
     """
     incident = _lock(incident)
-    reason = _check_text(reason, "reason", required=True)
-    path = _check_choice(path, EscalationPath, "path")
-    _require_open(incident, "escalate it")
+    reason = check_text(reason, "reason", required=True)
+    path = check_choice(path, EscalationPath, "path")
+    require_open(incident, "escalate it")
     event = escalation.escalate_by_hand(incident, path, clock.now(), actor=actor, reason=reason)
     # Who was paged and how (or that nobody could be), for the dashboard's
     # flash and the API's answer.

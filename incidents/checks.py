@@ -1,0 +1,77 @@
+"""Input checks the incident services share: text, choices, services,
+the severity policy in force, and the incident reference. Each raises
+``IncidentError`` naming the field; nothing here writes but the reference
+counter and new ``Service`` rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.db import connection
+
+from .errors import IncidentError
+from .models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
+
+
+def policy_for(severity: str) -> SeverityPolicy:
+    try:
+        return SeverityPolicy.objects.get(severity=severity)
+    except SeverityPolicy.DoesNotExist:
+        raise IncidentError(
+            f"No severity policy for {severity}; a manager must restore it in the admin.",
+            field="severity",
+        ) from None
+
+
+def check_choice(value, choices, field: str) -> str:
+    if value not in choices.values:
+        allowed = ", ".join(choices.values)
+        raise IncidentError(f"{field} must be one of: {allowed} (got {value!r}).", field=field)
+    return value
+
+
+def check_text(value, field: str, *, required: bool, max_length: int | None = None) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise IncidentError(f"{field} must be text.", field=field)
+    value = value.strip()
+    if required and not value:
+        raise IncidentError(f"{field} is required.", field=field)
+    if max_length and len(value) > max_length:
+        raise IncidentError(f"{field} is longer than {max_length} characters.", field=field)
+    return value
+
+
+def service_rows(names: Iterable[str]) -> list[Service]:
+    clean = {check_text(raw, "services", required=True, max_length=100).lower() for raw in names}
+    # Create in one fixed order: two declarations inserting the same new
+    # services in opposite orders would otherwise deadlock on the unique index.
+    return [Service.objects.get_or_create(name=name)[0] for name in sorted(clean)]
+
+
+def require_open(incident: Incident, action: str) -> None:
+    if incident.status == Status.RESOLVED:
+        raise IncidentError(
+            f"{incident.ref} is resolved; reopen it before you {action}.", conflict=True
+        )
+
+
+def next_reference(detected_at: datetime) -> str:
+    """Allocate ``INC-YYYYMMDD-NNN`` for the day of detection (UTC).
+
+    One upsert bumps the day's counter and returns the new value; on
+    PostgreSQL the row lock serialises concurrent declarations until commit,
+    so two incidents can never share a number.
+    """
+    day = detected_at.astimezone(UTC).date()
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (table name is ours)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        number = cursor.fetchone()[0]
+    return f"INC-{day:%Y%m%d}-{number:03d}"
