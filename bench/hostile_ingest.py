@@ -66,7 +66,7 @@ def main() -> int:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from incidents.tokens import integration_create
+    from incidents.services.integrations import integration_create
     from tests import test_ingest_hostile as corpus
     from tests.ingest_support import sample
 

@@ -36,7 +36,8 @@ def setup_world() -> dict:
     from incidents import ack_links, services
     from incidents.guide import MANAGER, RESPONDER
     from incidents.models import Channel, Rotation, RotationMember, Schedule
-    from incidents.tokens import api_token_create, integration_create
+    from incidents.services.integrations import integration_create
+    from incidents.services.tokens import api_token_create
 
     users = get_user_model()
     alice = users.objects.create_user("alice", "alice@treebeard.test", "pw", is_staff=True)

@@ -182,7 +182,7 @@ def main() -> int:
     from django.db import connection
 
     from incidents.models import Alert, Incident
-    from incidents.tokens import integration_create
+    from incidents.services.integrations import integration_create
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_row (id bigserial PRIMARY KEY, body jsonb)")

@@ -139,7 +139,7 @@ def due_soon(first_due):
 
 def empty_sweep_ms(repeat: int = 30) -> float:
     """Median wall time of a sweep that finds nothing due, in this process."""
-    from incidents import sla
+    from incidents.engine import sla
 
     for _ in range(5):  # warm up: connection, statement and plan caches
         sla.sweep()

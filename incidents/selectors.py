@@ -83,7 +83,7 @@ def open_incidents(
     qs = _with_people(qs).prefetch_related(
         Prefetch(
             "timeline",
-            # The board row's "L1: nobody on call — paged L2" (incidents.paging).
+            # The board row's "L1: nobody on call — paged L2" (incidents.engine.paging).
             queryset=TimelineEvent.objects.filter(
                 kind__in=[EventKind.ESCALATED, EventKind.NOTIFICATION], detail__has_key="path"
             ).order_by("at", "id"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import sla
+from .engine import sla
 
 # The outbox's tasks live beside it; imported here so autodiscovery registers them.
 from .notify.tasks import deliver_notification, relay_notifications, send_digest

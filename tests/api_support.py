@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
-from incidents.tokens import api_token_create
+from incidents.services.tokens import api_token_create
 
 API = "/api/v1"
 INCIDENTS = f"{API}/incidents/"

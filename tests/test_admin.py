@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 from django.test import RequestFactory
 from django.urls import reverse
 
-from incidents import services, tokens
+from incidents import services
 from incidents.admin import FALSE_POSITIVE_ROOT_CAUSE, AssignRoleForm, PostUpdateForm
 from incidents.models import (
     Alert,
@@ -107,8 +107,10 @@ def one_of_everything(alice, bob):
     incident = factories.declare(actor=bob, severity="P0")
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
     services.incident_post_update(incident=incident, actor=bob, message="Looking", status=None)
-    tokens.api_token_create(user=bob, name="laptop")
-    integration, _ = tokens.integration_create(actor=alice, name="Prometheus", kind="alertmanager")
+    services.api_token_create(user=bob, name="laptop")
+    integration, _ = services.integration_create(
+        actor=alice, name="Prometheus", kind="alertmanager"
+    )
     Alert.objects.create(
         integration=integration,
         kind="alertmanager",
@@ -561,7 +563,7 @@ def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, al
     assert response.status_code == 302
     [message] = [m for m in messages_of(response) if "not shown again" in m]
     key = message.rsplit(" ", 1)[-1]
-    token = tokens.api_token_lookup(key)
+    token = services.api_token_lookup(key)
     assert (token.user, token.name, token.scopes) == (alice, "ci", ["read"])
     assert key not in token.key_hash
     assert not any(key in m for m in messages_of(response) if m != message)
@@ -586,7 +588,7 @@ def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_clie
     [message] = [m for m in messages_of(response) if "not shown again" in m]
     webhook = message.rsplit(" ", 1)[-1]
     key = webhook.split("/api/v1/integrations/")[1].split("/")[0]
-    integration = tokens.integration_lookup(key)
+    integration = services.integration_lookup(key)
     assert webhook == f"{settings.SITE_URL}/api/v1/integrations/{key}/grafana/"
     assert (integration.created_by, integration.severity_mapping, integration.auto_resolve) == (
         alice,

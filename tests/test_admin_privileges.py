@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
-from incidents import tokens
+from incidents import services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
 from incidents.models import ApiToken, ContactMethod
 from incidents.notify import outbox
@@ -342,26 +342,26 @@ def test_a_manager_creates_a_token_for_a_service_account(as_alice, service_accou
     response = token_add(as_alice, service_account, scopes=("read", "write"))
 
     assert response.status_code == 302
-    assert tokens.api_token_lookup(shown_key(response)).user == service_account
+    assert services.api_token_lookup(shown_key(response)).user == service_account
 
 
 def test_a_superuser_creates_a_token_for_anyone(as_root, bob):
     response = token_add(as_root, bob)
 
     assert response.status_code == 302
-    assert tokens.api_token_lookup(shown_key(response)).user == bob
+    assert services.api_token_lookup(shown_key(response)).user == bob
 
 
 def test_the_token_service_refuses_a_key_for_someone_else(alice, bob, service_account, root):
     with pytest.raises(PermissionDenied):
-        tokens.api_token_create(actor=alice, user=bob)
+        services.api_token_create(actor=alice, user=bob)
     with pytest.raises(PermissionDenied):
-        tokens.api_token_create(actor=bob, user=service_account)  # not a manager
+        services.api_token_create(actor=bob, user=service_account)  # not a manager
     with pytest.raises(PermissionDenied):
-        tokens.api_token_create(actor=alice, user=root)
+        services.api_token_create(actor=alice, user=root)
     assert not ApiToken.objects.exists()
-    assert tokens.api_token_create(actor=bob, user=bob)[0].user == bob
-    assert tokens.api_token_create(actor=root, user=alice)[0].user == alice
+    assert services.api_token_create(actor=bob, user=bob)[0].user == bob
+    assert services.api_token_create(actor=root, user=alice)[0].user == alice
 
 
 def test_the_admin_never_shows_the_acknowledge_link_of_a_paged_person(as_alice, as_root, bob):

@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from incidents.models import ApiToken, Incident, Integration, SeverityPolicy, TimelineEvent
-from incidents.tokens import api_token_create, api_token_revoke
+from incidents.services.tokens import api_token_create, api_token_revoke
 from tests import factories
 from tests.api_support import (
     API,

@@ -26,7 +26,7 @@ from schemathesis.config._dictionaries import (  # pinned; no public constructor
 )
 
 from incidents.models import Channel, Integration, Override, Schedule
-from incidents.tokens import api_token_create
+from incidents.services.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 

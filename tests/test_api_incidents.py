@@ -17,7 +17,7 @@ from incidents.models import (
     StatusUpdate,
     TimelineEvent,
 )
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import INCIDENTS, assert_json_error, incident_url, token_client
 from tests.engine_support import staff_both_paths

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from incidents.api.urls import router
 from incidents.models import Alert
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import API, INCIDENTS, incident_url, token_client
 from tests.engine_support import staff_both_paths

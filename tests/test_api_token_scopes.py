@@ -13,7 +13,7 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Rotation, RotationMember, Schedule
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 

@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from incidents.models import Incident, ReferenceCounter, TimelineEvent
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests.api_support import INCIDENTS, token_client
 
 pytestmark = pytest.mark.django_db

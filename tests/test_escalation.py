@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from incidents import services, sla
+from incidents import services
+from incidents.engine import sla
 from incidents.errors import IncidentError
 from incidents.models import (
     Deadline,

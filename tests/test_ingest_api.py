@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from incidents.models import Alert, AlertAction, EventKind, Incident, Status, TimelineEvent
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents.models import Alert, Incident, TimelineEvent
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests.ingest_support import SHAPES, bounded, hostile_body, json_values, mutated, sample
 
 pytestmark = pytest.mark.django_db
@@ -402,8 +402,8 @@ def test_bodies_that_are_not_json_are_400_whatever_the_content_type(
 
 def test_an_alert_the_database_refuses_is_not_stored_and_the_rest_of_the_batch_is(alice):
     # The parsers never hand ingest() such an alert; this is the net below them.
-    from incidents.alerts import NOT_STORED, ingest
     from incidents.ingest.types import ParsedAlert
+    from incidents.services.alerts import NOT_STORED, ingest
 
     integration, _ = integration_create(actor=alice, name="net", kind="generic")
     outcomes = ingest(

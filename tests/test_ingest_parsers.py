@@ -16,16 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from incidents.ingest import KINDS, parse
+from incidents.ingest.alertmanager import parse_alertmanager
+from incidents.ingest.datadog import parse_datadog
+from incidents.ingest.generic import parse_generic
+from incidents.ingest.grafana import parse_grafana
 from incidents.ingest.pagerduty import PagerDutyEventError, parse_event
-from incidents.ingest.parsers import (
-    KINDS,
-    parse,
-    parse_alertmanager,
-    parse_datadog,
-    parse_generic,
-    parse_grafana,
-    parse_sentry,
-)
+from incidents.ingest.sentry import parse_sentry
 from incidents.ingest.severity import DEFAULT_SEVERITY, NO_SIGNAL_REASON, suggest_severity
 from incidents.ingest.types import ParsedAlert, PayloadError, parse_timestamp
 

@@ -15,17 +15,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from incidents.ingest import KINDS, parse, parse_batch
+from incidents.ingest.alertmanager import parse_alertmanager
+from incidents.ingest.datadog import parse_datadog
+from incidents.ingest.generic import parse_generic
+from incidents.ingest.grafana import parse_grafana
 from incidents.ingest.pagerduty import PagerDutyEventError, parse_event
-from incidents.ingest.parsers import (
-    KINDS,
-    parse,
-    parse_alertmanager,
-    parse_batch,
-    parse_datadog,
-    parse_generic,
-    parse_grafana,
-    parse_sentry,
-)
+from incidents.ingest.sentry import parse_sentry
 from incidents.ingest.severity import LEVELS, suggest_severity
 from incidents.ingest.types import ParsedAlert, PayloadError, parse_timestamp, to_float
 from tests.ingest_support import (

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Alert, Integration
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests.api_support import API, assert_json_error, token_client
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from django.views.debug import get_exception_reporter_class
 
 from incidents import ack_links
 from incidents.models import Schedule
-from incidents.tokens import integration_create
+from incidents.services.integrations import integration_create
 from tests import factories
 from tests.worker_support import BIN, ROOT, database_url, spare_port
 from treebeard_ir.redact import RedactSecretsFilter, redact_path

@@ -16,9 +16,9 @@ from incidents.models import (
     MessageKind,
     Notification,
     NotificationStatus,
+    TimelineEvent,
 )
 from incidents.notify import digest, outbox
-from incidents.services import _event
 from tests import factories
 
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
@@ -42,7 +42,7 @@ def guide_channels(db):
 
 
 def _new_event(incident, kind=EventKind.UPDATE_POSTED):
-    return _event(incident, kind, None, at=clock.now(), message="test")
+    return TimelineEvent.record(incident, kind, None, at=clock.now(), message="test")
 
 
 def _routed(incident, message_kind=MessageKind.INITIAL):
@@ -208,9 +208,9 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_lapses(guide_channel
         incident=incident, event=_new_event(incident), message_kind=MessageKind.UPDATE
     )[0]
     now = clock.now()
-    assert outbox._claim(row.pk, now) is True
-    assert outbox._claim(row.pk, now + timedelta(seconds=29)) is False
-    assert outbox._claim(row.pk, now + timedelta(seconds=31)) is True
+    assert outbox.claim(row.pk, now) is True
+    assert outbox.claim(row.pk, now + timedelta(seconds=29)) is False
+    assert outbox.claim(row.pk, now + timedelta(seconds=31)) is True
     row.refresh_from_db()
     assert row.status == NotificationStatus.SENDING
     assert row.attempts == 2

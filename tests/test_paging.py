@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from incidents import services, sla
+from incidents import services
+from incidents.engine import sla
 from incidents.models import (
     ContactMethod,
     Deadline,

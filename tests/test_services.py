@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
-from incidents import services
+from incidents import clock, services
 from incidents.errors import DomainError
 from incidents.models import (
     Deadline,
@@ -48,7 +48,7 @@ def later(frozen):
 
     def _move(**delta) -> datetime:
         frozen.shift(timedelta(**delta))
-        return services.clock.now()
+        return clock.now()
 
     return _move
 

@@ -11,7 +11,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from incidents import services, sla
+from incidents import services
+from incidents.engine import sla
 from incidents.models import (
     Deadline,
     DeadlineKind,

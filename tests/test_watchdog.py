@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 
-from incidents import sla
+from incidents.engine import sla
+from incidents.engine.watchdog import engine_health
 from incidents.models import Deadline, DeadlineKind, Notification
-from incidents.watchdog import engine_health
 from tests import factories
 from tests.api_support import key_client, token_client
 from tests.engine_support import MIN, T0
@@ -162,7 +162,7 @@ def test_engine_health_api_answers_a_read_token_with_the_figures(incident, vera)
 
 
 def test_engine_health_api_refuses_a_token_without_the_read_scope(bob):
-    from incidents.tokens import api_token_create
+    from incidents.services.tokens import api_token_create
 
     _, key = api_token_create(user=bob, scopes=("ingest",))
 

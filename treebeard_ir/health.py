@@ -36,8 +36,8 @@ def _check_broker() -> str | None:
 
 
 def _check_engine() -> tuple[str, str | None]:
-    """The SLA engine's watchdog (incidents/watchdog.py): "ok" or "stalled"."""
-    from incidents.watchdog import engine_health
+    """The SLA engine's watchdog (incidents/engine/watchdog.py): "ok" or "stalled"."""
+    from incidents.engine.watchdog import engine_health
 
     try:
         health = engine_health()

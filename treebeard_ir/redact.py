@@ -27,7 +27,7 @@ import re
 from urllib.parse import unquote
 
 REDACTED = "[redacted]"
-INTEGRATION_PREFIX = 6  # incidents.tokens stores key[:6] as Integration.token_prefix
+INTEGRATION_PREFIX = 6  # incidents.services.integrations stores key[:6] as Integration.token_prefix
 
 # A path separator as it may appear in a raw request line: gunicorn decodes
 # ``%2F`` into PATH_INFO, so ``/ack%2F<token>/`` reaches the same view.

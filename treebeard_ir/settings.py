@@ -139,7 +139,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "incidents.context_processors.navigation",
+                "incidents.dashboard.context_processors.navigation",
             ],
         },
     },
@@ -217,7 +217,7 @@ CELERY_TIMEZONE = BUSINESS_TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-# The SLA engine (incidents/sla.py, incidents/watchdog.py). Deadlines are rows
+# The SLA engine (incidents/engine/). Deadlines are rows
 # a frequent sweep claims, never long ETAs (celery #2599); every beat entry
 # expires, so a backlog published while no worker ran does not pile up.
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 5, minimum=1)

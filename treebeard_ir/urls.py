@@ -28,7 +28,7 @@ urlpatterns = [
     path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
     path("api/docs/", api_docs.DocsView.as_view(url_name="schema"), name="api-docs"),
     path("v2/enqueue", pagerduty_enqueue, name="pagerduty-enqueue"),
-    path("", include("incidents.urls")),
+    path("", include("incidents.dashboard.urls")),
 ]
 
 # Under /api/ and /v2/ every error is JSON, even for URLs no route matches.

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from ..watchdog import engine_health
+from ..engine.watchdog import engine_health
 
 
 def engine_status(request: HttpRequest) -> TemplateResponse:

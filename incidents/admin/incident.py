@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from .. import access, services
 from ..errors import DomainError
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
+from ..services.incidents import EDITABLE_FIELDS
 from ..timebounds import typed_time_problem
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each
 
@@ -215,7 +216,7 @@ class IncidentAddForm(forms.ModelForm):
 
 # Fields the change form may edit; everything else changes through a service
 # action (acknowledge, resolve, …) so that it lands on the timeline.
-CHANGE_FORM_FIELDS = services.EDITABLE_FIELDS
+CHANGE_FORM_FIELDS = EDITABLE_FIELDS
 
 INCIDENT_READONLY = (
     "ref",

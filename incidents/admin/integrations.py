@@ -9,9 +9,10 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpResponseRedirect
 
-from .. import privileges, tokens
+from .. import privileges
 from ..errors import DomainError
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
+from ..services import integrations, tokens
 from .common import ReadOnlyAdminMixin
 
 
@@ -131,14 +132,14 @@ class IntegrationForm(forms.ModelForm):
 
     def clean_rate_limit_per_minute(self):
         try:
-            return tokens._check_rate_limit(self.cleaned_data.get("rate_limit_per_minute"))
+            return integrations._check_rate_limit(self.cleaned_data.get("rate_limit_per_minute"))
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
     def clean_severity_mapping(self):
-        # The same rule the API applies (incidents.tokens), as a form error.
+        # The same rule the API applies (incidents.services.integrations), as a form error.
         try:
-            return tokens._check_mapping(self.cleaned_data.get("severity_mapping"))
+            return integrations._check_mapping(self.cleaned_data.get("severity_mapping"))
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
@@ -153,7 +154,7 @@ def _endpoints(integration: Integration, key: str) -> str:
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     """Monitoring tools that send alerts. The secret token is created (and
-    rotated) by ``incidents.tokens`` and shown once; it is stored hashed."""
+    rotated) by ``incidents.services.integrations`` and shown once; it is stored hashed."""
 
     form = IntegrationForm
     list_display = (
@@ -181,7 +182,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             service = data.get("default_service")
-            tokens.integration_update(
+            integrations.integration_update(
                 actor=request.user,
                 integration=Integration.objects.get(pk=obj.pk),
                 **{f: data[f] for f in form.changed_data if f != "default_service"},
@@ -194,7 +195,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
             return
         service = data.get("default_service")
-        created, key = tokens.integration_create(
+        created, key = integrations.integration_create(
             actor=request.user,
             name=data["name"],
             kind=data["kind"],
@@ -218,16 +219,16 @@ class IntegrationAdmin(admin.ModelAdmin):
     # Django's delete page already refuses an integration its alerts PROTECT
     # ("would require deleting … protected objects"); the service says why too.
     def delete_model(self, request, obj: Integration) -> None:
-        tokens.integration_delete(actor=request.user, integration=obj)
+        integrations.integration_delete(actor=request.user, integration=obj)
 
     def delete_queryset(self, request, queryset: QuerySet[Integration]) -> None:
         for integration in queryset:
-            tokens.integration_delete(actor=request.user, integration=integration)
+            integrations.integration_delete(actor=request.user, integration=integration)
 
     @admin.action(description="Rotate the secret token of selected", permissions=["change"])
     def rotate_token(self, request, queryset: QuerySet[Integration]) -> None:
         for integration in queryset:
-            key = tokens.integration_rotate_token(integration=integration)
+            key = integrations.integration_rotate_token(integration=integration)
             _with_secret(
                 self,
                 request,

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .. import clock, privileges
-from ..contacts import contact_value_error
 from ..models import (
     ContactMethod,
     Override,
@@ -39,6 +38,7 @@ from ..oncall import (
     zone_of,
 )
 from ..people import display_name as _person
+from ..services.contacts import contact_value_error
 
 PREVIEW_DAYS = 7
 

@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions
 
 from .. import clock
 from ..models import ApiToken
-from ..tokens import api_token_lookup
+from ..services.tokens import api_token_lookup
 
 # last_used_at is informative; writing it on every call would turn each
 # read into a write, so it is refreshed at most once a minute.

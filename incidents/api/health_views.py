@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from ..watchdog import engine_health
+from ..engine.watchdog import engine_health
 from .permissions import SignedInRead
 
 EngineHealthSerializer = inline_serializer(

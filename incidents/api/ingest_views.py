@@ -23,11 +23,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..alerts import NOT_STORED, ingest
+from ..ingest import KINDS, parse_batch
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
-from ..ingest.parsers import KINDS, parse_batch
 from ..ingest.types import Batch, PayloadError
-from ..tokens import integration_lookup
+from ..services.alerts import NOT_STORED, ingest
+from ..services.integrations import integration_lookup
 
 log = logging.getLogger(__name__)
 

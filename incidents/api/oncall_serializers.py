@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import clock
-from ..feeds import feed_url
+from ..dashboard.feeds import feed_url
 from ..models import Override, Rotation, Schedule
 from ..models.oncall import time_zone_errors
 from ..oncall import Shift, ShiftSource, oncall_by_schedule

@@ -15,7 +15,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from .. import paging, selectors, services, triage
+from .. import selectors, services, triage
+from ..engine import paging
 from ..errors import DomainError
 from ..models import (
     OPEN_STATUSES,
@@ -27,7 +28,7 @@ from ..models import (
     Source,
     Status,
 )
-from ..tokens import (
+from ..services.integrations import (
     integration_create,
     integration_delete,
     integration_rotate_token,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..safejson import find_problem
 from .types import (
+    Batch,
     ParsedAlert,
     PayloadError,
     alert_problem,
@@ -174,6 +175,11 @@ def parse_event(payload: Any) -> tuple[str, ParsedAlert]:
     if problem := alert_problem(alert):
         raise PagerDutyEventError("Event object is invalid", [f"'{problem[0]}' {problem[1]}"])
     return routing_key, alert
+
+
+def batch(payload: Any, *, headers=None) -> Batch:
+    """An Events API v2 event posted to an integration URL of kind ``pagerduty``."""
+    return Batch([parse_event(payload)[1]])
 
 
 def _alert(

@@ -332,7 +332,7 @@ def page_people(
 
 
 def email_capped(incident: Incident) -> bool:
-    """Past the per-incident cap an email is kept, not sent (``incidents.paging``
+    """Past the per-incident cap an email is kept, not sent (``incidents.engine.paging``
     counts such a page as reaching nobody)."""
     return _email_cap_reached(incident)
 
@@ -389,7 +389,7 @@ def backoff_seconds(attempts: int) -> float:
     return delay * random.uniform(0.9, 1.1)
 
 
-def _claim(pk: int, now: datetime) -> bool:
+def claim(pk: int, now: datetime) -> bool:
     """Take the row for one delivery attempt: pending and due, or sending with a
     lapsed lease (its worker died). The conditional UPDATE is the lock."""
     lease = now + timedelta(seconds=settings.NOTIFY_LEASE_SECONDS)
@@ -431,7 +431,7 @@ def deliver(notification_id: int) -> str:
     from .transports import send
 
     now = clock.now()
-    if not _claim(notification_id, now):
+    if not claim(notification_id, now):
         return "skipped"
     row = Notification.objects.select_related("channel", "incident").get(pk=notification_id)
     if row.transport == ChannelKind.EMAIL and email_rate_exceeded(now):

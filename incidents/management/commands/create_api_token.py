@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from incidents.errors import DomainError
 from incidents.models import TokenScope
-from incidents.tokens import api_token_create
+from incidents.services.tokens import api_token_create
 
 
 class Command(BaseCommand):

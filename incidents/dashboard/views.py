@@ -22,12 +22,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import clock, forms, oncall, paging, selectors, services, watchdog
-from .access import can_respond, can_view
-from .errors import DomainError
-from .models import DeadlineKind, EventKind, Incident, Role, Severity, Status
-from .people import display_name
-from .request_guards import refusal
+from .. import clock, oncall, selectors, services
+from ..access import can_respond, can_view
+from ..engine import paging, watchdog
+from ..errors import DomainError
+from ..models import DeadlineKind, EventKind, Incident, Role, Severity, Status
+from ..people import display_name
+from ..request_guards import refusal
+from . import forms
 
 # Polls re-render at least this often even when no event was written, so
 # what only time changes (an incident leaving "resolved in the last 24 h")
@@ -358,7 +360,7 @@ ACTIONS: dict[str, Action] = {
         "escalate",
         forms.EscalateForm,
         services.incident_escalate,
-        # Who was paged and how, or that nobody could be (incidents.paging).
+        # Who was paged and how, or that nobody could be (incidents.engine.paging).
         lambda i, d: paging.escalated_sentence(i.escalation_outcome),
     ),
     "mitigate": Action(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-from ..types import (
+from .common import float_map, header, load_object, one_alert
+from .types import (
+    Batch,
     ParsedAlert,
     PayloadError,
     clean_fingerprint,
@@ -18,7 +21,6 @@ from ..types import (
     text,
     to_float,
 )
-from .common import float_map, load_object, one_alert
 
 _SENTRY_ISSUE_STATUS = {
     "created": "firing",
@@ -87,6 +89,11 @@ def parse_sentry(payload: Any, *, resource: str | None = None) -> list[ParsedAle
     issue_alert = data.get("issue_alert") if isinstance(data.get("issue_alert"), dict) else {}
     rule = text(data.get("triggered_rule") or issue_alert.get("title")).strip()
     return one_alert(_sentry_event(payload, event, rule=rule, where=f"data.{kind_field}"))
+
+
+def batch(payload: Any, *, headers: Mapping[str, str] | None = None) -> Batch:
+    """``Sentry-Hook-Resource`` is a hint; every body is understood on its own."""
+    return Batch(parse_sentry(payload, resource=header(headers, "Sentry-Hook-Resource")))
 
 
 def _sentry_tags(value: Any) -> dict[str, str]:

@@ -14,17 +14,10 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from . import clock, deadlines, escalation, paging
-from .checks import (
-    check_choice,
-    check_text,
-    next_reference,
-    policy_for,
-    require_open,
-    service_rows,
-)
-from .errors import IncidentError
-from .models import (
+from .. import clock
+from ..engine import deadlines, escalation, paging
+from ..errors import IncidentError
+from ..models import (
     SINGLE_ROLES,
     DeadlineKind,
     EscalationPath,
@@ -40,8 +33,9 @@ from .models import (
     TimelineEvent,
     Visibility,
 )
-from .notify import outbox
-from .timebounds import check_typed_time
+from ..notify import outbox
+from ..timebounds import check_typed_time
+from .checks import check_choice, check_text, next_reference, policy_for, require_open, service_rows
 
 User = get_user_model()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard_ack, dashboard_oncall, dashboard_profile, feeds, views
+from . import ack, feeds, oncall, profile, views
 
 app_name = "incidents"
 
@@ -19,36 +19,36 @@ urlpatterns = [
     path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
     path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
     path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
-    path("oncall/", dashboard_oncall.oncall_page, name="oncall"),
+    path("oncall/", oncall.oncall_page, name="oncall"),
     path(
         "oncall/schedules/<int:schedule_id>/overrides/",
-        dashboard_oncall.override_add,
+        oncall.override_add,
         name="override-add",
     ),
     path(
         "oncall/overrides/<int:override_id>/remove/",
-        dashboard_oncall.override_remove,
+        oncall.override_remove,
         name="override-remove",
     ),
-    path("me/", dashboard_profile.me, name="me"),
-    path("me/contact-methods/", dashboard_profile.contact_add, name="contact-add"),
+    path("me/", profile.me, name="me"),
+    path("me/contact-methods/", profile.contact_add, name="contact-add"),
     path(
         "me/contact-methods/<int:method_id>/enabled/",
-        dashboard_profile.contact_enabled,
+        profile.contact_enabled,
         name="contact-enabled",
     ),
     path(
         "me/contact-methods/<int:method_id>/remove/",
-        dashboard_profile.contact_remove,
+        profile.contact_remove,
         name="contact-remove",
     ),
     path(
         "me/contact-methods/<int:method_id>/test/",
-        dashboard_profile.contact_test,
+        profile.contact_test,
         name="contact-test",
     ),
     # Public by signed link: the "Acknowledge" button of a paging email.
-    path("ack/<str:token>/", dashboard_ack.ack_link, name="ack-link"),
+    path("ack/<str:token>/", ack.ack_link, name="ack-link"),
     # Public by secret token: calendar apps cannot sign in (incidents/feeds.py).
     path("oncall/<str:feed_token>/calendar.ics", feeds.oncall_calendar, name="oncall-calendar"),
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import (
+from .common import each_alert, one_alert, require_object, status_word
+from .types import (
     Batch,
     ParsedAlert,
     PayloadError,
@@ -21,7 +22,6 @@ from ..types import (
     text,
     to_float,
 )
-from .common import each_alert, one_alert, require_object, status_word
 
 
 def parse_generic(payload: Any) -> list[ParsedAlert]:
@@ -95,6 +95,10 @@ def generic_batch(payload: Any) -> Batch:
             raise PayloadError("alerts must be a list of alert objects", field="alerts")
         check_text({k: v for k, v in payload.items() if k != "alerts"}, path="")
     return each_alert(items, prefix, lambda item, where: _generic_alert(item, f"{where}."))
+
+
+def batch(payload: Any, *, headers=None) -> Batch:
+    return generic_batch(payload)
 
 
 def _generic_alert(item: dict, prefix: str) -> ParsedAlert:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 
-from . import clock, services
-from .errors import DomainError
-from .ingest.severity import suggest_severity
-from .ingest.types import ParsedAlert
-from .models import (
+from .. import clock
+from ..errors import DomainError
+from ..ingest.severity import suggest_severity
+from ..ingest.types import ParsedAlert
+from ..models import (
     Alert,
     AlertAction,
     AlertGroupKey,
@@ -26,7 +26,8 @@ from .models import (
     Source,
     TimelineEvent,
 )
-from .timebounds import typed_time_problem
+from ..timebounds import typed_time_problem
+from .incidents import incident_acknowledge, incident_declare, incident_resolve
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def _route(integration: Integration, alert: Alert) -> Alert:
             service = alert.service or (
                 integration.default_service.name if integration.default_service else ""
             )
-            incident = services.incident_declare(
+            incident = incident_declare(
                 actor=None,
                 title=alert.title,
                 severity=alert.severity,
@@ -192,7 +193,7 @@ def _route(integration: Integration, alert: Alert) -> Alert:
         _note(incident, alert, f"{label} says the alert cleared: {alert.title}")
         alert.action = AlertAction.NOTED
         if integration.auto_resolve:
-            services.incident_resolve(
+            incident_resolve(
                 incident=incident,
                 actor=None,
                 root_cause=f"Resolved automatically: the alert cleared in {label}.",
@@ -203,7 +204,7 @@ def _route(integration: Integration, alert: Alert) -> Alert:
         _note(incident, alert, f"{label} acknowledged: {alert.title}")
         alert.action = AlertAction.NOTED
         if integration.auto_acknowledge and incident.acknowledged_at is None:
-            services.incident_acknowledge(incident=incident, actor=None)
+            incident_acknowledge(incident=incident, actor=None)
             alert.action = AlertAction.ACKNOWLEDGED
     alert.incident = incident
     alert.save(update_fields=["action", "incident"])

@@ -4,7 +4,7 @@ When an incident is declared, both policies (technical and business) are
 copied onto it as ``IncidentEscalationStep`` rows, so editing a policy never
 changes an escalation already running (Grafana OnCall's lesson, STYLE.md).
 Each level above the current one gets an escalation ``Deadline``; the sweep
-(``incidents.sla``) calls ``fire`` when one falls due.
+(``incidents.engine.sla``) calls ``fire`` when one falls due.
 
 The guide's rule: an incident climbs when a level's deadline passes without
 progress. Progress is "acknowledged" while at L1 and "identified" at later
@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from . import deadlines, oncall, paging
-from .errors import IncidentError
-from .models import (
+from .. import oncall
+from ..errors import IncidentError
+from ..models import (
     EscalationLevel,
     EscalationPath,
     EscalationPolicy,
@@ -34,7 +34,8 @@ from .models import (
     SeverityPolicy,
     TimelineEvent,
 )
-from .notify import outbox
+from ..notify import outbox
+from . import deadlines, paging
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...safejson import find_problem
-from ..types import (
+from ..safejson import find_problem
+from .types import (
     Batch,
     ParsedAlert,
     PayloadError,

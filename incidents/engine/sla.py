@@ -23,8 +23,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Prefetch
 
-from . import clock, escalation
-from .models import (
+from .. import clock
+from ..models import (
     Deadline,
     DeadlineKind,
     EventKind,
@@ -34,11 +34,12 @@ from .models import (
     SlaBreach,
     TimelineEvent,
 )
-from .notify import outbox
+from ..notify import outbox
+from . import escalation
 
 log = logging.getLogger(__name__)
 
-# Read by the watchdog (incidents/watchdog.py) and the admin's engine page.
+# Read by the watchdog (incidents/engine/watchdog.py) and the admin's engine page.
 HEARTBEAT_KEY = "engine:last_sweep"
 # One sweep stops starting new batches after this long, so a backlog never
 # makes a beat task run for minutes; the next beat carries on.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..models import Deadline, DeadlineKind, Incident, SeverityPolicy, SlaBreach
 from .business_hours import next_business_day_end
-from .models import Deadline, DeadlineKind, Incident, SeverityPolicy, SlaBreach
 
 SLA_KINDS = (DeadlineKind.ACKNOWLEDGE, DeadlineKind.UPDATE, DeadlineKind.RESOLVE)
 

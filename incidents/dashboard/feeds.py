@@ -15,8 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from .ical import calendar_response
-from .models import Schedule
+from ..ical import calendar_response
+from ..models import Schedule
 
 
 def feed_url(schedule: Schedule, user=None) -> str:

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 
-from . import clock
-from .models import Notification, NotificationStatus
+from .. import clock
+from ..models import Notification, NotificationStatus
 from .sla import HEARTBEAT_KEY, due_rows
 
 

@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import clock, oncall
-from .access import can_manage, can_remove_override, schedules_taken_by
-from .errors import DomainError
+from .. import clock, oncall
+from ..access import can_manage, can_remove_override, schedules_taken_by
+from ..errors import DomainError
+from ..models import Override, Schedule
+from ..people import display_name
 from .feeds import feed_url
 from .forms import OverrideForm
-from .models import Override, Schedule
-from .people import display_name
 from .views import attach_error, respond_required, view_required
 
 HORIZON = timedelta(days=14)

@@ -14,13 +14,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import clock, contacts, oncall
-from .dashboard_oncall import HORIZON
-from .errors import DomainError
+from .. import clock, oncall
+from ..errors import DomainError
+from ..models import ContactKind, ContactMethod, Schedule
+from ..notify.errors import TransportError
+from ..services import contacts
 from .feeds import feed_url
 from .forms import DashboardForm
-from .models import ContactKind, ContactMethod, Schedule
-from .notify.errors import TransportError
+from .oncall import HORIZON
 from .views import attach_error, view_required
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import (
+from ..models import (
     OPEN_STATUSES,
     EscalationPath,
     Role,
@@ -16,7 +16,7 @@ from .models import (
     Source,
     Visibility,
 )
-from .request_guards import REFUSED_KEY
+from ..request_guards import REFUSED_KEY
 
 OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
 

@@ -1,4 +1,4 @@
-from .access import can_manage, can_respond
+from ..access import can_manage, can_respond
 
 
 def navigation(request) -> dict:

@@ -13,12 +13,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from .access import can_manage
-from .errors import DomainError
-from .models import ChannelKind, ContactKind, ContactMethod
-from .notify import probe
-from .notify.channels import ROUTING_KEY
-from .people import display_name
+from ..access import can_manage
+from ..errors import DomainError
+from ..models import ChannelKind, ContactKind, ContactMethod
+from ..notify import probe
+from ..notify.channels import ROUTING_KEY
+from ..people import display_name
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.

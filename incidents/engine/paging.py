@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import (
+from ..models import (
     ContactKind,
     ContactMethod,
     EscalationPath,
@@ -28,8 +28,8 @@ from .models import (
     Notification,
     NotificationStatus,
 )
-from .notify import outbox
-from .people import display_name
+from ..notify import outbox
+from ..people import display_name
 
 NOBODY_ON_CALL = "nobody_on_call"
 NOBODY_REACHABLE = "nobody_reachable"

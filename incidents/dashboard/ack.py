@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from . import ack_links, services
-from .access import can_respond
-from .errors import DomainError
+from .. import ack_links, services
+from ..access import can_respond
+from ..errors import DomainError
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

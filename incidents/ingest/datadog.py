@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..types import (
+from .common import load_object, one_alert, status_word
+from .types import (
+    Batch,
     ParsedAlert,
     clean_fingerprint,
     clean_url,
@@ -17,7 +19,6 @@ from ..types import (
     text,
     to_float,
 )
-from .common import load_object, one_alert, status_word
 
 # A template variable Datadog left unsubstituted, e.g. "$ALERT_ID" or "$TAGS[env]".
 _DD_UNSET = re.compile(r"^\$[A-Z][A-Z0-9_]*(?:\[[^\]]*\])?$")
@@ -207,6 +208,10 @@ def parse_datadog(payload: Any) -> list[ParsedAlert]:
             raw=payload,
         )
     )
+
+
+def batch(payload: Any, *, headers=None) -> Batch:
+    return Batch(parse_datadog(payload))
 
 
 def _dd_unset(value: Any) -> bool:

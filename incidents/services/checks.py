@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from .errors import IncidentError
-from .models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
+from ..errors import IncidentError
+from ..models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
 
 
 def policy_for(severity: str) -> SeverityPolicy:
