@@ -230,7 +230,7 @@ def test_responder_declares_acknowledges_commands_updates_and_resolves(
     page.locator("#resolve_root_cause").evaluate("el => el.removeAttribute('required')")
     page.get_by_role("button", name="Resolve incident").click()
     page.locator("#resolve_root_cause_error").wait_for()
-    page.wait_for_function("document.activeElement.id === 'resolve_root_cause'")
+    page.wait_for_function("() => document.activeElement.id === 'resolve_root_cause'")
     assert page.locator("#incident-head .status-identified").count() == 1
 
     page.locator("#resolve_root_cause").fill("Deploy 2026.11.28-3 shipped a broken pool config")

@@ -1,34 +1,32 @@
 """TreeBeard IR models, split by topic; every public name is re-exported here."""
 
-from .core import (
-    OPEN_STATUS_CHOICES,
-    OPEN_STATUSES,
-    SINGLE_ROLES,
+from .alerts import (
     Alert,
     AlertAction,
     AlertGroupKey,
     AlertStatus,
-    ApiToken,
-    AppendOnlyQuerySet,
-    Deadline,
-    DeadlineKind,
-    EventKind,
-    Incident,
     Integration,
     IntegrationKind,
-    NotifyChannel,
-    OncallInvolvement,
+)
+from .deadlines import (
+    Deadline,
+    DeadlineKind,
+)
+from .incident import (
+    OPEN_STATUS_CHOICES,
+    OPEN_STATUSES,
+    SINGLE_ROLES,
+    AppendOnlyQuerySet,
+    EventKind,
+    Incident,
     ReferenceCounter,
     Role,
     RoleAssignment,
     Service,
-    Severity,
-    SeverityPolicy,
     Source,
     Status,
     StatusUpdate,
     TimelineEvent,
-    TokenScope,
     Visibility,
 )
 from .notify import (
@@ -52,6 +50,16 @@ from .oncall import (
     RotationInterval,
     RotationMember,
     Schedule,
+)
+from .severity import (
+    NotifyChannel,
+    OncallInvolvement,
+    Severity,
+    SeverityPolicy,
+)
+from .tokens import (
+    ApiToken,
+    TokenScope,
 )
 
 __all__ = [

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .core import Deadline, Incident, TimelineEvent
+from .deadlines import Deadline
+from .incident import Incident, TimelineEvent
 
 
 def _webhook_secret() -> str:

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from ..timebounds import typed_time_problem
-from .core import Incident
+from .incident import Incident
 
 
 def _feed_token() -> str:

@@ -1,4 +1,4 @@
-"""Incident core: the guide's severities as data, incidents, roles, the timeline."""
+"""Incidents, the services they affect, roles, the timeline and status updates."""
 
 from __future__ import annotations
 
@@ -9,13 +9,7 @@ from django.urls import reverse
 
 from .. import clock
 from ..people import display_name
-
-
-class Severity(models.TextChoices):
-    P0 = "P0", "P0 Critical"
-    P1 = "P1", "P1 High"
-    P2 = "P2", "P2 Medium"
-    P3 = "P3", "P3 Low"
+from .severity import Severity
 
 
 class Status(models.TextChoices):
@@ -26,6 +20,8 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
+
+
 OPEN_STATUS_CHOICES = [c for c in Status.choices if c[0] != Status.RESOLVED]
 
 
@@ -37,52 +33,6 @@ class Source(models.TextChoices):
     SUPPORT_TICKET = "support_ticket", "Support ticket"
     TEAM_MEMBER = "team_member", "Team member"
     DRILL = "drill", "Drill"
-
-
-class OncallInvolvement(models.TextChoices):
-    PAGED = "paged", "Paged (required)"
-    NOTIFIED = "notified", "Notified"
-    INFORMED = "informed", "Informed"
-    NOT_REQUIRED = "not_required", "Not required"
-
-
-class NotifyChannel(models.TextChoices):
-    PAGERDUTY = "pagerduty", "PagerDuty"
-    SLACK = "slack", "Slack"
-    EMAIL = "email", "Email"
-    EMAIL_DIGEST = "email_digest", "Email digest"
-
-
-class SeverityPolicy(models.Model):
-    """One row per guide severity; managers edit the targets in the admin.
-
-    Durations are seconds. ``ack_next_business_day`` replaces a fixed
-    acknowledge target for P3 ("next business day").
-    """
-
-    severity = models.CharField(max_length=2, choices=Severity.choices, unique=True)
-    name = models.CharField(max_length=40)
-    response_time = models.CharField(
-        max_length=80, help_text="The guide's wording, e.g. 'Immediate (< 5 minutes)'."
-    )
-    ack_target_seconds = models.PositiveIntegerField(null=True, blank=True)
-    ack_next_business_day = models.BooleanField(default=False)
-    resolve_target_seconds = models.PositiveIntegerField(null=True, blank=True)
-    update_cadence_seconds = models.PositiveIntegerField(null=True, blank=True)
-    notify_channels = models.JSONField(default=list, blank=True)
-    oncall = models.CharField(max_length=20, choices=OncallInvolvement.choices)
-    oncall_required = models.BooleanField(default=False)
-    criteria = models.TextField(blank=True)
-    examples = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["severity"]
-        verbose_name = "severity policy"
-        verbose_name_plural = "severity policies"
-
-    def __str__(self) -> str:
-        return f"{self.severity} {self.name}"
 
 
 class Service(models.Model):
@@ -366,230 +316,3 @@ class StatusUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} {self.status} update"
-
-
-class DeadlineKind(models.TextChoices):
-    ACKNOWLEDGE = "acknowledge", "Acknowledge"
-    UPDATE = "update", "Status update"
-    RESOLVE = "resolve", "Resolve"
-    ESCALATION = "escalation", "Escalation step"
-    POSTMORTEM = "postmortem", "Post-mortem"
-    ACTION_ITEM = "action_item", "Action item"
-
-
-class Deadline(models.Model):
-    """A promise of the guide with a due time (DESIGN.md "Time-driven rules").
-
-    Created in the transaction of the change that causes it, closed by the
-    change that satisfies it (``met_at``) or makes it moot (``cancelled_at``).
-    ``severity`` and ``target_seconds`` record the policy in force when it was
-    set, so metrics judge an incident by the rules of its time.
-    """
-
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadlines")
-    kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
-    severity = models.CharField(max_length=2, choices=Severity.choices)
-    target_seconds = models.PositiveIntegerField(null=True, blank=True)
-    level = models.PositiveSmallIntegerField(null=True, blank=True)
-    # For escalation steps: which path ("technical" or "business").
-    path = models.CharField(max_length=12, blank=True)
-    starts_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    created_at = models.DateTimeField()
-    met_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    fired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["due_at", "id"]
-        indexes = [
-            # The sweep: pending deadlines by due time.
-            models.Index(
-                fields=["due_at"],
-                name="deadline_pending_due",
-                condition=Q(met_at__isnull=True, cancelled_at__isnull=True, fired_at__isnull=True),
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.met_at is None and self.cancelled_at is None
-
-    @property
-    def breached(self) -> bool:
-        if self.met_at is not None:
-            return self.met_at > self.due_at
-        if self.cancelled_at is not None:
-            return False
-        return clock.now() > self.due_at
-
-
-# --- API tokens, integrations and alerts (alert ingestion) ------------------
-
-
-class TokenScope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Write"
-    INGEST = "ingest", "Ingest (posts alerts only; no REST call)"
-
-
-class ApiToken(models.Model):
-    """A personal API key. Only its SHA-256 is stored; the key is shown once.
-
-    Keys carry 256 bits of randomness, so a fast hash is enough (a slow
-    password hash would only slow every API call).
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.user}, {', '.join(self.scopes)})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
-class IntegrationKind(models.TextChoices):
-    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
-    GRAFANA = "grafana", "Grafana alerting"
-    DATADOG = "datadog", "Datadog"
-    SENTRY = "sentry", "Sentry"
-    GENERIC = "generic", "Generic JSON"
-    PAGERDUTY = "pagerduty", "PagerDuty Events API v2"
-
-
-class Integration(models.Model):
-    """A monitoring tool that sends alerts to a secret URL (or routing key)."""
-
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
-    token_prefix = models.CharField(max_length=12, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    default_service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    severity_mapping = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text='Tool severity label → P0..P3, e.g. {"critical": "P0", "page": "P1"}.',
-    )
-    auto_acknowledge = models.BooleanField(
-        default=True, help_text="Acknowledge the incident when the tool sends an acknowledgement."
-    )
-    auto_resolve = models.BooleanField(
-        default=True, help_text="Resolve the incident when the tool says the alert cleared."
-    )
-    enabled = models.BooleanField(default=True)
-    rate_limit_per_minute = models.PositiveIntegerField(default=1200)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.get_kind_display()})"
-
-
-class AlertStatus(models.TextChoices):
-    FIRING = "firing", "Firing"
-    RESOLVED = "resolved", "Resolved"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-
-
-class AlertAction(models.TextChoices):
-    OPENED = "opened", "Opened an incident"
-    JOINED = "joined", "Joined an open incident"
-    RESOLVED = "resolved", "Resolved the incident"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged the incident"
-    NOTED = "noted", "Noted on the incident"
-    IGNORED = "ignored", "No open incident"
-    PENDING = "pending", "Not processed yet"
-
-
-class Alert(models.Model):
-    """One alert event as received, raw and parsed. Never deleted by the app."""
-
-    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
-    fingerprint = models.CharField(max_length=128)
-    occurrence_key = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=AlertStatus.choices)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    source_severity = models.CharField(max_length=40, blank=True)
-    severity = models.CharField(max_length=2, choices=Severity.choices, blank=True)
-    severity_reasons = models.JSONField(default=list, blank=True)
-    service = models.CharField(max_length=100, blank=True)
-    labels = models.JSONField(default=dict, blank=True)
-    annotations = models.JSONField(default=dict, blank=True)
-    values = models.JSONField(default=dict, blank=True)
-    url = models.URLField(max_length=1000, blank=True)
-    starts_at = models.DateTimeField(null=True, blank=True)
-    ends_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField()
-    raw = models.JSONField(default=dict)
-    incident = models.ForeignKey(
-        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
-    )
-    action = models.CharField(
-        max_length=16, choices=AlertAction.choices, default=AlertAction.PENDING
-    )
-
-    class Meta:
-        ordering = ["-received_at", "-id"]
-        constraints = [
-            # Replaying the same notification is recognised and changes nothing.
-            models.UniqueConstraint(
-                fields=["integration", "occurrence_key"], name="alert_occurrence_once"
-            ),
-        ]
-        indexes = [
-            # Incident page: its alerts, newest first.
-            models.Index(fields=["incident", "-received_at"], name="alert_incident"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.status}: {self.title}"
-
-
-class AlertGroupKey(models.Model):
-    """Where alerts with one fingerprint go: the open incident they join.
-
-    Firing alerts lock this row (upsert, then SELECT … FOR UPDATE) so two
-    concurrent alerts with one fingerprint can never open two incidents.
-    """
-
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
-    fingerprint = models.CharField(max_length=128)
-    incident = models.ForeignKey(
-        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["integration", "fingerprint"], name="alert_group_key"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.fingerprint} → {self.incident_id or 'no open incident'}"

@@ -1,0 +1,69 @@
+"""The guide's promises as rows with a due time (DESIGN.md "Time-driven rules")."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from .. import clock
+from .incident import Incident
+from .severity import Severity
+
+
+class DeadlineKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledge"
+    UPDATE = "update", "Status update"
+    RESOLVE = "resolve", "Resolve"
+    ESCALATION = "escalation", "Escalation step"
+    POSTMORTEM = "postmortem", "Post-mortem"
+    ACTION_ITEM = "action_item", "Action item"
+
+
+class Deadline(models.Model):
+    """A promise of the guide with a due time (DESIGN.md "Time-driven rules").
+
+    Created in the transaction of the change that causes it, closed by the
+    change that satisfies it (``met_at``) or makes it moot (``cancelled_at``).
+    ``severity`` and ``target_seconds`` record the policy in force when it was
+    set, so metrics judge an incident by the rules of its time.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
+    severity = models.CharField(max_length=2, choices=Severity.choices)
+    target_seconds = models.PositiveIntegerField(null=True, blank=True)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    # For escalation steps: which path ("technical" or "business").
+    path = models.CharField(max_length=12, blank=True)
+    starts_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The sweep: pending deadlines by due time.
+            models.Index(
+                fields=["due_at"],
+                name="deadline_pending_due",
+                condition=Q(met_at__isnull=True, cancelled_at__isnull=True, fired_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+    @property
+    def breached(self) -> bool:
+        if self.met_at is not None:
+            return self.met_at > self.due_at
+        if self.cancelled_at is not None:
+            return False
+        return clock.now() > self.due_at
