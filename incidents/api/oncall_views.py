@@ -26,21 +26,21 @@ from ..models import EscalationLevel, Override, Rotation, RotationMember, Schedu
 from ..oncall import LOOKAROUND, oncall_by_schedule, override_add, override_remove, shifts
 from . import oncall_serializers as s
 from .pagination import PagePagination
-from .permissions import ManagerWrites, _ScopedPermission
+from .permissions import ManagerWrites, ScopedPermission
 
 DEFAULT_SHIFTS_WINDOW = timedelta(days=7)
 MAX_SHIFTS_WINDOW = LOOKAROUND  # 93 days
 MAX_ID_DIGITS = 18  # every 18-digit number fits PostgreSQL's bigint
 
 
-class ViewerReads(_ScopedPermission):
+class ViewerReads(ScopedPermission):
     message = "Your group does not allow this (Viewer and up read on-call schedules)."
 
     def allowed(self, request, view) -> bool:
         return can_view(request.user)
 
 
-class OverrideWrites(_ScopedPermission):
+class OverrideWrites(ScopedPermission):
     """Viewers read overrides; managers add any, responders only their own
     (checked against the body in the view)."""
 

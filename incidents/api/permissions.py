@@ -15,7 +15,7 @@ def token_scopes(request) -> set[str] | None:
     return set(auth.scopes) if isinstance(auth, ApiToken) else None
 
 
-class _ScopedPermission(permissions.BasePermission):
+class ScopedPermission(permissions.BasePermission):
     """The token's scope first, then "viewers never write", then the group
     rule of ``allowed`` (incidents.privileges holds the first two rules)."""
 
@@ -41,7 +41,7 @@ class _ScopedPermission(permissions.BasePermission):
         raise NotImplementedError
 
 
-class IncidentAccess(_ScopedPermission):
+class IncidentAccess(ScopedPermission):
     """Viewers read; responders act; the token must carry the scope."""
 
     message = "Your group does not allow this (Viewer reads, Responder acts on incidents)."
@@ -52,7 +52,7 @@ class IncidentAccess(_ScopedPermission):
         return can_respond(request.user)
 
 
-class ManagerWrites(_ScopedPermission):
+class ManagerWrites(ScopedPermission):
     """Everyone signed in with a view right reads; managers write."""
 
     message = "Only managers can change this."
@@ -63,14 +63,14 @@ class ManagerWrites(_ScopedPermission):
         return can_manage(request.user)
 
 
-class ManagerOnly(_ScopedPermission):
+class ManagerOnly(ScopedPermission):
     message = "Only managers can manage integrations."
 
     def allowed(self, request, view):
         return can_manage(request.user)
 
 
-class SignedInRead(_ScopedPermission):
+class SignedInRead(ScopedPermission):
     """Anyone signed in (a read token will do) reads; nothing is written."""
 
     message = "Sign in, or use a token with the read scope."

@@ -20,6 +20,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -41,8 +42,12 @@ from ..models import (
     TimelineEvent,
 )
 from .context import incident_snapshot
+from .errors import TransportError
+from .transports import send
 
 log = logging.getLogger(__name__)
+# The Celery task that delivers one row (``tasks.deliver_notification``).
+DELIVER_TASK = "incidents.deliver_notification"
 
 # Which messages each kind of channel carries. PagerDuty follows the incident
 # itself (trigger, acknowledge, resolve under dedup_key = reference), so it does
@@ -366,8 +371,9 @@ def dispatch_on_commit(rows: Iterable[Notification]) -> None:
 def enqueue(ids: Iterable[int], *, countdown: float | None = None) -> int:
     """Publish delivery tasks; a broker outage is logged, not raised: the
     rows stay in the outbox and the relay publishes them later."""
-    from .tasks import deliver_notification
-
+    # By name from the app's registry (``tasks.py`` registers it when Celery
+    # autodiscovers the tasks): the tasks call this module, not the reverse.
+    deliver_notification = current_app.tasks[DELIVER_TASK]
     sent = 0
     for pk in ids:
         try:
@@ -427,9 +433,6 @@ def deliver(notification_id: int) -> str:
        a refused address; the channel shows the error); or pending again
        after a backoff (or the receiver's Retry-After) until the attempts run out.
     """
-    from .errors import TransportError
-    from .transports import send
-
     now = clock.now()
     if not claim(notification_id, now):
         return "skipped"

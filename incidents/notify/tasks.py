@@ -11,7 +11,7 @@ from celery import shared_task
 from . import digest, outbox
 
 
-@shared_task(name="incidents.deliver_notification", ignore_result=True)
+@shared_task(name=outbox.DELIVER_TASK, ignore_result=True)
 def deliver_notification(notification_id: int) -> str:
     return outbox.deliver(notification_id)
 
