@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from . import audit
 from .engine import sla
+from .models import EntryPoint
 
 # The outbox's tasks live beside it; imported here so autodiscovery registers them.
 from .notify.tasks import deliver_notification, relay_notifications, send_digest
@@ -24,4 +26,5 @@ __all__ = ["deliver_notification", "relay_notifications", "send_digest", "sweep_
 # does all their work.
 @shared_task(name="incidents.sweep_deadlines", ignore_result=True, expires=30)
 def sweep_deadlines() -> int:
-    return sla.sweep()
+    with audit.via(EntryPoint.TASK):
+        return sla.sweep()

@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "incidents.request_guards.OversizedFormMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Which entry point (API, admin, dashboard) each audited change came through.
+    "incidents.audit.EntryPointMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

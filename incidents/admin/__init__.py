@@ -16,6 +16,7 @@ its timeline event and deadlines like a change made anywhere else.
 The admin is split by topic; importing this package registers everything.
 """
 
+from .audit import AuditEntryAdmin
 from .channels import ChannelAdmin, NotificationAdmin, SlaBreachAdmin
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin
 from .engine import engine_status
@@ -45,6 +46,7 @@ __all__ = [
     "AlertGroupKeyAdmin",
     "ApiTokenAdmin",
     "AssignRoleForm",
+    "AuditEntryAdmin",
     "ChannelAdmin",
     "ContactMethodAdmin",
     "DeadlineAdmin",

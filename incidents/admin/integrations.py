@@ -228,7 +228,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the secret token of selected", permissions=["change"])
     def rotate_token(self, request, queryset: QuerySet[Integration]) -> None:
         for integration in queryset:
-            key = integrations.integration_rotate_token(integration=integration)
+            key = integrations.integration_rotate_token(actor=request.user, integration=integration)
             _with_secret(
                 self,
                 request,

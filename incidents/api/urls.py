@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import channel_views, health_views, ingest_views, oncall_views, views
+from . import audit_views, channel_views, health_views, ingest_views, oncall_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("incidents", views.IncidentViewSet, basename="incident")
@@ -9,6 +9,7 @@ router.register("severities", views.SeverityPolicyViewSet, basename="severity")
 router.register("integrations", views.IntegrationViewSet, basename="integration")
 router.register("schedules", oncall_views.ScheduleViewSet, basename="schedule")
 router.register("channels", channel_views.ChannelViewSet, basename="channel")
+router.register("audit", audit_views.AuditViewSet, basename="audit")
 
 urlpatterns = [
     # The router first: otherwise ``integrations/<id>/rotate-token/`` would be

@@ -380,7 +380,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="rotate-token")
     def rotate_token(self, request, pk=None):
         integration = self.get_object()
-        token = integration_rotate_token(integration=integration)
+        token = integration_rotate_token(actor=request.user, integration=integration)
         body = s.IntegrationSerializer(
             integration, context={"request": request, "token": token}
         ).data

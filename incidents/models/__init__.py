@@ -8,6 +8,7 @@ from .alerts import (
     Integration,
     IntegrationKind,
 )
+from .audit import AuditEntry, EntryPoint
 from .deadlines import (
     Deadline,
     DeadlineKind,
@@ -73,12 +74,14 @@ __all__ = [
     "AlertStatus",
     "ApiToken",
     "AppendOnlyQuerySet",
+    "AuditEntry",
     "Channel",
     "ChannelKind",
     "ContactKind",
     "ContactMethod",
     "Deadline",
     "DeadlineKind",
+    "EntryPoint",
     "EscalationLevel",
     "EscalationPath",
     "EscalationPolicy",

@@ -371,13 +371,11 @@ def dispatch_on_commit(rows: Iterable[Notification]) -> None:
 def enqueue(ids: Iterable[int], *, countdown: float | None = None) -> int:
     """Publish delivery tasks; a broker outage is logged, not raised: the
     rows stay in the outbox and the relay publishes them later."""
-    # By name from the app's registry (``tasks.py`` registers it when Celery
-    # autodiscovers the tasks): the tasks call this module, not the reverse.
-    deliver_notification = current_app.tasks[DELIVER_TASK]
     sent = 0
     for pk in ids:
         try:
-            deliver_notification.apply_async((pk,), countdown=countdown, retry=False)
+            # Published by name: ``tasks.py`` calls this module, not the reverse.
+            current_app.send_task(DELIVER_TASK, (pk,), countdown=countdown, retry=False)
             sent += 1
         except Exception as exc:  # the broker is down: the relay will catch up
             log.warning("Could not enqueue notification %s: %s; the relay will retry.", pk, exc)

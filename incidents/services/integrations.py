@@ -7,6 +7,7 @@ import secrets
 
 from django.db import transaction
 
+from .. import audit
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
 from ..safejson import text_problem
@@ -17,6 +18,17 @@ SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
 RATE_LIMIT_MAX = 2_147_483_647  # the column (PositiveIntegerField) holds no more
 MAPPING_MAX = 100
 _UNSET = object()
+# What the audit log keeps of an integration (never its token).
+AUDITED = (
+    "name",
+    "kind",
+    "default_service",
+    "severity_mapping",
+    "auto_acknowledge",
+    "auto_resolve",
+    "enabled",
+    "rate_limit_per_minute",
+)
 
 
 def _new_integration_key() -> str:
@@ -118,6 +130,12 @@ def integration_create(
         rate_limit_per_minute=_check_rate_limit(rate_limit_per_minute),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
+    audit.record(
+        actor=actor,
+        action="integration_create",
+        obj=integration,
+        after=audit.snapshot(integration, AUDITED),
+    )
     return integration, key
 
 
@@ -162,6 +180,7 @@ def integration_update(
             else _check_rate_limit(rate_limit_per_minute)
         ),
     }
+    before = audit.snapshot(integration, AUDITED)
     changed = []
     for field, value in changes.items():
         if value is _UNSET:
@@ -172,6 +191,13 @@ def integration_update(
         changed.append(field)
     if changed:
         integration.save(update_fields=changed)
+        audit.record(
+            actor=actor,
+            action="integration_update",
+            obj=integration,
+            before=before,
+            after=audit.snapshot(integration, AUDITED),
+        )
     return integration
 
 
@@ -187,13 +213,27 @@ def integration_delete(*, actor, integration: Integration) -> None:
             field="enabled",
             conflict=True,
         )
+    pk, before = integration.pk, audit.snapshot(integration, AUDITED)
     integration.delete()
+    audit.record(
+        actor=actor, action="integration_delete", obj=integration, before=before, object_id=pk
+    )
 
 
-def integration_rotate_token(*, integration: Integration) -> str:
+@transaction.atomic
+def integration_rotate_token(*, actor, integration: Integration) -> str:
+    """A new token (shown once); the old URL stops working at once."""
     key = _new_integration_key()
+    before = {"token_prefix": integration.token_prefix}
     integration.token_prefix, integration.token_hash = key[:6], hash_key(key)
     integration.save(update_fields=["token_prefix", "token_hash"])
+    audit.record(
+        actor=actor,
+        action="integration_rotate_token",
+        obj=integration,
+        before=before,
+        after={"token_prefix": integration.token_prefix},
+    )
     return key
 
 
