@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from bench.hostile_inputs import (
+from bench.hostile_values import (
     BIG_DIGITS,
     BIG_ID,
     CLASSES,

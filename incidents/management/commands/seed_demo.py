@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from incidents import clock, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
@@ -102,9 +101,7 @@ class Command(BaseCommand):
         """Rotations for the guide's technical roles, an email contact for
         everyone and an email channel, so declarations page real people (the
         default console mail backend prints the messages)."""
-        start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
-            days=7
-        )
+        start = clock.now().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=7)
         layout = {
             "on-call-engineer": ["responder", "sam", "priya"],
             "senior-engineer": ["sam", "priya"],
@@ -137,7 +134,7 @@ class Command(BaseCommand):
         )
 
     def _incidents(self, people) -> None:
-        now = timezone.now()
+        now = clock.now()
         riley, sam, priya, ellis = (people[n] for n in ("responder", "sam", "priya", "ellis"))
 
         def at(minutes_ago: float):
