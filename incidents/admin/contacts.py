@@ -15,6 +15,13 @@ from .common import SavedByServiceAdminMixin, SavedByServiceInlineMixin
 
 
 class ContactMethodForm(forms.ModelForm):
+    value = forms.CharField(
+        max_length=ContactMethod._meta.get_field("value").max_length,
+        required=False,  # the service says what is missing, in its words
+        help_text="Email: an address. PagerDuty: the Events API v2 integration key. "
+        "Slack: the member ID (profile → ⋮ → Copy member ID).",
+    )
+
     class Meta:
         model = ContactMethod
         fields = ("user", "kind", "value", "enabled")

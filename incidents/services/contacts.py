@@ -95,17 +95,22 @@ def _require_may_edit(actor, user, verb: str = "change") -> None:
         raise PermissionDenied(f"Only managers can {verb} someone else's contact methods.")
 
 
-def _audited(method: ContactMethod) -> dict:
-    state = audit.snapshot(method, ("user", "kind", "value", "enabled"))
+def _shown(method: ContactMethod) -> str:
+    """The value as the log shows it: a routing key by its last four characters."""
     if method.kind == ContactKind.PAGERDUTY:
-        state["value"] = "…" + method.value[-4:]
-    return state
+        return "…" + method.value[-4:]
+    return method.value
+
+
+def _audited(method: ContactMethod) -> dict:
+    return {**audit.snapshot(method, ("user", "kind", "enabled")), "value": _shown(method)}
 
 
 def _record(*, actor, action: str, method: ContactMethod, **changes) -> None:
     """Audit a change made to someone else's contact methods only."""
     if actor.pk != method.user_id:
-        audit.record(actor=actor, action=action, obj=method, **changes)
+        named = f"{method.user} {method.kind}: {_shown(method)}"
+        audit.record(actor=actor, action=action, obj=method, object_repr=named, **changes)
 
 
 @transaction.atomic
