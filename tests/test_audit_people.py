@@ -6,14 +6,12 @@ password hashes) never reach it. Refusals write none (test_parity_people)."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from incidents.guide import RESPONDER, VIEWER
@@ -22,22 +20,14 @@ from incidents.services import channels, contacts, people
 from tests import factories
 from tests.test_admin import form_data
 
+# loopback_allowed: autouse, receivers on 127.0.0.1 are allowed here too.
+from tests.test_parity_people import loopback_allowed, signed_in  # noqa: F401
+
 pytestmark = pytest.mark.django_db
 
 CHANNELS = "/api/v1/channels/"
 HOOK = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed(settings):
-    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def the_entry(action: str) -> AuditEntry:

@@ -75,39 +75,31 @@ def api_token_create(
     return token, key
 
 
+def _change(*, actor, token: ApiToken, action: str, **fields) -> ApiToken:
+    before = audit.snapshot(token, AUDITED)
+    for field, value in fields.items():
+        setattr(token, field, value)
+    token.save(update_fields=list(fields))
+    after = audit.snapshot(token, AUDITED)
+    audit.record(actor=actor, action=action, obj=token, before=before, after=after)
+    return token
+
+
 @transaction.atomic
 def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
     """What the token is for; its key, owner and scopes stay as issued."""
     name = _check_name(name)
-    if name != token.name:
-        before = audit.snapshot(token, AUDITED)
-        token.name = name
-        token.save(update_fields=["name"])
-        audit.record(
-            actor=actor,
-            action="api_token_rename",
-            obj=token,
-            before=before,
-            after=audit.snapshot(token, AUDITED),
-        )
-    return token
+    if name == token.name:
+        return token
+    return _change(actor=actor, token=token, action="api_token_rename", name=name)
 
 
 @transaction.atomic
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """The key stops working now; the row stays, saying who had access when."""
-    if token.revoked_at is None:
-        before = audit.snapshot(token, AUDITED)
-        token.revoked_at = clock.now()
-        token.save(update_fields=["revoked_at"])
-        audit.record(
-            actor=actor,
-            action="api_token_revoke",
-            obj=token,
-            before=before,
-            after=audit.snapshot(token, AUDITED),
-        )
-    return token
+    if token.revoked_at is not None:
+        return token
+    return _change(actor=actor, token=token, action="api_token_revoke", revoked_at=clock.now())
 
 
 def api_token_lookup(key: str) -> ApiToken | None:
