@@ -14,11 +14,12 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from incidents.admin.contacts import ContactMethodForm
 from incidents.guide import RESPONDER, VIEWER
 from incidents.models import ApiToken, AuditEntry, ContactMethod, EntryPoint
-from incidents.services import channels, contacts, people
+from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.test_admin import form_data
+from tests.test_admin import form_data, inline_prefix
 
 # loopback_allowed: autouse, receivers on 127.0.0.1 are allowed here too.
 from tests.test_parity_people import loopback_allowed, signed_in  # noqa: F401
@@ -227,3 +228,29 @@ def test_a_superusers_grant_of_staff_status_is_logged(alice):
         {"is_superuser": False},
         {"is_superuser": True},
     )
+
+
+def test_renaming_a_token_in_the_admin_is_logged(alice):
+    token, _ = tokens.api_token_create(actor=alice, user=alice, name="ci")
+    page = reverse("admin:incidents_apitoken_change", args=[token.pk])
+
+    assert signed_in(alice).post(page, {"name": "deploys"}).status_code == 302
+
+    entry = the_entry("api_token_rename")
+    assert (entry.before, entry.after) == ({"name": "ci"}, {"name": "deploys"})
+    assert ApiToken.objects.get().name == "deploys"
+
+
+def test_removing_a_row_on_someones_page_goes_through_the_service(alice, bob):
+    ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
+    client = signed_in(alice)
+    page = client.get(user_page(bob))
+    data, prefix = form_data(page), inline_prefix(page, ContactMethodForm)
+    data[f"{prefix}-0-DELETE"] = "on"
+
+    assert client.post(user_page(bob), data).status_code == 302
+
+    assert not ContactMethod.objects.exists()
+    entry = the_entry("contact_remove")
+    assert (entry.actor, entry.entry_point) == (alice, EntryPoint.ADMIN)
+    assert entry.before["value"] == "bob@pager.test"
