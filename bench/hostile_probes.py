@@ -44,7 +44,7 @@ def setup_world() -> dict:
     alice.groups.add(Group.objects.get(name=MANAGER))
     bob = users.objects.create_user("bob", "bob@treebeard.test", "pw")
     bob.groups.add(Group.objects.get(name=RESPONDER))
-    _, key = api_token_create(user=alice, scopes=("read", "write"))
+    _, key = api_token_create(actor=alice, user=alice, scopes=("read", "write"))
     incident = services.incident_declare(
         actor=alice, title="Checkout down", severity="P2", summary="", impact="", services=["api"]
     )

@@ -119,11 +119,13 @@ def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     object_id: Any = None,
+    object_repr: str | None = None,
 ) -> AuditEntry | None:
     """Write one entry: ``actor`` made ``action`` (the service's name) on
     ``obj``. Call it inside the service's transaction, after the write, so
     the entry and the change commit or roll back together. For a deletion
-    pass ``object_id`` (the row's id is gone by then) and only ``before``.
+    pass ``object_id`` (the row's id is gone by then) and only ``before``;
+    ``object_repr`` names the object when ``str(obj)`` would show a secret.
     An update that changed nothing writes nothing and returns None."""
     if before is not None and after is not None:
         before, after = changes(before, after)
@@ -138,7 +140,7 @@ def record(
         action=action,
         object_type=obj._meta.model_name,
         object_id=str(object_id if object_id is not None else obj.pk),
-        object_repr=str(obj)[:200],
+        object_repr=(str(obj) if object_repr is None else object_repr)[:200],
         before=_json(dict(before)) if before else None,
         after=_json(dict(after)) if after else None,
     )

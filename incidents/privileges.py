@@ -3,13 +3,16 @@
 Issue 9: a manager (staff, in the Manager group, not a superuser) could reset a
 superuser's password and sign in as them, tick ``is_superuser`` on their own
 account and create an API token for someone else and read its key. Each rule
-below is one function that every entry point asks (the admin's user, group and
-token pages, ``tokens.api_token_create``, the API's permission classes):
+below is one function that every entry point asks, mostly through the services
+(``services.people``, ``services.tokens``, ``services.contacts``) and the API's
+permission classes; the admin's pages ask them to decide what they offer:
 
 - Only a superuser grants superuser or staff status or raw permissions, edits
   a group's permissions, or touches a superuser's account at all.
 - Managers manage the group membership of everyone else, among the guide's
-  three groups (Viewer, Responder, Manager), which is no more than they hold.
+  three groups (Viewer, Responder, Manager), which is no more than they hold,
+  and change anyone's email address but another manager's (a password reset
+  goes to it).
 - A key that acts as someone (an API token, an acknowledge link) is seen only
   by that person or a superuser. A manager may also issue tokens for a service
   account: a user with no usable password, so nobody signs in as it, who is
@@ -91,21 +94,13 @@ def assignable_groups(actor) -> QuerySet[Group]:
     return Group.objects.filter(name__in=GUIDE_GROUPS)
 
 
-def groups_after_change(*, actor, person, chosen) -> list[Group]:
-    """The groups ``person`` ends up in when ``actor`` chooses ``chosen``.
-
-    1. A choice outside ``assignable_groups(actor)`` is refused.
-    2. Groups the actor may not assign (given by a superuser) are kept as
-       they are: a manager's edit neither grants nor silently drops them.
-    """
-    require_alter_account_of(actor, person)
-    allowed = set(assignable_groups(actor))
-    chosen = set(chosen)
-    if refused := chosen - allowed:
-        names = ", ".join(sorted(g.name for g in refused))
-        raise PermissionDenied(f"Only a superuser can put people in {names}.")
-    current = set(person.groups.all()) if person.pk else set()
-    return sorted(chosen | (current - allowed), key=lambda g: g.pk)
+def can_change_email_of(actor, person) -> bool:
+    """A password reset is mailed to the account's address, so changing a
+    manager's address is taking over a manager's account: only the manager
+    themselves or a superuser may."""
+    return (
+        is_superuser(actor) or (_active(actor) and actor.pk == person.pk) or not can_manage(person)
+    )
 
 
 def can_edit_groups(actor) -> bool:

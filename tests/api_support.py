@@ -14,7 +14,7 @@ INCIDENTS = f"{API}/incidents/"
 def token_client(user, *scopes: str) -> APIClient:
     """An API client authenticated by a fresh token of ``user`` (default
     scopes: read and write), sent as ``Authorization: Token <key>``."""
-    _, key = api_token_create(user=user, scopes=scopes or ("read", "write"))
+    _, key = api_token_create(actor=user, user=user, scopes=scopes or ("read", "write"))
     return key_client(key)
 
 

@@ -107,7 +107,7 @@ def one_of_everything(alice, bob):
     incident = factories.declare(actor=bob, severity="P0")
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
     services.incident_post_update(incident=incident, actor=bob, message="Looking", status=None)
-    services.api_token_create(user=bob, name="laptop")
+    services.api_token_create(actor=bob, user=bob, name="laptop")
     integration, _ = services.integration_create(
         actor=alice, name="Prometheus", kind="alertmanager"
     )

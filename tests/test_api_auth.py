@@ -70,10 +70,10 @@ def test_wrong_token_is_401(bob, header):
 
 
 def test_revoked_token_is_401(bob):
-    token, key = api_token_create(user=bob, scopes=["read"])
+    token, key = api_token_create(actor=bob, user=bob, scopes=["read"])
     client = key_client(key)
     assert client.get(INCIDENTS).status_code == 200
-    api_token_revoke(token=token)
+    api_token_revoke(actor=bob, token=token)
     body = assert_json_error(client.get(INCIDENTS), 401)
     assert "revoked" in body["detail"]
 
@@ -86,7 +86,7 @@ def test_token_of_a_deactivated_user_is_401(bob):
 
 
 def test_token_use_is_recorded(bob):
-    token, key = api_token_create(user=bob, scopes=["read"])
+    token, key = api_token_create(actor=bob, user=bob, scopes=["read"])
     assert token.last_used_at is None
     key_client(key).get(INCIDENTS)
     token.refresh_from_db()
@@ -126,7 +126,7 @@ def test_session_without_csrf_token_cannot_act(bob, incident):
 
 
 def test_token_calls_need_no_csrf_token(bob, incident):
-    _, key = api_token_create(user=bob, scopes=["write"])
+    _, key = api_token_create(actor=bob, user=bob, scopes=["write"])
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.post(incident_url(incident.ref, "acknowledge")).status_code == 200
@@ -397,7 +397,7 @@ def test_invalid_integration_is_400_naming_the_field(alice):
 
 
 def test_api_token_is_stored_only_as_its_hash(bob):
-    token, key = api_token_create(user=bob, scopes=["read"])
+    token, key = api_token_create(actor=bob, user=bob, scopes=["read"])
     assert token.key_hash == sha256(key)
     row = ApiToken.objects.filter(pk=token.pk).values().get()
     assert not any(key in str(value) for value in row.values())
@@ -450,7 +450,7 @@ def test_command_made_token_stops_working_when_revoked(bob):
     key = run_create_api_token("bob", "--scope", "read")[-1]
     client = key_client(key)
     assert client.get(INCIDENTS).status_code == 200
-    api_token_revoke(token=ApiToken.objects.get(key_hash=sha256(key)))
+    api_token_revoke(actor=bob, token=ApiToken.objects.get(key_hash=sha256(key)))
     assert_json_error(client.get(INCIDENTS), 401)
 
 

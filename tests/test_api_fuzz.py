@@ -102,7 +102,7 @@ def api_key(alice, bob, incident, settings) -> str:
     )
     Channel.objects.create(name="ops", kind="email", target="ops@treebeard.test")
     Integration.objects.create(name="Grafana", kind="grafana", token_hash="h" * 64)
-    return api_token_create(user=alice, scopes=("read", "write"))[1]
+    return api_token_create(actor=alice, user=alice, scopes=("read", "write"))[1]
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
-"""One validator per rule for integrations: the API's create and PATCH and the
-admin's add and change all go through incidents.tokens, so they refuse alike;
-an integration with alerts is never deleted (409 / the admin's refusal)."""
+"""One rule, every entry point, for integrations (issue 10, item 3): the API's
+create and PATCH and the admin's add and change all go through
+``incidents.services.integrations``, so they refuse alike, naming the field,
+with nothing written; an integration with alerts is never deleted (409 / the
+admin's refusal)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from incidents.models import Alert, Integration
-from incidents.services.integrations import integration_create
+from incidents.errors import DomainError
+from incidents.models import Alert, AuditEntry, Integration
+from incidents.services.integrations import integration_create, integration_update
 from tests.api_support import API, assert_json_error, token_client
 
 pytestmark = pytest.mark.django_db
@@ -59,32 +62,75 @@ def admin_change(client, integration: Integration, **changes):
     return client.post(reverse("admin:incidents_integration_change", args=[integration.pk]), data)
 
 
-@pytest.mark.parametrize(("change", "field"), BAD_CHANGES)
-def test_api_patch_refuses_what_create_refuses(alice, integration, change, field):
-    api = token_client(alice)
-    before = Integration.objects.values().get(pk=integration.pk)
-    body = assert_json_error(
-        api.patch(f"{API}/integrations/{integration.pk}/", change, format="json"), 400
-    )
-    assert field in body["errors"], body
-    assert Integration.objects.values().get(pk=integration.pk) == before
-    created = api.post(
-        f"{API}/integrations/", {"name": "x", "kind": "generic", **change}, format="json"
-    )
-    if field != "kind":
-        assert created.status_code == 400 and field in created.json()["errors"]
+def admin_add(client, **fields):
+    data = {
+        "name": "new",
+        "kind": "generic",
+        "default_service": "",
+        "severity_mapping": "{}",
+        "enabled": "on",
+        "rate_limit_per_minute": 1200,
+    }
+    for field, value in fields.items():
+        data[field] = json.dumps(value) if field == "severity_mapping" else value
+    return client.post(reverse("admin:incidents_integration_add"), data)
+
+
+def refused_fields(outcome) -> set[str]:
+    """The fields a refusal names: a DomainError's, the API's, an admin form's."""
+    if isinstance(outcome, DomainError):
+        return {outcome.field}
+    if outcome["Content-Type"].startswith("application/json"):
+        return set(assert_json_error(outcome, 400)["errors"])
+    assert outcome.status_code == 200  # the form, shown again
+    return set(outcome.context["adminform"].form.errors)
+
+
+def drive(entry: str, client, alice, integration: Integration, change: dict):
+    if entry == "api_create":
+        body = {"name": "x", "kind": "generic", **change}
+        return client.post(f"{API}/integrations/", body, content_type="application/json")
+    if entry == "api_update":
+        url = f"{API}/integrations/{integration.pk}/"
+        return client.patch(url, change, content_type="application/json")
+    if entry == "admin_add":
+        return admin_add(client, **change)
+    if entry == "admin_change":
+        return admin_change(client, integration, **change)
+    with pytest.raises(DomainError) as refused:
+        integration_update(actor=alice, integration=integration, **change)
+    return refused.value
+
+
+# What an entry point cannot express: a new integration may be of any
+# kind, and the admin shows the kind read-only once created and picks the
+# default service from a list of existing ones.
+CANNOT_SAY = {
+    "kind": {"api_create", "admin_add", "admin_change"},
+    "default_service": {"admin_add", "admin_change"},
+}
+ENTRIES = ["api_create", "api_update", "admin_add", "admin_change", "service"]
 
 
 @pytest.mark.parametrize(
-    ("change", "field"), [c for c in BAD_CHANGES if c[1] not in ("kind", "default_service")]
+    ("entry", "change", "field"),
+    [
+        pytest.param(entry, change, field, id=f"{entry}-{field}-{i}")
+        for i, (change, field) in enumerate(BAD_CHANGES)
+        for entry in ENTRIES
+        if entry not in CANNOT_SAY.get(field, ())
+    ],
 )
-def test_admin_change_refuses_what_the_api_refuses(client, alice, integration, change, field):
-    client.force_login(alice)
-    before = Integration.objects.values().get(pk=integration.pk)
-    response = admin_change(client, integration, **change)
-    assert response.status_code == 200
-    assert field in response.context["adminform"].form.errors
-    assert Integration.objects.values().get(pk=integration.pk) == before
+def test_a_bad_integration_setting_is_refused_everywhere(
+    client_for, alice, integration, entry, change, field
+):
+    client = client_for(alice)  # the API answers a manager's session too
+    before = (list(Integration.objects.values()), AuditEntry.objects.count())
+
+    outcome = drive(entry, client, alice, integration, change)
+
+    assert field in refused_fields(outcome)
+    assert (list(Integration.objects.values()), AuditEntry.objects.count()) == before
 
 
 def test_alerts_keep_flowing_after_a_refused_mapping(client, alice, integration):

@@ -164,7 +164,7 @@ def test_engine_health_api_answers_a_read_token_with_the_figures(incident, vera)
 def test_engine_health_api_refuses_a_token_without_the_read_scope(bob):
     from incidents.services.tokens import api_token_create
 
-    _, key = api_token_create(user=bob, scopes=("ingest",))
+    _, key = api_token_create(actor=bob, user=bob, scopes=("ingest",))
 
     assert key_client(key).get(HEALTH).status_code == 403
 

@@ -19,6 +19,7 @@ The admin is split by topic; importing this package registers everything.
 from .audit import AuditEntryAdmin
 from .channels import ChannelAdmin, NotificationAdmin, SlaBreachAdmin
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin
+from .contacts import ContactMethodAdmin
 from .engine import engine_status
 from .escalation import EscalationLevelAdmin, EscalationPolicyAdmin, IncidentEscalationStepAdmin
 from .incident import (
@@ -29,13 +30,7 @@ from .incident import (
     PostUpdateForm,
 )
 from .integrations import AlertAdmin, AlertGroupKeyAdmin, ApiTokenAdmin, IntegrationAdmin
-from .oncall import (
-    ContactMethodAdmin,
-    OverrideAdmin,
-    RotationAdmin,
-    RotationMemberAdmin,
-    ScheduleAdmin,
-)
+from .oncall import OverrideAdmin, RotationAdmin, RotationMemberAdmin, ScheduleAdmin
 from .people import GroupAdmin, PeopleAdminMixin
 from .policies import ReferenceCounterAdmin, ServiceAdmin, SeverityPolicyAdmin
 from .records import DeadlineAdmin, RoleAssignmentAdmin, StatusUpdateAdmin, TimelineEventAdmin

@@ -14,21 +14,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from ..errors import DomainError
 from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
-from ..notify.channels import (
-    DEFAULT_SEVERITIES,
-    channel_create,
-    channel_rotate_secret,
-    channel_test,
-    channel_update,
-    mask_secret,
-    mask_target,
-    validate_secret,
-    validate_severities,
-    validate_target,
-)
+from ..notify.channels import mask_secret, mask_target
 from ..notify.errors import TransportError
 from ..people import display_name
-from .common import ReadOnlyAdminMixin, human_duration, shorten
+from ..services import channels
+from .common import ReadOnlyAdminMixin, SavedByServiceAdminMixin, human_duration, run_each, shorten
 
 
 class ChannelForm(forms.ModelForm):
@@ -59,38 +49,19 @@ class ChannelForm(forms.ModelForm):
             "names them.",
         }
 
-    def clean_new_secret(self) -> str:
-        value = self.cleaned_data.get("new_secret") or ""
-        if not value:
-            return ""
-        try:
-            return validate_secret(value)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean(self):
-        # The same rules as the API (incidents.notify.channels), as form errors.
-        cleaned = super().clean()
-        kind = cleaned.get("kind") or (self.instance.kind if self.instance.pk else None)
-        if kind and cleaned.get("target") is not None:
-            try:
-                cleaned["target"] = validate_target(kind, cleaned["target"])
-            except ValueError as exc:
-                self.add_error("target", str(exc))
-        chosen = cleaned.get("severities") or (DEFAULT_SEVERITIES.get(kind, []) if kind else [])
-        try:
-            cleaned["severities"] = validate_severities(list(chosen))
-        except ValueError as exc:
-            self.add_error("severities", str(exc))
-        return cleaned
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.kind != ChannelKind.WEBHOOK:
+            del self.fields["new_secret"]  # only webhooks sign their requests
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
     """Where notifications go. The kind is fixed once created (the target
     means something else for another kind). A webhook's signing secret is
     shown once, in the message after creating (or rotating) it, and masked
-    afterwards, as in the API; typing a new one on the change form replaces it."""
+    afterwards, as in the API; typing a new one on the change form replaces it.
+    The rules are ``incidents.services.channels``'s, shown beside the fields."""
 
     form = ChannelForm
     list_display = (
@@ -123,39 +94,42 @@ class ChannelAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def save_model(self, request, obj: Channel, form, change: bool) -> None:
+    def save_with_service(self, request, form) -> Channel:
         data = form.cleaned_data
-        if not change:
-            created = channel_create(
+        if form.instance.pk is None:
+            return channels.channel_create(
+                actor=request.user,
                 name=data["name"],
                 kind=data["kind"],
                 target=data["target"],
-                severities=data["severities"],
-                enabled=data.get("enabled", True),
+                # None ticked: the guide's routing for the kind.
+                severities=data["severities"] or None,
+                enabled=data["enabled"],
             )
-            obj.pk = created.pk
-            obj.refresh_from_db()
-            if created.kind == ChannelKind.WEBHOOK:
-                _show_secret_once(self, request, created)
-            return
-        # ``obj`` already carries the form's values; compare with the stored row.
-        stored = Channel.objects.get(pk=obj.pk)
-        channel_update(
-            channel=stored,
+        typed = {"new_secret": data["new_secret"]} if data.get("new_secret") else {}
+        return channels.channel_update(
+            actor=request.user,
+            channel=form.stored(),
             name=data["name"],
             target=data["target"],
             severities=data["severities"],
-            enabled=data.get("enabled", False),
+            enabled=data["enabled"],
+            **typed,
         )
-        if data.get("new_secret") and stored.kind == ChannelKind.WEBHOOK:
-            channel_rotate_secret(channel=stored, secret=data["new_secret"])
+
+    def delete_with_service(self, request, obj: Channel) -> None:
+        channels.channel_delete(actor=request.user, channel=obj)
+
+    def save_model(self, request, obj: Channel, form, change: bool) -> None:
+        if not change and obj.kind == ChannelKind.WEBHOOK:
+            _show_secret_once(self, request, obj)
+        if change and form.cleaned_data.get("new_secret"):
             self.message_user(
                 request,
-                f"{stored.name}: signing secret replaced ({mask_secret(stored.secret)}); "
+                f"{obj.name}: signing secret replaced ({mask_secret(obj.secret)}); "
                 "deliveries from now on are signed with it.",
                 messages.SUCCESS,
             )
-        obj.refresh_from_db()
 
     @admin.display(description="target")
     def masked_target(self, channel: Channel) -> str:
@@ -188,7 +162,7 @@ class ChannelAdmin(admin.ModelAdmin):
         sender = display_name(request.user)
         for channel in queryset[:10]:
             try:
-                outcome = channel_test(channel=channel, sender=sender, actor=request.user)
+                outcome = channels.channel_test(actor=request.user, channel=channel, sender=sender)
             except (TransportError, DomainError) as exc:
                 self.message_user(
                     request, f"{channel.name}: test failed: {exc.message}", messages.ERROR
@@ -202,14 +176,11 @@ class ChannelAdmin(admin.ModelAdmin):
         description="Rotate the signing secret of selected webhooks", permissions=["change"]
     )
     def rotate_secret(self, request, queryset: QuerySet[Channel]) -> None:
-        for channel in queryset:
-            if channel.kind != ChannelKind.WEBHOOK:
-                self.message_user(
-                    request, f"{channel.name}: not a webhook, no secret.", messages.WARNING
-                )
-                continue
-            channel_rotate_secret(channel=channel)
+        def rotate(channel: Channel) -> None:
+            channels.channel_rotate_secret(actor=request.user, channel=channel)
             _show_secret_once(self, request, channel)
+
+        run_each(self, request, queryset, rotate, done="Rotated", label=lambda c: c.name)
 
 
 def _show_secret_once(modeladmin, request, channel: Channel) -> None:

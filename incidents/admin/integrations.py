@@ -7,13 +7,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpResponseRedirect
 
 from .. import privileges
-from ..errors import DomainError
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from ..services import integrations, tokens
-from .common import ReadOnlyAdminMixin
+from .common import ReadOnlyAdminMixin, SavedByServiceAdminMixin, run_each
 
 
 def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
@@ -36,9 +34,10 @@ class ApiTokenAddForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created by ``tokens.api_token_create`` (key shown once) and
-    revoked, never edited: the key, its owner and scopes stay as issued."""
+class ApiTokenAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+    """Tokens are created by ``tokens.api_token_create`` (key shown once),
+    renamed and revoked, never otherwise edited: the key, its owner and
+    scopes stay as issued."""
 
     add_form = ApiTokenAddForm
     list_display = (
@@ -82,24 +81,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row says who had access when
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+    def save_with_service(self, request, form) -> ApiToken:
+        data = form.cleaned_data
+        if form.instance.pk is not None:
+            return tokens.api_token_rename(
+                actor=request.user, token=form.stored(), name=data["name"]
+            )
+        token, form.key = tokens.api_token_create(
+            actor=request.user, user=data["user"], name=data["name"], scopes=data["scopes"]
+        )
+        return token
 
     def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
-        if change:
-            obj.save(update_fields=["name"])
-            return
-        data = form.cleaned_data
-        created, key = tokens.api_token_create(
-            actor=request.user, user=data["user"], name=data.get("name", ""), scopes=data["scopes"]
-        )
-        obj.pk = created.pk
-        obj.refresh_from_db()
-        _with_secret(self, request, obj, key, f"API token {obj.prefix}… for {obj.user}.")
+        if not change:
+            _with_secret(self, request, obj, form.key, f"API token {obj.prefix}… for {obj.user}.")
 
     @admin.display(description="scopes")
     def scope_list(self, token: ApiToken) -> str:
@@ -111,9 +106,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["change"])
     def revoke_selected(self, request, queryset: QuerySet[ApiToken]) -> None:
-        for token in queryset:
-            tokens.api_token_revoke(token=token)
-        self.message_user(request, f"Revoked {queryset.count()} token(s).", messages.SUCCESS)
+        run_each(
+            self,
+            request,
+            queryset,
+            lambda token: tokens.api_token_revoke(actor=request.user, token=token),
+            done="Revoked",
+            label=lambda token: f"{token.prefix}…",
+        )
 
 
 class IntegrationForm(forms.ModelForm):
@@ -130,19 +130,6 @@ class IntegrationForm(forms.ModelForm):
             "rate_limit_per_minute",
         )
 
-    def clean_rate_limit_per_minute(self):
-        try:
-            return integrations._check_rate_limit(self.cleaned_data.get("rate_limit_per_minute"))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from None
-
-    def clean_severity_mapping(self):
-        # The same rule the API applies (incidents.services.integrations), as a form error.
-        try:
-            return integrations._check_mapping(self.cleaned_data.get("severity_mapping"))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from None
-
 
 def _endpoints(integration: Integration, key: str) -> str:
     base = settings.SITE_URL
@@ -152,9 +139,10 @@ def _endpoints(integration: Integration, key: str) -> str:
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
     """Monitoring tools that send alerts. The secret token is created (and
-    rotated) by ``incidents.services.integrations`` and shown once; it is stored hashed."""
+    rotated) by ``incidents.services.integrations`` and shown once; it is
+    stored hashed. The service's rules show beside the fields."""
 
     form = IntegrationForm
     list_display = (
@@ -178,52 +166,33 @@ class IntegrationAdmin(admin.ModelAdmin):
         # The kind is part of the URL the tool was configured with.
         return ("kind", *base) if obj else base
 
-    def save_model(self, request, obj: Integration, form, change: bool) -> None:
-        data = form.cleaned_data
-        if change:
-            service = data.get("default_service")
-            integrations.integration_update(
-                actor=request.user,
-                integration=Integration.objects.get(pk=obj.pk),
-                **{f: data[f] for f in form.changed_data if f != "default_service"},
-                **(
-                    {"default_service": service.name if service else None}
-                    if "default_service" in form.changed_data
-                    else {}
-                ),
-            )
-            obj.refresh_from_db()
-            return
-        service = data.get("default_service")
-        created, key = integrations.integration_create(
+    def save_with_service(self, request, form) -> Integration:
+        data = dict(form.cleaned_data)
+        service = data.pop("default_service", None)
+        data["default_service"] = service.name if service else None
+        if form.instance.pk is None:
+            integration, form.key = integrations.integration_create(actor=request.user, **data)
+            return integration
+        return integrations.integration_update(
             actor=request.user,
-            name=data["name"],
-            kind=data["kind"],
-            default_service=service.name if service else None,
-            severity_mapping=data.get("severity_mapping"),
-            auto_acknowledge=data.get("auto_acknowledge", True),
-            auto_resolve=data.get("auto_resolve", True),
-            enabled=data.get("enabled", True),
-            rate_limit_per_minute=data.get("rate_limit_per_minute") or 1200,
-        )
-        obj.pk = created.pk
-        obj.refresh_from_db()
-        _with_secret(
-            self,
-            request,
-            obj,
-            _endpoints(obj, key),
-            f"Integration {obj.name}: send alerts to the URL below.",
+            integration=form.stored(),
+            **{field: data[field] for field in form.changed_data},
         )
 
     # Django's delete page already refuses an integration its alerts PROTECT
     # ("would require deleting … protected objects"); the service says why too.
-    def delete_model(self, request, obj: Integration) -> None:
+    def delete_with_service(self, request, obj: Integration) -> None:
         integrations.integration_delete(actor=request.user, integration=obj)
 
-    def delete_queryset(self, request, queryset: QuerySet[Integration]) -> None:
-        for integration in queryset:
-            integrations.integration_delete(actor=request.user, integration=integration)
+    def save_model(self, request, obj: Integration, form, change: bool) -> None:
+        if not change:
+            _with_secret(
+                self,
+                request,
+                obj,
+                _endpoints(obj, form.key),
+                f"Integration {obj.name}: send alerts to the URL below.",
+            )
 
     @admin.action(description="Rotate the secret token of selected", permissions=["change"])
     def rotate_token(self, request, queryset: QuerySet[Integration]) -> None:

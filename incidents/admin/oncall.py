@@ -1,5 +1,5 @@
-"""On-call: schedules with their rotations and overrides, and contact methods
-(also on each person's page). Escalation policies are in ``escalation.py``.
+"""On-call: schedules with their rotations and overrides. Escalation policies
+are in ``escalation.py``, contact methods in ``contacts.py``.
 
 A schedule's page shows who is on call now and the next 7 days of the final
 schedule, computed by ``incidents.oncall`` exactly as escalation will see it.
@@ -18,9 +18,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import clock, privileges
+from .. import clock
 from ..models import (
-    ContactMethod,
     Override,
     Rotation,
     RotationMember,
@@ -38,7 +37,6 @@ from ..oncall import (
     zone_of,
 )
 from ..people import display_name as _person
-from ..services.contacts import contact_value_error
 
 PREVIEW_DAYS = 7
 
@@ -303,53 +301,3 @@ def save_override(obj: Override, actor) -> None:
         setattr(obj, field.attname, getattr(stored, field.attname))
     obj._state.adding = False
     obj._state.db = stored._state.db
-
-
-# --- contact methods -------------------------------------------------------------------
-
-
-class ContactMethodForm(forms.ModelForm):
-    class Meta:
-        model = ContactMethod
-        fields = ("user", "kind", "value", "enabled")
-
-    def clean(self):
-        data = super().clean()
-        value = (data.get("value") or "").strip()
-        if data.get("kind") and (error := contact_value_error(data["kind"], value)):
-            self.add_error("value", error)
-        data["value"] = value
-        return data
-
-
-@admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
-    form = ContactMethodForm
-    list_display = ("user", "kind", "value", "enabled")
-    list_filter = ("kind", "enabled")
-    list_select_related = ("user",)
-    search_fields = ("user__username", "user__email", "value")
-
-    # Where a superuser's pages (and acknowledge links) go is theirs to say.
-    def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        if obj is not None and not privileges.can_alter_account_of(request.user, obj.user):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "user":
-            kwargs["queryset"] = privileges.alterable_people(request.user).filter(is_active=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class ContactMethodInline(admin.TabularInline):
-    model = ContactMethod
-    form = ContactMethodForm
-    fields = ("kind", "value", "enabled")
-    extra = 0
-    verbose_name_plural = "Contact methods (how pages reach this person)"

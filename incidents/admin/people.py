@@ -1,6 +1,8 @@
 """People and groups in the admin, within the privilege boundaries of
 ``incidents.privileges``: managers manage everyone's group membership but a
-superuser's account, and grant nothing beyond the guide's groups."""
+superuser's account, and grant nothing beyond the guide's groups. Accounts
+change through ``incidents.services.people`` (audited), whose refusals show
+beside their fields; the pages only offer what the rules allow."""
 
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ from django.contrib.auth.models import Group
 from django.http import HttpResponseRedirect
 
 from .. import privileges
-from .oncall import ContactMethodInline
+from ..services import people
+from .common import SavedByServiceAdminMixin
+from .contacts import ContactMethodInline
 
-# Only a superuser grants these (privileges.can_grant_privileges).
-PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "user_permissions")
+# Set by the system at sign-in and creation, not by anyone's edit.
+SYSTEM_FIELDS = ("last_login", "date_joined")
 
 
-class PeopleAdminMixin:
+class PeopleAdminMixin(SavedByServiceAdminMixin):
     """Added to the project's user admin (Django's, or any customised one)."""
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -41,37 +45,43 @@ class PeopleAdminMixin:
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        if obj is None or privileges.can_grant_privileges(request.user):
+        if obj is None:
             return fields
-        return fields + tuple(f for f in PRIVILEGE_FIELDS if f not in fields)
+        fields += tuple(f for f in SYSTEM_FIELDS if f not in fields)
+        if privileges.can_grant_privileges(request.user):
+            return fields
+        return fields + tuple(f for f in people.PRIVILEGED if f not in fields)
+
+    def get_inlines(self, request, obj):
+        # Contact methods are added once the person exists (the change page).
+        inlines = super().get_inlines(request, obj)
+        return inlines if obj is not None else [i for i in inlines if i is not ContactMethodInline]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":
             kwargs["queryset"] = privileges.assignable_groups(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change: bool) -> None:
-        if change:
-            privileges.require_alter_account_of(request.user, type(obj).objects.get(pk=obj.pk))
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request, form, formsets, change: bool) -> None:
-        chosen = form.cleaned_data.pop("groups", None)  # so save_m2m leaves them alone
-        super().save_related(request, form, formsets, change)
-        if chosen is not None:
-            person = form.instance
-            person.groups.set(
-                privileges.groups_after_change(actor=request.user, person=person, chosen=chosen)
+    def save_with_service(self, request, form):
+        data = form.cleaned_data
+        if form.instance.pk is None:
+            return people.person_create(
+                actor=request.user,
+                username=data[form.instance.USERNAME_FIELD],
+                password=data["password1"] if data.get("set_usable_password", True) else None,
             )
+        person = form.stored()
+        people.person_update(
+            actor=request.user,
+            person=person,
+            **{field: data[field] for field in people.FIELDS if field in form.fields},
+        )
+        if "groups" in form.fields:
+            people.person_set_groups(actor=request.user, person=person, groups=data["groups"])
+        return person
 
-    def delete_model(self, request, obj) -> None:
-        privileges.require_alter_account_of(request.user, obj)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for person in queryset:
-            privileges.require_alter_account_of(request.user, person)
-        super().delete_queryset(request, queryset)
+    def delete_with_service(self, request, obj) -> None:
+        people.person_delete(actor=request.user, person=obj)
 
     def user_change_password(self, request, id, form_url=""):
         person = self.get_object(request, unquote(id))

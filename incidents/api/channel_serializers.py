@@ -4,6 +4,10 @@ Slack and webhook URLs are credentials, so the target is masked in every
 answer but the one to the request that created the channel (PagerDuty
 routing keys show their last four characters). The webhook's signing
 secret is shown on creation and by ``rotate-secret/`` only.
+
+These parse the request's shapes (text, a list, a kind); the rules (a
+target fit for its kind, safe to connect to, severities P0..P3, a kind that
+never changes) are ``incidents.services.channels``'s.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Channel, ChannelKind, Severity
-from ..notify.channels import mask_target, validate_severities, validate_target
+from ..notify.channels import mask_target
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": Severity.values}})
@@ -54,28 +58,6 @@ class ChannelSerializer(serializers.ModelSerializer):
         if not self.context.get("reveal"):
             data["target"] = mask_target(instance.kind, instance.target)
         return data
-
-    def validate_severities(self, value):
-        try:
-            return validate_severities(value)
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-
-    def validate(self, attrs):
-        """The target is judged with the kind it belongs to; the kind of an
-        existing channel cannot change (its target would mean something else)."""
-        instance = self.instance
-        if instance is not None and "kind" in attrs and attrs["kind"] != instance.kind:
-            raise serializers.ValidationError(
-                {"kind": ["The kind of a channel cannot change; create a new channel."]}
-            )
-        kind = attrs.get("kind") or (instance.kind if instance else None)
-        if "target" in attrs:
-            try:
-                attrs["target"] = validate_target(kind, attrs["target"])
-            except ValueError as exc:
-                raise serializers.ValidationError({"target": [str(exc)]}) from None
-        return attrs
 
 
 class ChannelCreatedSerializer(ChannelSerializer):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from ..models import Channel, ChannelKind
-from ..notify.channels import channel_create, channel_rotate_secret, channel_test, channel_update
+from ..models import Channel
 from ..notify.errors import TransportError
 from ..people import display_name
+from ..services import channels
 from . import channel_serializers as cs
 from .pagination import PagePagination
 from .permissions import ManagerOnly
@@ -34,22 +33,23 @@ class ChannelViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        channel = channel_create(**data.validated_data)
+        channel = channels.channel_create(actor=request.user, **data.validated_data)
         body = cs.ChannelCreatedSerializer(channel, context={"reveal": True}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        fields = dict(serializer.validated_data)
-        fields.pop("kind", None)  # unchanged (validate refuses a change)
-        serializer.instance = channel_update(channel=serializer.instance, **fields)
+        serializer.instance = channels.channel_update(
+            actor=self.request.user, channel=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        channels.channel_delete(actor=self.request.user, channel=instance)
 
     @extend_schema(request=None, responses=cs.RotatedSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         channel = self.get_object()
-        if channel.kind != ChannelKind.WEBHOOK:
-            raise ValidationError({"kind": ["Only webhook channels have a signing secret."]})
-        secret = channel_rotate_secret(channel=channel)
+        secret = channels.channel_rotate_secret(actor=request.user, channel=channel)
         return Response({"id": channel.pk, "secret": secret})
 
     @extend_schema(
@@ -63,7 +63,7 @@ class ChannelViewSet(viewsets.ModelViewSet):
         channel = self.get_object()
         sender = display_name(request.user)
         try:
-            outcome = channel_test(channel=channel, sender=sender, actor=request.user)
+            outcome = channels.channel_test(actor=request.user, channel=channel, sender=sender)
         except TransportError as exc:
             body = {"id": channel.pk, "delivered": False, "detail": exc.message}
             if exc.status_code is not None:

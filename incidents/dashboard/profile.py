@@ -87,7 +87,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             method = contacts.contact_add(
-                user=request.user, actor=request.user, **form.cleaned_data
+                actor=request.user, user=request.user, **form.cleaned_data
             )
         except DomainError as err:
             attach_error(form, err)
@@ -102,7 +102,7 @@ def contact_add(request: HttpRequest) -> HttpResponse:
 def contact_enabled(request: HttpRequest, method_id: int) -> HttpResponse:
     method = _mine(request, method_id)
     enabled = request.POST.get("enabled") == "1"
-    contacts.contact_set_enabled(method=method, enabled=enabled, actor=request.user)
+    contacts.contact_update(actor=request.user, method=method, enabled=enabled)
     verb = "Resumed" if enabled else "Paused"
     messages.success(request, f"{verb} pages to {method.value}.")
     return _back()

@@ -5,8 +5,10 @@ found in one obvious file:
 - ``incidents``: the incident lifecycle, ``incident_<verb>()``;
 - ``alerts``: alerts from monitoring tools, stored and routed;
 - ``integrations``: the tools that send alerts;
+- ``channels``: where notifications go (Slack, email, PagerDuty, webhooks);
 - ``tokens``: personal API tokens;
 - ``contacts``: how a person is paged;
+- ``people``: accounts, their flags and group membership (privileges);
 - ``checks``: the input checks the services share.
 
 Each function is keyword-only and atomic, validates its input (raising
@@ -17,13 +19,14 @@ names are re-exported here: ``services.incident_declare(...)``.
 """
 
 from .alerts import AlertOutcome, ingest
-from .contacts import (
-    contact_add,
-    contact_remove,
-    contact_set_enabled,
-    contact_test,
-    contact_value_error,
+from .channels import (
+    channel_create,
+    channel_delete,
+    channel_rotate_secret,
+    channel_test,
+    channel_update,
 )
+from .contacts import contact_add, contact_remove, contact_test, contact_update
 from .incidents import (
     incident_acknowledge,
     incident_assign_role,
@@ -45,18 +48,31 @@ from .integrations import (
     integration_rotate_token,
     integration_update,
 )
-from .tokens import api_token_create, api_token_lookup, api_token_revoke
+from .people import person_create, person_delete, person_set_groups, person_update
+from .tokens import (
+    OPERATOR,
+    api_token_create,
+    api_token_lookup,
+    api_token_rename,
+    api_token_revoke,
+)
 
 __all__ = [
+    "OPERATOR",
     "AlertOutcome",
     "api_token_create",
     "api_token_lookup",
+    "api_token_rename",
     "api_token_revoke",
+    "channel_create",
+    "channel_delete",
+    "channel_rotate_secret",
+    "channel_test",
+    "channel_update",
     "contact_add",
     "contact_remove",
-    "contact_set_enabled",
     "contact_test",
-    "contact_value_error",
+    "contact_update",
     "incident_acknowledge",
     "incident_assign_role",
     "incident_change_severity",
@@ -75,4 +91,8 @@ __all__ = [
     "integration_lookup",
     "integration_rotate_token",
     "integration_update",
+    "person_create",
+    "person_delete",
+    "person_set_groups",
+    "person_update",
 ]

@@ -1,8 +1,14 @@
 """How a person is reached when paged: their contact methods.
 
-Shared by the admin (managers edit anyone's) and the profile page (people
-edit their own). Email and PagerDuty methods are paged directly; a Slack
-member ID is mentioned in the channel messages (``outbox.slack_mentions``).
+Shared by the admin (managers edit anyone's but a superuser's) and the
+profile page (people edit their own). Email and PagerDuty methods are paged
+directly; a Slack member ID is mentioned in the channel messages
+(``outbox.slack_mentions``).
+
+Contact methods are personal, so a person changing their own is not in the
+audit log (the log is of managers' changes). Someone changing another
+person's is: where that person's pages, and the acknowledge links in them,
+go. The log masks a PagerDuty routing key (it is a credential).
 """
 
 from __future__ import annotations
@@ -13,82 +19,165 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from .. import audit, privileges
 from ..access import can_manage
 from ..errors import DomainError
 from ..models import ChannelKind, ContactKind, ContactMethod
 from ..notify import probe
-from ..notify.channels import ROUTING_KEY
 from ..people import display_name
+from .channels import ROUTING_KEY
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.
 _SLACK = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{1,79}")
+VALUE_MAX = ContactMethod._meta.get_field("value").max_length
+_UNSET = object()
 
 # Which transport pages a method directly (Slack: mentioned, not paged).
 TESTABLE = {ContactKind.EMAIL: ChannelKind.EMAIL, ContactKind.PAGERDUTY: ChannelKind.PAGERDUTY}
 
 
-def contact_value_error(kind: str, value: str) -> str | None:
-    """Why ``value`` is not a usable contact of ``kind``, or None."""
+def _check_kind(kind) -> str:
+    if kind not in ContactKind.values:
+        raise DomainError(
+            f"kind must be one of {', '.join(ContactKind.values)} (got {kind!r}).", field="kind"
+        )
+    return kind
+
+
+def _check_value(kind: str, value) -> str:
+    """The value, stripped, if it reaches someone by ``kind``."""
+    value = value.strip() if isinstance(value, str) else ""
     if not value:
-        return "Enter how to reach you."
+        raise DomainError("Enter how to reach you.", field="value")
+    if len(value) > VALUE_MAX:
+        raise DomainError(f"Enter at most {VALUE_MAX} characters.", field="value")
     if kind == ContactKind.EMAIL:
         try:
             validate_email(value)
         except ValidationError:
-            return "Enter a valid email address."
+            raise DomainError("Enter a valid email address.", field="value") from None
     elif kind == ContactKind.PAGERDUTY:
         if not ROUTING_KEY.fullmatch(value):
-            return (
+            raise DomainError(
                 "Enter a PagerDuty routing key: 32 letters and digits (the Events API v2 "
-                "integration key of your PagerDuty service)."
+                "integration key of your PagerDuty service).",
+                field="value",
             )
-    elif kind == ContactKind.SLACK:
-        if not _SLACK.fullmatch(value):
-            return "Enter a Slack member ID such as U024BE7LH (profile → ⋮ → Copy member ID)."
-    else:
-        return f"Unknown kind {kind!r}."
-    return None
+    elif not _SLACK.fullmatch(value):
+        raise DomainError(
+            "Enter a Slack member ID such as U024BE7LH (profile → ⋮ → Copy member ID).",
+            field="value",
+        )
+    return value
 
 
-def _may_edit(actor, user) -> bool:
-    return actor.pk == user.pk or can_manage(actor)
+def _check_once(*, actor, user, kind: str, value: str, method: ContactMethod | None = None):
+    same = ContactMethod.objects.filter(user=user, kind=kind, value=value)
+    if method is not None:
+        same = same.exclude(pk=method.pk)
+    if same.exists():
+        raise DomainError(_already(actor, user), field="value")
 
 
-def contact_add(*, user, kind: str, value: str, actor) -> ContactMethod:
-    """Add a way to reach ``user``; people add their own, managers anyone's."""
-    if not _may_edit(actor, user):
-        raise PermissionDenied("Only managers can change someone else's contact methods.")
-    value = (value or "").strip()
-    if error := contact_value_error(kind, value):
-        raise DomainError(error, field="value")
+def _already(actor, user) -> str:
+    if actor.pk == user.pk:
+        return "You already have this contact method."
+    return f"{display_name(user)} already has this contact method."
+
+
+def _require_may_edit(actor, user, verb: str = "change") -> None:
+    """People edit their own; managers anyone's but a superuser's
+    (``privileges.can_alter_account_of``: a superuser's pages are theirs)."""
+    if actor.pk == user.pk:
+        return
+    if not (can_manage(actor) and privileges.can_alter_account_of(actor, user)):
+        raise PermissionDenied(f"Only managers can {verb} someone else's contact methods.")
+
+
+def _shown(method: ContactMethod) -> str:
+    """The value as the log shows it: a routing key by its last four characters."""
+    if method.kind == ContactKind.PAGERDUTY:
+        return "…" + method.value[-4:]
+    return method.value
+
+
+def _audited(method: ContactMethod) -> dict:
+    return {**audit.snapshot(method, ("user", "kind", "enabled")), "value": _shown(method)}
+
+
+def _record(*, actor, action: str, method: ContactMethod, **changes) -> None:
+    """Audit a change made to someone else's contact methods only."""
+    if actor.pk != method.user_id:
+        named = f"{method.user} {method.kind}: {_shown(method)}"
+        audit.record(actor=actor, action=action, obj=method, object_repr=named, **changes)
+
+
+@transaction.atomic
+def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> ContactMethod:
+    """Add a way to reach ``user``."""
+    _require_may_edit(actor, user)
+    kind = _check_kind(kind)
+    value = _check_value(kind, value)
+    _check_once(actor=actor, user=user, kind=kind, value=value)
     try:
         with transaction.atomic():
-            return ContactMethod.objects.create(user=user, kind=kind, value=value)
-    except IntegrityError:
-        raise DomainError("You already have this contact method.", field="value") from None
-
-
-def contact_set_enabled(*, method: ContactMethod, enabled: bool, actor) -> ContactMethod:
-    if not _may_edit(actor, method.user):
-        raise PermissionDenied("Only managers can change someone else's contact methods.")
-    if method.enabled != enabled:
-        method.enabled = enabled
-        method.save(update_fields=["enabled"])
+            method = ContactMethod.objects.create(
+                user=user, kind=kind, value=value, enabled=bool(enabled)
+            )
+    except IntegrityError:  # added by a concurrent request since the check
+        raise DomainError(_already(actor, user), field="value") from None
+    _record(actor=actor, action="contact_add", method=method, after=_audited(method))
     return method
 
 
-def contact_remove(*, method: ContactMethod, actor) -> None:
-    if not _may_edit(actor, method.user):
-        raise PermissionDenied("Only managers can change someone else's contact methods.")
+@transaction.atomic
+def contact_update(
+    *,
+    actor,
+    method: ContactMethod,
+    kind: str = _UNSET,
+    value: str = _UNSET,
+    enabled: bool = _UNSET,
+) -> ContactMethod:
+    """Change what is given (pause or resume pages with ``enabled``); the
+    method stays its person's."""
+    _require_may_edit(actor, method.user)
+    new_kind = method.kind if kind is _UNSET else _check_kind(kind)
+    wanted = {
+        "kind": new_kind,
+        "value": _check_value(new_kind, method.value if value is _UNSET else value),
+        "enabled": method.enabled if enabled is _UNSET else bool(enabled),
+    }
+    changed = [field for field, new in wanted.items() if getattr(method, field) != new]
+    if not changed:
+        return method
+    if {"kind", "value"} & set(changed):
+        _check_once(
+            actor=actor, user=method.user, kind=wanted["kind"], value=wanted["value"], method=method
+        )
+    before = _audited(method)
+    for field in changed:
+        setattr(method, field, wanted[field])
+    method.save(update_fields=changed)
+    _record(
+        actor=actor, action="contact_update", method=method, before=before, after=_audited(method)
+    )
+    return method
+
+
+@transaction.atomic
+def contact_remove(*, actor, method: ContactMethod) -> None:
+    _require_may_edit(actor, method.user)
+    pk, before = method.pk, _audited(method)
     method.delete()
+    _record(actor=actor, action="contact_remove", method=method, before=before, object_id=pk)
 
 
-def contact_test(*, method: ContactMethod, actor) -> dict:
+def contact_test(*, actor, method: ContactMethod) -> dict:
     """Send a test page to the method now; raises ``TransportError``, or
     ``RateLimited`` past the person's test allowance or the email cap."""
-    if not _may_edit(actor, method.user):
-        raise PermissionDenied("Only managers can test someone else's contact methods.")
+    _require_may_edit(actor, method.user, "test")
     transport = TESTABLE.get(method.kind)
     if transport is None:
         raise DomainError(

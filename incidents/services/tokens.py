@@ -1,16 +1,25 @@
-"""Personal API tokens: the key shown once, only its SHA-256 stored."""
+"""Personal API tokens: the key shown once, only its SHA-256 stored.
+
+Issuing, renaming and revoking are in the audit log with the token's
+prefix, never its key or hash."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from .. import clock, privileges
+from django.db import transaction
+
+from .. import audit, clock, privileges
 from ..errors import DomainError
 from ..models import ApiToken, TokenScope
 
 API_KEY_PREFIX = "tbir_"
-_OPERATOR = object()  # api_token_create's default actor: the command line
+NAME_MAX = ApiToken._meta.get_field("name").max_length
+# The actor of ``manage.py create_api_token``: the operator at the command
+# line, who may issue any token (and is no user, so the log names nobody).
+OPERATOR = object()
+AUDITED = ("user", "name", "prefix", "scopes", "revoked_at")
 
 
 def hash_key(key: str) -> str:
@@ -33,34 +42,64 @@ def _check_scopes(scopes) -> list[str]:
     return scopes
 
 
+def _check_name(name) -> str:
+    name = name.strip() if isinstance(name, str) else ""
+    if len(name) > NAME_MAX:
+        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
+    return name
+
+
+@transaction.atomic
 def api_token_create(
-    *, user, name: str = "", scopes=("read", "write"), actor=_OPERATOR
+    *, actor, user, name: str = "", scopes=("read", "write")
 ) -> tuple[ApiToken, str]:
     """Create a token; returns it and the key, which is never shown again.
 
-    ``actor`` is who asks for it and will read the key: only the owner, a
-    superuser, or a manager for a service account (``privileges``). Left
-    out, the caller is the operator at the command line
-    (``manage.py create_api_token``), who may issue any token.
+    ``actor`` is who asks for it and will read the key: the owner, a
+    superuser, or a manager for a service account (``privileges``), or the
+    ``OPERATOR`` at the command line, who may issue any token.
     """
-    if actor is not _OPERATOR:
+    if actor is not OPERATOR:
         privileges.require_issue_token(actor, user)
     key = _new_key(API_KEY_PREFIX)
     token = ApiToken.objects.create(
         user=user,
-        name=name[:100],
+        name=_check_name(name),
         prefix=key[:12],
         key_hash=hash_key(key),
         scopes=_check_scopes(scopes),
     )
+    audit.record(
+        actor=actor, action="api_token_create", obj=token, after=audit.snapshot(token, AUDITED)
+    )
     return token, key
 
 
-def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = clock.now()
-        token.save(update_fields=["revoked_at"])
+def _change(*, actor, token: ApiToken, action: str, **fields) -> ApiToken:
+    before = audit.snapshot(token, AUDITED)
+    for field, value in fields.items():
+        setattr(token, field, value)
+    token.save(update_fields=list(fields))
+    after = audit.snapshot(token, AUDITED)
+    audit.record(actor=actor, action=action, obj=token, before=before, after=after)
     return token
+
+
+@transaction.atomic
+def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
+    """What the token is for; its key, owner and scopes stay as issued."""
+    name = _check_name(name)
+    if name == token.name:
+        return token
+    return _change(actor=actor, token=token, action="api_token_rename", name=name)
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    """The key stops working now; the row stays, saying who had access when."""
+    if token.revoked_at is not None:
+        return token
+    return _change(actor=actor, token=token, action="api_token_revoke", revoked_at=clock.now())
 
 
 def api_token_lookup(key: str) -> ApiToken | None:

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from incidents.errors import DomainError
 from incidents.models import TokenScope
-from incidents.services.tokens import api_token_create
+from incidents.services.tokens import OPERATOR, api_token_create
 
 
 class Command(BaseCommand):
@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive.")
         try:
-            token, key = api_token_create(user=user, name=name, scopes=scopes or ["read", "write"])
+            token, key = api_token_create(
+                actor=OPERATOR, user=user, name=name, scopes=scopes or ["read", "write"]
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
