@@ -301,6 +301,9 @@ class IncidentEscalationStep(models.Model):
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The policy's severities that escalate by the clock, as they were at
+    # declaration: a severity change re-plans by these, not by the policy.
+    auto_severities = models.JSONField(default=list, blank=True)
     reached_at = models.DateTimeField(null=True, blank=True)
     # Usernames paged when the level was reached.
     notified = models.JSONField(default=list, blank=True)
