@@ -1,17 +1,25 @@
-"""Escalation policies (the guide's technical and business paths) and the
-levels copied onto each incident, read-only."""
+"""Escalation policies (the guide's technical and business paths) with their
+levels, stored by ``incidents.services.policies``; and the levels copied onto
+each incident, read-only."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
+from .. import services
 from ..models import EscalationLevel, EscalationPolicy, IncidentEscalationStep
-from .common import ReadOnlyAdminMixin
+from .common import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceRowsInline,
+    adopt,
+    changes_of,
+)
 
 
-class EscalationLevelForm(forms.ModelForm):
+class EscalationLevelForm(ServiceForm):
     class Meta:
         model = EscalationLevel
         fields = (
@@ -24,24 +32,37 @@ class EscalationLevelForm(forms.ModelForm):
             "group",
         )
 
-    def clean(self):
-        data = super().clean()
-        if not (data.get("schedule") or data.get("user") or data.get("group")):
-            raise forms.ValidationError(
-                "A level pages someone: choose a schedule, a user or a group."
-            )
-        return data
 
-
-class EscalationLevelInline(admin.TabularInline):
+class EscalationLevelInline(ServiceRowsInline, admin.TabularInline):
     model = EscalationLevel
     form = EscalationLevelForm
     extra = 0
     ordering = ("level",)
 
+    def create(self, request, policy: EscalationPolicy, data: dict) -> EscalationLevel:
+        fields = {name: data[name] for name in EscalationLevelForm.Meta.fields}
+        return services.escalation_level_create(actor=request.user, policy=policy, **fields)
+
+    def update(self, request, level: EscalationLevel, changes: dict) -> None:
+        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
+
+    def delete(self, request, level: EscalationLevel) -> None:
+        services.escalation_level_delete(actor=request.user, escalation_level=level)
+
+
+class EscalationPolicyForm(ServiceForm):
+    class Meta:
+        model = EscalationPolicy
+        fields = ("name", "path", "auto_severities", "description")
+        help_texts = {
+            "auto_severities": 'Severities that climb by the clock, e.g. ["P0", "P1"]; '
+            "the others are escalated by hand. Incidents already declared keep theirs."
+        }
+
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = EscalationPolicyForm
     list_display = ("name", "path", "auto_severities", "level_count")
     inlines = [EscalationLevelInline]
 
@@ -52,10 +73,30 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     def level_count(self, policy: EscalationPolicy) -> int:
         return policy.level_total
 
+    def save_model(self, request, obj: EscalationPolicy, form, change: bool) -> None:
+        if change:
+            services.escalation_policy_update(actor=request.user, policy=obj, **changes_of(form))
+            return
+        fields = {name: form.cleaned_data[name] for name in EscalationPolicyForm.Meta.fields}
+        adopt(obj, services.escalation_policy_create(actor=request.user, **fields))
+
+    def delete_model(self, request, obj: EscalationPolicy) -> None:
+        services.escalation_policy_delete(actor=request.user, policy=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet[EscalationPolicy]) -> None:
+        for policy in queryset:
+            services.escalation_policy_delete(actor=request.user, policy=policy)
+
+
+class EscalationLevelAdminForm(ServiceForm):
+    class Meta:
+        model = EscalationLevel
+        fields = ("policy", *EscalationLevelForm.Meta.fields)
+
 
 @admin.register(EscalationLevel)
-class EscalationLevelAdmin(admin.ModelAdmin):
-    form = EscalationLevelForm
+class EscalationLevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = EscalationLevelAdminForm
     list_display = (
         "policy",
         "level",
@@ -68,7 +109,22 @@ class EscalationLevelAdmin(admin.ModelAdmin):
     )
     list_filter = ("policy", "critical_only")
     list_select_related = ("policy", "schedule", "user", "group")
-    fields = ("policy", *EscalationLevelForm.Meta.fields)
+    fields = EscalationLevelAdminForm.Meta.fields
+
+    def save_model(self, request, obj: EscalationLevel, form, change: bool) -> None:
+        if change:
+            changes = changes_of(form)
+            services.escalation_level_update(actor=request.user, escalation_level=obj, **changes)
+            return
+        fields = {name: form.cleaned_data[name] for name in EscalationLevelAdminForm.Meta.fields}
+        adopt(obj, services.escalation_level_create(actor=request.user, **fields))
+
+    def delete_model(self, request, obj: EscalationLevel) -> None:
+        services.escalation_level_delete(actor=request.user, escalation_level=obj)
+
+    def delete_queryset(self, request, queryset: QuerySet[EscalationLevel]) -> None:
+        for level in queryset:
+            services.escalation_level_delete(actor=request.user, escalation_level=level)
 
 
 @admin.register(IncidentEscalationStep)

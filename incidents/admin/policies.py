@@ -1,4 +1,5 @@
-"""Severity policies, services and the reference counter: plain data managers edit."""
+"""Severity policies (stored by ``incidents.services.policies``, as the API's
+are), services and the reference counter: data managers edit."""
 
 from __future__ import annotations
 
@@ -6,11 +7,19 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from .. import services
 from ..models import NotifyChannel, ReferenceCounter, Service, Severity, SeverityPolicy, Status
-from .common import ReadOnlyAdminMixin, human_duration
+from .common import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    adopt,
+    changes_of,
+    human_duration,
+)
 
 
-class SeverityPolicyForm(forms.ModelForm):
+class SeverityPolicyForm(ServiceForm):
     notify_channels = forms.MultipleChoiceField(
         choices=NotifyChannel.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -40,17 +49,9 @@ class SeverityPolicyForm(forms.ModelForm):
             "Empty: no cadence.",
         }
 
-    def clean(self):
-        data = super().clean()
-        if data.get("ack_next_business_day") and data.get("ack_target_seconds"):
-            raise forms.ValidationError(
-                "Choose either an acknowledge target in seconds or 'next business day', not both."
-            )
-        return data
-
 
 @admin.register(SeverityPolicy)
-class SeverityPolicyAdmin(admin.ModelAdmin):
+class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = SeverityPolicyForm
     list_display = (
         "severity",
@@ -96,6 +97,13 @@ class SeverityPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Without its policy a severity could no longer be declared.
         return False
+
+    def save_model(self, request, obj: SeverityPolicy, form, change: bool) -> None:
+        if change:
+            services.severity_policy_update(actor=request.user, policy=obj, **changes_of(form))
+            return
+        fields = {name: form.cleaned_data[name] for name in SeverityPolicyForm.Meta.fields}
+        adopt(obj, services.severity_policy_create(actor=request.user, **fields))
 
     @admin.display(description="acknowledge within")
     def acknowledge_within(self, policy: SeverityPolicy) -> str:

@@ -13,6 +13,7 @@ from ..models import (
     Incident,
     Integration,
     IntegrationKind,
+    NotifyChannel,
     Role,
     RoleAssignment,
     Service,
@@ -262,9 +263,11 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         return _username(obj.actor)
 
 
+# The shape of a policy; its rules (a fixed acknowledge target or "next
+# business day", not both) are ``services.severity_policy_update``'s.
 class SeverityPolicySerializer(serializers.ModelSerializer):
     notify_channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=["pagerduty", "slack", "email", "email_digest"]),
+        child=serializers.ChoiceField(choices=NotifyChannel.values),
     )
 
     class Meta:

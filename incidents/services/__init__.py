@@ -5,6 +5,8 @@ found in one obvious file:
 - ``incidents``: the incident lifecycle, ``incident_<verb>()``;
 - ``alerts``: alerts from monitoring tools, stored and routed;
 - ``integrations``: the tools that send alerts;
+- ``schedules``: on-call schedules, their rotations (and members) and overrides;
+- ``policies``: severity policies, escalation policies and their levels;
 - ``tokens``: personal API tokens;
 - ``contacts``: how a person is paged;
 - ``checks``: the input checks the services share.
@@ -45,6 +47,28 @@ from .integrations import (
     integration_rotate_token,
     integration_update,
 )
+from .policies import (
+    escalation_level_create,
+    escalation_level_delete,
+    escalation_level_update,
+    escalation_policy_create,
+    escalation_policy_delete,
+    escalation_policy_update,
+    severity_policy_create,
+    severity_policy_update,
+)
+from .schedules import (
+    override_add,
+    override_change,
+    override_remove,
+    rotation_create,
+    rotation_delete,
+    rotation_set_members,
+    rotation_update,
+    schedule_create,
+    schedule_delete,
+    schedule_update,
+)
 from .tokens import api_token_create, api_token_lookup, api_token_revoke
 
 __all__ = [
@@ -57,6 +81,12 @@ __all__ = [
     "contact_set_enabled",
     "contact_test",
     "contact_value_error",
+    "escalation_level_create",
+    "escalation_level_delete",
+    "escalation_level_update",
+    "escalation_policy_create",
+    "escalation_policy_delete",
+    "escalation_policy_update",
     "incident_acknowledge",
     "incident_assign_role",
     "incident_change_severity",
@@ -75,4 +105,16 @@ __all__ = [
     "integration_lookup",
     "integration_rotate_token",
     "integration_update",
+    "override_add",
+    "override_change",
+    "override_remove",
+    "rotation_create",
+    "rotation_delete",
+    "rotation_set_members",
+    "rotation_update",
+    "schedule_create",
+    "schedule_delete",
+    "schedule_update",
+    "severity_policy_create",
+    "severity_policy_update",
 ]

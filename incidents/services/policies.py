@@ -1,0 +1,472 @@
+"""The guide's policies as data managers edit: the severity policies (P0..P3
+targets, channels, on-call involvement) and the escalation policies with
+their levels. Every change is one function here.
+
+Each is keyword-only and atomic, checks the whole row as it would be stored
+(``DomainError`` naming the field), writes, and writes one audit row in the
+same transaction. Nothing is started after commit: incidents read a severity
+policy when they are declared or change severity, and copy the escalation
+levels when declared (``engine.escalation.copy_policies``), so an edit here
+never changes an escalation already running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .. import audit
+from ..errors import DomainError
+from ..models import (
+    EscalationLevel,
+    EscalationPath,
+    EscalationPolicy,
+    NotifyChannel,
+    OncallInvolvement,
+    Schedule,
+    Severity,
+    SeverityPolicy,
+)
+from .checks import UNSET, assign, check_choice, check_text, check_whole_number, given
+
+User = get_user_model()
+
+POLICY_NAME_MAX = SeverityPolicy._meta.get_field("name").max_length
+RESPONSE_TIME_MAX = SeverityPolicy._meta.get_field("response_time").max_length
+ESCALATION_NAME_MAX = EscalationPolicy._meta.get_field("name").max_length
+LEVEL_NAME_MAX = EscalationLevel._meta.get_field("name").max_length
+COUNT_MAX = 2_147_483_647  # PositiveIntegerField (seconds, minutes)
+LEVEL_MAX = 32_767  # PositiveSmallIntegerField
+
+SEVERITY_AUDITED = (
+    "name",
+    "response_time",
+    "ack_target_seconds",
+    "ack_next_business_day",
+    "resolve_target_seconds",
+    "update_cadence_seconds",
+    "notify_channels",
+    "oncall",
+    "oncall_required",
+    "criteria",
+    "examples",
+)
+ESCALATION_AUDITED = ("name", "path", "auto_severities", "description")
+LEVEL_AUDITED = (
+    "policy",
+    "level",
+    "name",
+    "starts_after_minutes",
+    "critical_only",
+    "schedule",
+    "user",
+    "group",
+)
+
+
+# --- checks ----------------------------------------------------------------------------
+
+
+def _flag(value, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise DomainError(f"{field} must be true or false.", field=field)
+    return value
+
+
+def _text(value, field: str, max_length: int | None = None, *, required: bool = True) -> str:
+    return check_text(value, field, required=required, max_length=max_length, error=DomainError)
+
+
+def _channels(value) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise DomainError(
+            f"notify_channels must be a list of {', '.join(NotifyChannel.values)}.",
+            field="notify_channels",
+        )
+    channels = []
+    for channel in value:
+        check_choice(channel, NotifyChannel, "notify_channels", error=DomainError)
+        if channel not in channels:
+            channels.append(channel)
+    return channels
+
+
+def _severity_state(state: dict) -> dict:
+    """A whole severity policy as it would be stored, checked. The guide's
+    P3 acknowledges "next business day": that replaces a fixed target."""
+    clean = {
+        "name": _text(state["name"], "name", POLICY_NAME_MAX),
+        "response_time": _text(state["response_time"], "response_time", RESPONSE_TIME_MAX),
+        "ack_next_business_day": _flag(state["ack_next_business_day"], "ack_next_business_day"),
+        "notify_channels": _channels(state["notify_channels"]),
+        "oncall": check_choice(state["oncall"], OncallInvolvement, "oncall", error=DomainError),
+        "oncall_required": _flag(state["oncall_required"], "oncall_required"),
+        "criteria": _text(state["criteria"], "criteria", required=False),
+        "examples": _text(state["examples"], "examples", required=False),
+    }
+    for field in ("ack_target_seconds", "resolve_target_seconds", "update_cadence_seconds"):
+        clean[field] = check_whole_number(state[field], field, low=0, high=COUNT_MAX, optional=True)
+    if clean["ack_next_business_day"] and clean["ack_target_seconds"] is not None:
+        raise DomainError(
+            "Choose either an acknowledge target in seconds or 'next business day', not both.",
+            field="ack_target_seconds",
+        )
+    return clean
+
+
+def _auto_severities(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise DomainError(
+            'auto_severities must be a list of severities, such as ["P0", "P1"].',
+            field="auto_severities",
+        )
+    for severity in value:
+        check_choice(severity, Severity, "auto_severities", error=DomainError)
+    return sorted(set(value))
+
+
+def _escalation_state(state: dict, policy: EscalationPolicy | None) -> dict:
+    """A whole escalation policy as it would be stored, checked; ``policy``
+    is the row being changed (None for a new one)."""
+    clean = {
+        "name": _text(state["name"], "name", ESCALATION_NAME_MAX),
+        "path": check_choice(state["path"], EscalationPath, "path", error=DomainError),
+        "auto_severities": _auto_severities(state["auto_severities"]),
+        "description": _text(state["description"], "description", required=False),
+    }
+    others = EscalationPolicy.objects.all()
+    if policy is not None:
+        others = others.exclude(pk=policy.pk)
+    if clash := others.filter(path=clean["path"]).first():
+        raise DomainError(
+            f"The {clean['path']} path already has its policy, {clash.name}.", field="path"
+        )
+    if others.filter(name=clean["name"]).exists():
+        raise DomainError(
+            f"An escalation policy is already called {clean['name']!r}.", field="name"
+        )
+    return clean
+
+
+def _level_state(state: dict, row: EscalationLevel | None) -> dict:
+    """A whole escalation level as it would be stored, checked: it belongs to
+    a policy, its number is free there, and it pages someone."""
+    policy = state["policy"]
+    if not isinstance(policy, EscalationPolicy) or policy.pk is None:
+        raise DomainError("Choose the escalation policy.", field="policy")
+    # From 1: a business path at level 0 has not started.
+    number = check_whole_number(state["level"], "level", low=1, high=LEVEL_MAX)
+    taken = EscalationLevel.objects.filter(policy=policy, level=number)
+    if row is not None:
+        taken = taken.exclude(pk=row.pk)
+    if taken.exists():
+        raise DomainError(f"{policy.name} already has a level {number}.", field="level")
+    schedule, user, group = state["schedule"], state["user"], state["group"]
+    for field, value, model in (
+        ("schedule", schedule, Schedule),
+        ("user", user, User),
+        ("group", group, Group),
+    ):
+        if value is not None and (not isinstance(value, model) or value.pk is None):
+            raise DomainError(f"{field} must be a {model._meta.verbose_name}.", field=field)
+    if schedule is None and user is None and group is None:
+        raise DomainError(
+            "A level pages someone: choose a schedule, a user or a group.", field="schedule"
+        )
+    if user is not None and not user.is_active:
+        raise DomainError(
+            f"{user.get_username()} is deactivated and cannot be paged.", field="user"
+        )
+    return {
+        "policy": policy,
+        "level": number,
+        "name": _text(state["name"], "name", LEVEL_NAME_MAX),
+        "starts_after_minutes": check_whole_number(
+            state["starts_after_minutes"], "starts_after_minutes", low=0, high=COUNT_MAX
+        ),
+        "critical_only": _flag(state["critical_only"], "critical_only"),
+        "schedule": schedule,
+        "user": user,
+        "group": group,
+    }
+
+
+def _levels_of(policy: EscalationPolicy) -> list[str]:
+    return [f"L{level.level} {level.name}" for level in policy.levels.order_by("level")]
+
+
+# --- severity policies -----------------------------------------------------------------
+
+
+@transaction.atomic
+def severity_policy_create(
+    *,
+    actor,
+    severity: str,
+    name: str,
+    response_time: str,
+    oncall: str,
+    ack_target_seconds: int | None = None,
+    ack_next_business_day: bool = False,
+    resolve_target_seconds: int | None = None,
+    update_cadence_seconds: int | None = None,
+    notify_channels: Iterable[str] = (),
+    oncall_required: bool = False,
+    criteria: str = "",
+    examples: str = "",
+) -> SeverityPolicy:
+    """Restore the policy of a severity that has none (there is one per
+    guide severity; without it that severity cannot be declared)."""
+    check_choice(severity, Severity, "severity", error=DomainError)
+    if SeverityPolicy.objects.filter(severity=severity).exists():
+        raise DomainError(
+            f"{severity} already has its policy; change that one.", field="severity", conflict=True
+        )
+    state = _severity_state(
+        {
+            "name": name,
+            "response_time": response_time,
+            "ack_target_seconds": ack_target_seconds,
+            "ack_next_business_day": ack_next_business_day,
+            "resolve_target_seconds": resolve_target_seconds,
+            "update_cadence_seconds": update_cadence_seconds,
+            "notify_channels": list(notify_channels),
+            "oncall": oncall,
+            "oncall_required": oncall_required,
+            "criteria": criteria,
+            "examples": examples,
+        }
+    )
+    policy = SeverityPolicy.objects.create(severity=severity, **state)
+    audit.record(
+        actor=actor,
+        action="severity_policy_create",
+        obj=policy,
+        after=audit.snapshot(policy, ("severity", *SEVERITY_AUDITED)),
+    )
+    return policy
+
+
+@transaction.atomic
+def severity_policy_update(
+    *,
+    actor,
+    policy: SeverityPolicy,
+    name: str = UNSET,
+    response_time: str = UNSET,
+    ack_target_seconds: int | None = UNSET,
+    ack_next_business_day: bool = UNSET,
+    resolve_target_seconds: int | None = UNSET,
+    update_cadence_seconds: int | None = UNSET,
+    notify_channels: Iterable[str] = UNSET,
+    oncall: str = UNSET,
+    oncall_required: bool = UNSET,
+    criteria: str = UNSET,
+    examples: str = UNSET,
+) -> SeverityPolicy:
+    """Change the given fields of a severity's policy; the whole policy must
+    still hold (a fixed acknowledge target or "next business day", not both).
+    Incidents declared from now on get the new targets; running ones keep
+    the deadlines they have."""
+    changes = given(
+        name=name,
+        response_time=response_time,
+        ack_target_seconds=ack_target_seconds,
+        ack_next_business_day=ack_next_business_day,
+        resolve_target_seconds=resolve_target_seconds,
+        update_cadence_seconds=update_cadence_seconds,
+        notify_channels=notify_channels,
+        oncall=oncall,
+        oncall_required=oncall_required,
+        criteria=criteria,
+        examples=examples,
+    )
+    current = {field: getattr(policy, field) for field in SEVERITY_AUDITED}
+    state = _severity_state({**current, **changes})
+    before = audit.snapshot(policy, SEVERITY_AUDITED)
+    if changed := assign(policy, state, changes):
+        policy.save(update_fields=[*changed, "updated_at"])
+        audit.record(
+            actor=actor,
+            action="severity_policy_update",
+            obj=policy,
+            before=before,
+            after=audit.snapshot(policy, SEVERITY_AUDITED),
+        )
+    return policy
+
+
+# --- escalation policies ----------------------------------------------------------------
+
+
+@transaction.atomic
+def escalation_policy_create(
+    *,
+    actor,
+    name: str,
+    path: str,
+    auto_severities: Iterable[str] | None = (),
+    description: str = "",
+) -> EscalationPolicy:
+    """The policy of an escalation path (one per path); its levels are added
+    with ``escalation_level_create``."""
+    state = _escalation_state(
+        {
+            "name": name,
+            "path": path,
+            "auto_severities": list(auto_severities) if auto_severities is not None else None,
+            "description": description,
+        },
+        None,
+    )
+    policy = EscalationPolicy.objects.create(**state)
+    audit.record(
+        actor=actor,
+        action="escalation_policy_create",
+        obj=policy,
+        after=audit.snapshot(policy, ESCALATION_AUDITED),
+    )
+    return policy
+
+
+@transaction.atomic
+def escalation_policy_update(
+    *,
+    actor,
+    policy: EscalationPolicy,
+    name: str = UNSET,
+    path: str = UNSET,
+    auto_severities: Iterable[str] | None = UNSET,
+    description: str = UNSET,
+) -> EscalationPolicy:
+    """Change the given fields. Incidents already declared keep the copy
+    they were declared with (their levels and the severities that climb by
+    the clock); new incidents get this."""
+    changes = given(name=name, path=path, auto_severities=auto_severities, description=description)
+    current = {field: getattr(policy, field) for field in ESCALATION_AUDITED}
+    state = _escalation_state({**current, **changes}, policy)
+    before = audit.snapshot(policy, ESCALATION_AUDITED)
+    if changed := assign(policy, state, changes):
+        policy.save(update_fields=changed)
+        audit.record(
+            actor=actor,
+            action="escalation_policy_update",
+            obj=policy,
+            before=before,
+            after=audit.snapshot(policy, ESCALATION_AUDITED),
+        )
+    return policy
+
+
+@transaction.atomic
+def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
+    """Delete a policy and its levels. Running incidents keep their copy;
+    new ones on this path page nobody until a policy is made again."""
+    pk = policy.pk
+    before = {**audit.snapshot(policy, ESCALATION_AUDITED), "levels": _levels_of(policy)}
+    policy.delete()
+    audit.record(
+        actor=actor, action="escalation_policy_delete", obj=policy, before=before, object_id=pk
+    )
+
+
+# --- escalation levels ------------------------------------------------------------------
+
+
+@transaction.atomic
+def escalation_level_create(
+    *,
+    actor,
+    policy: EscalationPolicy,
+    level: int,
+    name: str,
+    starts_after_minutes: int = 0,
+    critical_only: bool = False,
+    schedule: Schedule | None = None,
+    user=None,
+    group: Group | None = None,
+) -> EscalationLevel:
+    """A level of ``policy``: who it pages (the on-call person of
+    ``schedule``, ``user``, the members of ``group``: at least one) and the
+    minute after the path starts when it is reached."""
+    state = _level_state(
+        {
+            "policy": policy,
+            "level": level,
+            "name": name,
+            "starts_after_minutes": starts_after_minutes,
+            "critical_only": critical_only,
+            "schedule": schedule,
+            "user": user,
+            "group": group,
+        },
+        None,
+    )
+    row = EscalationLevel.objects.create(**state)
+    audit.record(
+        actor=actor,
+        action="escalation_level_create",
+        obj=row,
+        after=audit.snapshot(row, LEVEL_AUDITED),
+    )
+    return row
+
+
+@transaction.atomic
+def escalation_level_update(
+    *,
+    actor,
+    escalation_level: EscalationLevel,
+    policy: EscalationPolicy = UNSET,
+    level: int = UNSET,
+    name: str = UNSET,
+    starts_after_minutes: int = UNSET,
+    critical_only: bool = UNSET,
+    schedule: Schedule | None = UNSET,
+    user=UNSET,
+    group: Group | None = UNSET,
+) -> EscalationLevel:
+    """Change the given fields of a level; it must still page someone."""
+    changes = given(
+        policy=policy,
+        level=level,
+        name=name,
+        starts_after_minutes=starts_after_minutes,
+        critical_only=critical_only,
+        schedule=schedule,
+        user=user,
+        group=group,
+    )
+    row = escalation_level
+    current = {field: getattr(row, field) for field in LEVEL_AUDITED}
+    state = _level_state({**current, **changes}, row)
+    before = audit.snapshot(row, LEVEL_AUDITED)
+    if changed := assign(row, state, changes):
+        row.save(update_fields=changed)
+        audit.record(
+            actor=actor,
+            action="escalation_level_update",
+            obj=row,
+            before=before,
+            after=audit.snapshot(row, LEVEL_AUDITED),
+        )
+    return row
+
+
+@transaction.atomic
+def escalation_level_delete(*, actor, escalation_level: EscalationLevel) -> None:
+    """Remove a level; incidents already declared keep their copy of it."""
+    pk, before = escalation_level.pk, audit.snapshot(escalation_level, LEVEL_AUDITED)
+    escalation_level.delete()
+    audit.record(
+        actor=actor,
+        action="escalation_level_delete",
+        obj=escalation_level,
+        before=before,
+        object_id=pk,
+    )
