@@ -68,6 +68,20 @@ def ref(obj) -> dict:
     return {"id": obj.pk, "name": str(obj)}
 
 
+def weekly_state(f) -> dict:
+    """The ``weekly`` fixture as the audit log keeps it."""
+    return {
+        "schedule": ref(f["primary"]),
+        "name": "Weekly",
+        "priority": 0,
+        "interval": "weekly",
+        "shift_hours": None,
+        "starts_at": NOW.isoformat(),
+        "ends_at": None,
+        "members": ["bob", "alice"],
+    }
+
+
 def deleting(service, **kwargs) -> int:
     """Call a service that deletes; the id of the row it deleted."""
     [target] = [value for name, value in kwargs.items() if name != "actor"]
@@ -126,16 +140,7 @@ CASES = {
         lambda f, done: (
             "rotation",
             None,
-            {
-                "schedule": ref(f["primary"]),
-                "name": "Follow the sun",
-                "priority": 0,
-                "interval": "custom",
-                "shift_hours": 8,
-                "starts_at": NOW.isoformat(),
-                "ends_at": None,
-                "members": ["bob", "alice"],
-            },
+            {**weekly_state(f), "name": "Follow the sun", "interval": "custom", "shift_hours": 8},
         ),
     ),
     "rotation_update": (
@@ -153,20 +158,7 @@ CASES = {
     "rotation_delete": (
         ("weekly", "primary"),
         lambda f: deleting(services.rotation_delete, actor=f["alice"], rotation=f["weekly"]),
-        lambda f, done: (
-            "rotation",
-            {
-                "schedule": ref(f["primary"]),
-                "name": "Weekly",
-                "priority": 0,
-                "interval": "weekly",
-                "shift_hours": None,
-                "starts_at": NOW.isoformat(),
-                "ends_at": None,
-                "members": ["bob", "alice"],
-            },
-            None,
-        ),
+        lambda f, done: ("rotation", weekly_state(f), None),
     ),
     "override_add": (
         ("primary",),

@@ -213,6 +213,14 @@ def empty_inlines(*prefixes: str) -> dict:
     return data
 
 
+def api_override(actor, schedule, username: str, starts: str, ends: str):
+    return token_client(actor).post(
+        f"{API}/schedules/{schedule.pk}/overrides/",
+        {"user": username, "starts_at": starts + "Z", "ends_at": ends + "Z"},
+        format="json",
+    )
+
+
 def dashboard_override(client, schedule, user, starts: str, ends: str):
     p = f"s{schedule.pk}-"
     return client.post(
@@ -314,13 +322,7 @@ def test_an_escalation_level_must_page_someone_from_level_1(client, alice, entry
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin", "admin schedule's inline"])
 def test_an_override_ending_before_it_starts_is_refused(client, primary, alice, bob, entry):
     calls = {
-        "api": lambda: api(
-            token_client(bob).post(
-                f"{API}/schedules/{primary.pk}/overrides/",
-                {"user": "bob", "starts_at": END + "Z", "ends_at": START + "Z"},
-                format="json",
-            )
-        ),
+        "api": lambda: api(api_override(bob, primary, "bob", END, START)),
         "dashboard": lambda: dashboard(
             dashboard_override(signed_in(client, bob), primary, bob, END, START), primary
         ),
@@ -343,13 +345,7 @@ def test_an_override_ending_before_it_starts_is_refused(client, primary, alice, 
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin"])
 def test_a_deactivated_person_is_not_put_on_call(client, primary, alice, dave, entry):
     calls = {
-        "api": lambda: api(
-            token_client(alice).post(
-                f"{API}/schedules/{primary.pk}/overrides/",
-                {"user": "dave", "starts_at": START + "Z", "ends_at": END + "Z"},
-                format="json",
-            )
-        ),
+        "api": lambda: api(api_override(alice, primary, "dave", START, END)),
         "dashboard": lambda: dashboard(
             dashboard_override(signed_in(client, alice), primary, dave, START, END), primary
         ),
@@ -362,37 +358,19 @@ def test_a_deactivated_person_is_not_put_on_call(client, primary, alice, dave, e
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
-def test_a_responder_puts_only_themselves_on_call(client, primary, alice, bob, entry):
-    calls = {
-        "api": lambda: api(
-            token_client(bob).post(
-                f"{API}/schedules/{primary.pk}/overrides/",
-                {"user": "alice", "starts_at": START + "Z", "ends_at": END + "Z"},
-                format="json",
-            )
-        ),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), primary, alice, START, END), primary
-        ),
-    }
-
-    refused(calls[entry], (FORBIDDEN, None))
-
-
-@pytest.mark.parametrize("entry", ["api", "dashboard"])
-def test_a_responder_takes_shifts_only_on_schedules_whose_rotations_include_them(
-    client, others, bob, entry
+@pytest.mark.parametrize(
+    ("where", "who"),
+    [("primary", "alice"), ("others", "bob")],
+    ids=["someone else", "a schedule not theirs"],
+)
+def test_a_responder_puts_only_themselves_on_call_on_their_own_schedules(
+    request, client, bob, entry, where, who
 ):
+    schedule, person = request.getfixturevalue(where), request.getfixturevalue(who)
     calls = {
-        "api": lambda: api(
-            token_client(bob).post(
-                f"{API}/schedules/{others.pk}/overrides/",
-                {"user": "bob", "starts_at": START + "Z", "ends_at": END + "Z"},
-                format="json",
-            )
-        ),
+        "api": lambda: api(api_override(bob, schedule, who, START, END)),
         "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), others, bob, START, END), others
+            dashboard_override(signed_in(client, bob), schedule, person, START, END), schedule
         ),
     }
 

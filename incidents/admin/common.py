@@ -161,9 +161,9 @@ def _refusing_formset(formset_class, error: DomainError):
 
 class ServiceRowsInline:
     """An inline whose rows services store (``ServiceAdminMixin.save_formset``).
-    A subclass says how with three methods: ``create(request, parent, data)``
-    returns the new row, ``update(request, row, changes)`` (only the fields
-    that changed) and ``delete(request, row)``."""
+    A subclass says how with three methods: ``add_row(request, parent, data)``
+    returns the new row, ``change_row(request, row, changes)`` (only the
+    fields that changed) and ``remove_row(request, row)``."""
 
     form = ServiceForm
 
@@ -174,8 +174,11 @@ class ServiceRowsInline:
 
 
 class ServiceAdminMixin:
-    """For a ModelAdmin whose saves and deletes call services. A service's
-    ``DomainError`` shows where it belongs, never as a 500:
+    """For a ModelAdmin whose saves and deletes call services. A subclass
+    says which with ``add_row(request, data)``, which returns the new row,
+    ``change_row(request, row, changes)`` (only the fields that changed) and
+    ``remove_row(request, row)``. A service's ``DomainError`` shows where it
+    belongs, never as a 500:
 
     - saving: the form again with the error beside the field it names, on
       the form or inline row whose input it was (``blamed_on``); the admin's
@@ -206,6 +209,19 @@ class ServiceAdminMixin:
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             yield (_refusing_formset(formset, error) if error else formset), inline
 
+    def save_model(self, request, obj, form, change: bool) -> None:
+        if change:
+            self.change_row(request, obj, changes_of(form))
+        else:
+            adopt(obj, self.add_row(request, form.cleaned_data))
+
+    def delete_model(self, request, obj) -> None:
+        self.remove_row(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.remove_row(request, obj)
+
     def save_formset(self, request, form, formset, change) -> None:
         """Each row through its inline's services (``ServiceRowsInline``), in
         the order the page lists them; the lists the admin's change message
@@ -217,15 +233,15 @@ class ServiceAdminMixin:
             with blamed_on(row_form):
                 if row_form in formset.deleted_forms:
                     if row.pk is not None:
-                        inline.delete(request, row)
+                        inline.remove_row(request, row)
                         formset.deleted_objects.append(row)
                 elif not row_form.has_changed():
                     continue
                 elif row.pk is None:
-                    created = inline.create(request, formset.instance, row_form.cleaned_data)
-                    formset.new_objects.append(created)
+                    added = inline.add_row(request, formset.instance, row_form.cleaned_data)
+                    formset.new_objects.append(added)
                 else:
-                    inline.update(request, row, changes_of(row_form))
+                    inline.change_row(request, row, changes_of(row_form))
                     formset.changed_objects.append((row, row_form.changed_data))
 
     def delete_view(self, request, object_id, extra_context=None):

@@ -5,32 +5,23 @@ each incident, read-only."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
 from .. import services
 from ..models import EscalationLevel, EscalationPolicy, IncidentEscalationStep
+from ..services.policies import ESCALATION_FIELDS, LEVEL_FIELDS
 from .common import (
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
     ServiceRowsInline,
-    adopt,
-    changes_of,
 )
 
 
 class EscalationLevelForm(ServiceForm):
     class Meta:
         model = EscalationLevel
-        fields = (
-            "level",
-            "name",
-            "starts_after_minutes",
-            "critical_only",
-            "schedule",
-            "user",
-            "group",
-        )
+        fields = LEVEL_FIELDS
 
 
 class EscalationLevelInline(ServiceRowsInline, admin.TabularInline):
@@ -39,21 +30,21 @@ class EscalationLevelInline(ServiceRowsInline, admin.TabularInline):
     extra = 0
     ordering = ("level",)
 
-    def create(self, request, policy: EscalationPolicy, data: dict) -> EscalationLevel:
-        fields = {name: data[name] for name in EscalationLevelForm.Meta.fields}
+    def add_row(self, request, policy: EscalationPolicy, data: dict) -> EscalationLevel:
+        fields = {name: data[name] for name in LEVEL_FIELDS}
         return services.escalation_level_create(actor=request.user, policy=policy, **fields)
 
-    def update(self, request, level: EscalationLevel, changes: dict) -> None:
+    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
         services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
 
-    def delete(self, request, level: EscalationLevel) -> None:
+    def remove_row(self, request, level: EscalationLevel) -> None:
         services.escalation_level_delete(actor=request.user, escalation_level=level)
 
 
 class EscalationPolicyForm(ServiceForm):
     class Meta:
         model = EscalationPolicy
-        fields = ("name", "path", "auto_severities", "description")
+        fields = ESCALATION_FIELDS
         help_texts = {
             "auto_severities": 'Severities that climb by the clock, e.g. ["P0", "P1"]; '
             "the others are escalated by hand. Incidents already declared keep theirs."
@@ -73,58 +64,38 @@ class EscalationPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def level_count(self, policy: EscalationPolicy) -> int:
         return policy.level_total
 
-    def save_model(self, request, obj: EscalationPolicy, form, change: bool) -> None:
-        if change:
-            services.escalation_policy_update(actor=request.user, policy=obj, **changes_of(form))
-            return
-        fields = {name: form.cleaned_data[name] for name in EscalationPolicyForm.Meta.fields}
-        adopt(obj, services.escalation_policy_create(actor=request.user, **fields))
+    def add_row(self, request, data: dict) -> EscalationPolicy:
+        return services.escalation_policy_create(actor=request.user, **data)
 
-    def delete_model(self, request, obj: EscalationPolicy) -> None:
-        services.escalation_policy_delete(actor=request.user, policy=obj)
+    def change_row(self, request, policy: EscalationPolicy, changes: dict) -> None:
+        services.escalation_policy_update(actor=request.user, policy=policy, **changes)
 
-    def delete_queryset(self, request, queryset: QuerySet[EscalationPolicy]) -> None:
-        for policy in queryset:
-            services.escalation_policy_delete(actor=request.user, policy=policy)
+    def remove_row(self, request, policy: EscalationPolicy) -> None:
+        services.escalation_policy_delete(actor=request.user, policy=policy)
 
 
 class EscalationLevelAdminForm(ServiceForm):
     class Meta:
         model = EscalationLevel
-        fields = ("policy", *EscalationLevelForm.Meta.fields)
+        fields = ("policy", *LEVEL_FIELDS)
 
 
 @admin.register(EscalationLevel)
 class EscalationLevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = EscalationLevelAdminForm
-    list_display = (
-        "policy",
-        "level",
-        "name",
-        "starts_after_minutes",
-        "critical_only",
-        "schedule",
-        "user",
-        "group",
-    )
+    list_display = ("policy", *LEVEL_FIELDS)
     list_filter = ("policy", "critical_only")
     list_select_related = ("policy", "schedule", "user", "group")
     fields = EscalationLevelAdminForm.Meta.fields
 
-    def save_model(self, request, obj: EscalationLevel, form, change: bool) -> None:
-        if change:
-            changes = changes_of(form)
-            services.escalation_level_update(actor=request.user, escalation_level=obj, **changes)
-            return
-        fields = {name: form.cleaned_data[name] for name in EscalationLevelAdminForm.Meta.fields}
-        adopt(obj, services.escalation_level_create(actor=request.user, **fields))
+    def add_row(self, request, data: dict) -> EscalationLevel:
+        return services.escalation_level_create(actor=request.user, **data)
 
-    def delete_model(self, request, obj: EscalationLevel) -> None:
-        services.escalation_level_delete(actor=request.user, escalation_level=obj)
+    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
+        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
 
-    def delete_queryset(self, request, queryset: QuerySet[EscalationLevel]) -> None:
-        for level in queryset:
-            services.escalation_level_delete(actor=request.user, escalation_level=level)
+    def remove_row(self, request, level: EscalationLevel) -> None:
+        services.escalation_level_delete(actor=request.user, escalation_level=level)
 
 
 @admin.register(IncidentEscalationStep)

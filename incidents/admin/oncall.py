@@ -40,6 +40,7 @@ from ..oncall import (
 from ..people import display_name as _person
 from ..services import schedules
 from ..services.contacts import contact_value_error
+from ..services.schedules import OVERRIDE_FIELDS, ROTATION_FIELDS, SCHEDULE_FIELDS
 from .common import (
     OfferedChoiceField,
     ServiceAdminMixin,
@@ -73,15 +74,11 @@ class ScheduleForm(ServiceForm):
 
     class Meta:
         model = Schedule
-        fields = ("name", "slug", "description", "time_zone")
+        fields = SCHEDULE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = [(z, z) for z in sorted(schedules.iana_time_zones())]
-
-
-ROTATION_FIELDS = ("name", "priority", "interval", "shift_hours", "starts_at", "ends_at")
-OVERRIDE_FIELDS = ("user", "starts_at", "ends_at", "reason")
 
 
 class RotationInline(ServiceRowsInline, admin.TabularInline):
@@ -100,14 +97,14 @@ class RotationInline(ServiceRowsInline, admin.TabularInline):
             return "Save, then add members on the rotation's page."
         return ", ".join(m.user.get_username() for m in rotation.members.all()) or "—"
 
-    def create(self, request, schedule: Schedule, data: dict) -> Rotation:
+    def add_row(self, request, schedule: Schedule, data: dict) -> Rotation:
         fields = {name: data[name] for name in ROTATION_FIELDS}
         return services.rotation_create(actor=request.user, schedule=schedule, **fields)
 
-    def update(self, request, rotation: Rotation, changes: dict) -> None:
+    def change_row(self, request, rotation: Rotation, changes: dict) -> None:
         services.rotation_update(actor=request.user, rotation=rotation, **changes)
 
-    def delete(self, request, rotation: Rotation) -> None:
+    def remove_row(self, request, rotation: Rotation) -> None:
         services.rotation_delete(actor=request.user, rotation=rotation)
 
 
@@ -131,14 +128,14 @@ class OverrideInline(ServiceRowsInline, admin.TabularInline):
             kwargs["queryset"] = _active_users()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def create(self, request, schedule: Schedule, data: dict) -> Override:
+    def add_row(self, request, schedule: Schedule, data: dict) -> Override:
         fields = {name: data[name] for name in OVERRIDE_FIELDS}
         return services.override_add(actor=request.user, schedule=schedule, **fields)
 
-    def update(self, request, override: Override, changes: dict) -> None:
+    def change_row(self, request, override: Override, changes: dict) -> None:
         services.override_change(actor=request.user, override=override, **changes)
 
-    def delete(self, request, override: Override) -> None:
+    def remove_row(self, request, override: Override) -> None:
         services.override_remove(actor=request.user, override=override)
 
 
@@ -232,19 +229,14 @@ class ScheduleAdmin(ServiceAdminMixin, admin.ModelAdmin):
             rows,
         )
 
-    def save_model(self, request, obj: Schedule, form, change: bool) -> None:
-        if change:
-            services.schedule_update(actor=request.user, schedule=obj, **changes_of(form))
-            return
-        fields = {name: form.cleaned_data[name] for name in ScheduleForm.Meta.fields}
-        adopt(obj, services.schedule_create(actor=request.user, **fields))
+    def add_row(self, request, data: dict) -> Schedule:
+        return services.schedule_create(actor=request.user, **data)
 
-    def delete_model(self, request, obj: Schedule) -> None:
-        services.schedule_delete(actor=request.user, schedule=obj)
+    def change_row(self, request, schedule: Schedule, changes: dict) -> None:
+        services.schedule_update(actor=request.user, schedule=schedule, **changes)
 
-    def delete_queryset(self, request, queryset: QuerySet[Schedule]) -> None:
-        for schedule in queryset:
-            services.schedule_delete(actor=request.user, schedule=schedule)
+    def remove_row(self, request, schedule: Schedule) -> None:
+        services.schedule_delete(actor=request.user, schedule=schedule)
 
 
 # --- rotations and overrides --------------------------------------------------------
@@ -317,8 +309,8 @@ class RotationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         members.new_objects, members.changed_objects, members.deleted_objects = [], [], []
         people = _turn_order(members)
         if not change:
-            fields = {name: form.cleaned_data[name] for name in RotationForm.Meta.fields}
-            created = services.rotation_create(actor=request.user, members=people, **fields)
+            data = form.cleaned_data
+            created = services.rotation_create(actor=request.user, members=people, **data)
             adopt(form.instance, created)
             return
         rotation = form.instance
@@ -326,12 +318,8 @@ class RotationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         if members.has_changed():
             services.rotation_set_members(actor=request.user, rotation=rotation, members=people)
 
-    def delete_model(self, request, obj: Rotation) -> None:
-        services.rotation_delete(actor=request.user, rotation=obj)
-
-    def delete_queryset(self, request, queryset: QuerySet[Rotation]) -> None:
-        for rotation in queryset:
-            services.rotation_delete(actor=request.user, rotation=rotation)
+    def remove_row(self, request, rotation: Rotation) -> None:
+        services.rotation_delete(actor=request.user, rotation=rotation)
 
 
 @admin.register(RotationMember)
@@ -351,10 +339,11 @@ class RotationMemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def delete_model(self, request, obj: RotationMember) -> None:
-        self.delete_queryset(request, RotationMember.objects.filter(pk=obj.pk))
+    def remove_row(self, request, member: RotationMember) -> None:
+        self.delete_queryset(request, RotationMember.objects.filter(pk=member.pk))
 
     def delete_queryset(self, request, queryset: QuerySet[RotationMember]) -> None:
+        # One change per rotation, however many of its members leave.
         leaving = set(queryset.values_list("pk", flat=True))
         for rotation in Rotation.objects.filter(members__in=leaving).distinct():
             staying = rotation.members.exclude(pk__in=leaving).select_related("user")
@@ -379,19 +368,14 @@ class OverrideAdmin(ServiceAdminMixin, admin.ModelAdmin):
     fields = (*OverrideForm.Meta.fields, "created_by")
     readonly_fields = ("created_by",)
 
-    def save_model(self, request, obj: Override, form, change: bool) -> None:
-        if change:
-            services.override_change(actor=request.user, override=obj, **changes_of(form))
-            return
-        fields = {name: form.cleaned_data[name] for name in OverrideForm.Meta.fields}
-        adopt(obj, services.override_add(actor=request.user, **fields))
+    def add_row(self, request, data: dict) -> Override:
+        return services.override_add(actor=request.user, **data)
 
-    def delete_model(self, request, obj: Override) -> None:
-        services.override_remove(actor=request.user, override=obj)
+    def change_row(self, request, override: Override, changes: dict) -> None:
+        services.override_change(actor=request.user, override=override, **changes)
 
-    def delete_queryset(self, request, queryset: QuerySet[Override]) -> None:
-        for override in queryset:
-            services.override_remove(actor=request.user, override=override)
+    def remove_row(self, request, override: Override) -> None:
+        services.override_remove(actor=request.user, override=override)
 
 
 # --- contact methods -------------------------------------------------------------------

@@ -9,12 +9,11 @@ from django.db.models import Count, Q
 
 from .. import services
 from ..models import NotifyChannel, ReferenceCounter, Service, Severity, SeverityPolicy, Status
+from ..services.policies import SEVERITY_FIELDS
 from .common import (
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
-    adopt,
-    changes_of,
     human_duration,
 )
 
@@ -26,20 +25,7 @@ class SeverityPolicyForm(ServiceForm):
 
     class Meta:
         model = SeverityPolicy
-        fields = (
-            "severity",
-            "name",
-            "response_time",
-            "ack_target_seconds",
-            "ack_next_business_day",
-            "resolve_target_seconds",
-            "update_cadence_seconds",
-            "notify_channels",
-            "oncall",
-            "oncall_required",
-            "criteria",
-            "examples",
-        )
+        fields = ("severity", *SEVERITY_FIELDS)
         help_texts = {
             "ack_target_seconds": "Seconds from detection (300 = 5 min). Empty: no target.",
             "ack_next_business_day": "Acknowledge by the close of the next business day "
@@ -98,12 +84,11 @@ class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
         # Without its policy a severity could no longer be declared.
         return False
 
-    def save_model(self, request, obj: SeverityPolicy, form, change: bool) -> None:
-        if change:
-            services.severity_policy_update(actor=request.user, policy=obj, **changes_of(form))
-            return
-        fields = {name: form.cleaned_data[name] for name in SeverityPolicyForm.Meta.fields}
-        adopt(obj, services.severity_policy_create(actor=request.user, **fields))
+    def add_row(self, request, data: dict) -> SeverityPolicy:
+        return services.severity_policy_create(actor=request.user, **data)
+
+    def change_row(self, request, policy: SeverityPolicy, changes: dict) -> None:
+        services.severity_policy_update(actor=request.user, policy=policy, **changes)
 
     @admin.display(description="acknowledge within")
     def acknowledge_within(self, policy: SeverityPolicy) -> str:

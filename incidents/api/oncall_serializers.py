@@ -19,6 +19,7 @@ from ..dashboard.feeds import feed_url
 from ..models import Override, Rotation, Schedule
 from ..oncall import Shift, ShiftSource, oncall_by_schedule
 from ..people import display_name
+from ..services.schedules import OVERRIDE_FIELDS, ROTATION_FIELDS, SCHEDULE_FIELDS
 from .serializers import UsernameField
 
 # Far enough for any schedule, near enough that hand-off arithmetic stays
@@ -117,16 +118,7 @@ class RotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rotation
-        fields = [
-            "id",
-            "name",
-            "priority",
-            "interval",
-            "shift_hours",
-            "starts_at",
-            "ends_at",
-            "members",
-        ]
+        fields = ["id", *ROTATION_FIELDS, "members"]
         read_only_fields = fields
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}})
@@ -143,7 +135,7 @@ class OverrideSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Override
-        fields = ["id", "user", "starts_at", "ends_at", "reason", "created_by"]
+        fields = ["id", *OVERRIDE_FIELDS, "created_by"]
         read_only_fields = ["id", "created_by"]
         # The window's rules (who, where, when) are ``services.override_add``'s.
 
@@ -161,10 +153,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         model = Schedule
         fields = [
             "id",
-            "name",
-            "slug",
-            "description",
-            "time_zone",
+            *SCHEDULE_FIELDS,
             "ical_url",
             "oncall_now",
             "rotations",

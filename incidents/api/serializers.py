@@ -24,6 +24,7 @@ from ..models import (
     TimelineEvent,
     Visibility,
 )
+from ..services.policies import SEVERITY_FIELDS
 
 User = get_user_model()
 
@@ -272,21 +273,7 @@ class SeverityPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SeverityPolicy
-        fields = [
-            "severity",
-            "name",
-            "response_time",
-            "ack_target_seconds",
-            "ack_next_business_day",
-            "resolve_target_seconds",
-            "update_cadence_seconds",
-            "notify_channels",
-            "oncall",
-            "oncall_required",
-            "criteria",
-            "examples",
-            "updated_at",
-        ]
+        fields = ["severity", *SEVERITY_FIELDS, "updated_at"]
         read_only_fields = ["severity", "updated_at"]
 
 

@@ -96,21 +96,3 @@ def check_whole_number(value, field: str, *, low: int, high: int, optional: bool
             f"{field} must be a whole number from {low} to {high}{empty}.", field=field
         )
     return value
-
-
-# An update's "not given": it changes only the arguments passed.
-UNSET = object()
-
-
-def given(**values) -> dict:
-    """The arguments an update was given (those that are not ``UNSET``)."""
-    return {field: value for field, value in values.items() if value is not UNSET}
-
-
-def assign(row, state: dict, fields: Iterable[str]) -> list[str]:
-    """Set each of ``fields`` on ``row`` to its checked value in ``state``
-    where it differs; the names of those that changed (for ``update_fields``)."""
-    changed = [field for field in fields if state[field] != getattr(row, field)]
-    for field in changed:
-        setattr(row, field, state[field])
-    return changed

@@ -18,7 +18,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .. import audit
 from ..errors import DomainError
 from ..models import (
     EscalationLevel,
@@ -30,7 +29,8 @@ from ..models import (
     Severity,
     SeverityPolicy,
 )
-from .checks import UNSET, assign, check_choice, check_text, check_whole_number, given
+from .checks import check_choice, check_text, check_whole_number
+from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
 
@@ -41,7 +41,9 @@ LEVEL_NAME_MAX = EscalationLevel._meta.get_field("name").max_length
 COUNT_MAX = 2_147_483_647  # PositiveIntegerField (seconds, minutes)
 LEVEL_MAX = 32_767  # PositiveSmallIntegerField
 
-SEVERITY_AUDITED = (
+# What people edit of each (the entry points' forms and serializers show
+# these), which the audit log keeps.
+SEVERITY_FIELDS = (
     "name",
     "response_time",
     "ack_target_seconds",
@@ -54,9 +56,8 @@ SEVERITY_AUDITED = (
     "criteria",
     "examples",
 )
-ESCALATION_AUDITED = ("name", "path", "auto_severities", "description")
-LEVEL_AUDITED = (
-    "policy",
+ESCALATION_FIELDS = ("name", "path", "auto_severities", "description")
+LEVEL_FIELDS = (
     "level",
     "name",
     "starts_after_minutes",
@@ -65,6 +66,7 @@ LEVEL_AUDITED = (
     "user",
     "group",
 )
+LEVEL_AUDITED = ("policy", *LEVEL_FIELDS)
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -196,10 +198,6 @@ def _level_state(state: dict, row: EscalationLevel | None) -> dict:
     }
 
 
-def _levels_of(policy: EscalationPolicy) -> list[str]:
-    return [f"L{level.level} {level.name}" for level in policy.levels.order_by("level")]
-
-
 # --- severity policies -----------------------------------------------------------------
 
 
@@ -242,14 +240,13 @@ def severity_policy_create(
             "examples": examples,
         }
     )
-    policy = SeverityPolicy.objects.create(severity=severity, **state)
-    audit.record(
+    return create_row(
         actor=actor,
         action="severity_policy_create",
-        obj=policy,
-        after=audit.snapshot(policy, ("severity", *SEVERITY_AUDITED)),
+        model=SeverityPolicy,
+        state={"severity": severity, **state},
+        audited=("severity", *SEVERITY_FIELDS),
     )
-    return policy
 
 
 @transaction.atomic
@@ -273,31 +270,27 @@ def severity_policy_update(
     still hold (a fixed acknowledge target or "next business day", not both).
     Incidents declared from now on get the new targets; running ones keep
     the deadlines they have."""
-    changes = given(
-        name=name,
-        response_time=response_time,
-        ack_target_seconds=ack_target_seconds,
-        ack_next_business_day=ack_next_business_day,
-        resolve_target_seconds=resolve_target_seconds,
-        update_cadence_seconds=update_cadence_seconds,
-        notify_channels=notify_channels,
-        oncall=oncall,
-        oncall_required=oncall_required,
-        criteria=criteria,
-        examples=examples,
+    update_row(
+        actor=actor,
+        action="severity_policy_update",
+        row=policy,
+        audited=SEVERITY_FIELDS,
+        changes=given(
+            name=name,
+            response_time=response_time,
+            ack_target_seconds=ack_target_seconds,
+            ack_next_business_day=ack_next_business_day,
+            resolve_target_seconds=resolve_target_seconds,
+            update_cadence_seconds=update_cadence_seconds,
+            notify_channels=notify_channels,
+            oncall=oncall,
+            oncall_required=oncall_required,
+            criteria=criteria,
+            examples=examples,
+        ),
+        check=_severity_state,
+        also=("updated_at",),
     )
-    current = {field: getattr(policy, field) for field in SEVERITY_AUDITED}
-    state = _severity_state({**current, **changes})
-    before = audit.snapshot(policy, SEVERITY_AUDITED)
-    if changed := assign(policy, state, changes):
-        policy.save(update_fields=[*changed, "updated_at"])
-        audit.record(
-            actor=actor,
-            action="severity_policy_update",
-            obj=policy,
-            before=before,
-            after=audit.snapshot(policy, SEVERITY_AUDITED),
-        )
     return policy
 
 
@@ -324,14 +317,13 @@ def escalation_policy_create(
         },
         None,
     )
-    policy = EscalationPolicy.objects.create(**state)
-    audit.record(
+    return create_row(
         actor=actor,
         action="escalation_policy_create",
-        obj=policy,
-        after=audit.snapshot(policy, ESCALATION_AUDITED),
+        model=EscalationPolicy,
+        state=state,
+        audited=ESCALATION_FIELDS,
     )
-    return policy
 
 
 @transaction.atomic
@@ -347,19 +339,16 @@ def escalation_policy_update(
     """Change the given fields. Incidents already declared keep the copy
     they were declared with (their levels and the severities that climb by
     the clock); new incidents get this."""
-    changes = given(name=name, path=path, auto_severities=auto_severities, description=description)
-    current = {field: getattr(policy, field) for field in ESCALATION_AUDITED}
-    state = _escalation_state({**current, **changes}, policy)
-    before = audit.snapshot(policy, ESCALATION_AUDITED)
-    if changed := assign(policy, state, changes):
-        policy.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="escalation_policy_update",
-            obj=policy,
-            before=before,
-            after=audit.snapshot(policy, ESCALATION_AUDITED),
-        )
+    update_row(
+        actor=actor,
+        action="escalation_policy_update",
+        row=policy,
+        audited=ESCALATION_FIELDS,
+        changes=given(
+            name=name, path=path, auto_severities=auto_severities, description=description
+        ),
+        check=lambda state: _escalation_state(state, policy),
+    )
     return policy
 
 
@@ -367,11 +356,13 @@ def escalation_policy_update(
 def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Running incidents keep their copy;
     new ones on this path page nobody until a policy is made again."""
-    pk = policy.pk
-    before = {**audit.snapshot(policy, ESCALATION_AUDITED), "levels": _levels_of(policy)}
-    policy.delete()
-    audit.record(
-        actor=actor, action="escalation_policy_delete", obj=policy, before=before, object_id=pk
+    levels = [f"L{level.level} {level.name}" for level in policy.levels.order_by("level")]
+    delete_row(
+        actor=actor,
+        action="escalation_policy_delete",
+        row=policy,
+        audited=ESCALATION_FIELDS,
+        extra={"levels": levels},
     )
 
 
@@ -407,14 +398,13 @@ def escalation_level_create(
         },
         None,
     )
-    row = EscalationLevel.objects.create(**state)
-    audit.record(
+    return create_row(
         actor=actor,
         action="escalation_level_create",
-        obj=row,
-        after=audit.snapshot(row, LEVEL_AUDITED),
+        model=EscalationLevel,
+        state=state,
+        audited=LEVEL_AUDITED,
     )
-    return row
 
 
 @transaction.atomic
@@ -432,41 +422,32 @@ def escalation_level_update(
     group: Group | None = UNSET,
 ) -> EscalationLevel:
     """Change the given fields of a level; it must still page someone."""
-    changes = given(
-        policy=policy,
-        level=level,
-        name=name,
-        starts_after_minutes=starts_after_minutes,
-        critical_only=critical_only,
-        schedule=schedule,
-        user=user,
-        group=group,
+    update_row(
+        actor=actor,
+        action="escalation_level_update",
+        row=escalation_level,
+        audited=LEVEL_AUDITED,
+        changes=given(
+            policy=policy,
+            level=level,
+            name=name,
+            starts_after_minutes=starts_after_minutes,
+            critical_only=critical_only,
+            schedule=schedule,
+            user=user,
+            group=group,
+        ),
+        check=lambda state: _level_state(state, escalation_level),
     )
-    row = escalation_level
-    current = {field: getattr(row, field) for field in LEVEL_AUDITED}
-    state = _level_state({**current, **changes}, row)
-    before = audit.snapshot(row, LEVEL_AUDITED)
-    if changed := assign(row, state, changes):
-        row.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="escalation_level_update",
-            obj=row,
-            before=before,
-            after=audit.snapshot(row, LEVEL_AUDITED),
-        )
-    return row
+    return escalation_level
 
 
 @transaction.atomic
 def escalation_level_delete(*, actor, escalation_level: EscalationLevel) -> None:
     """Remove a level; incidents already declared keep their copy of it."""
-    pk, before = escalation_level.pk, audit.snapshot(escalation_level, LEVEL_AUDITED)
-    escalation_level.delete()
-    audit.record(
+    delete_row(
         actor=actor,
         action="escalation_level_delete",
-        obj=escalation_level,
-        before=before,
-        object_id=pk,
+        row=escalation_level,
+        audited=LEVEL_AUDITED,
     )

@@ -36,7 +36,8 @@ from ..models import (
     Status,
 )
 from ..timebounds import check_typed_time
-from .checks import UNSET, assign, check_choice, check_text, check_whole_number, given
+from .checks import check_choice, check_text, check_whole_number
+from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
 
@@ -50,18 +51,13 @@ PRIORITY_MAX = 32_767  # PositiveSmallIntegerField
 SHIFT_HOURS_MAX = 24 * 366
 MEMBERS_MAX = 1000
 
-# What the audit log keeps of each (never a schedule's feed token).
-SCHEDULE_AUDITED = ("name", "slug", "description", "time_zone")
-ROTATION_AUDITED = (
-    "schedule",
-    "name",
-    "priority",
-    "interval",
-    "shift_hours",
-    "starts_at",
-    "ends_at",
-)
-OVERRIDE_AUDITED = ("schedule", "user", "starts_at", "ends_at", "reason")
+# What people edit of each (the entry points' forms and serializers show
+# these), and what the audit log keeps (never a schedule's feed token).
+SCHEDULE_FIELDS = ("name", "slug", "description", "time_zone")
+ROTATION_FIELDS = ("name", "priority", "interval", "shift_hours", "starts_at", "ends_at")
+OVERRIDE_FIELDS = ("user", "starts_at", "ends_at", "reason")
+ROTATION_AUDITED = ("schedule", *ROTATION_FIELDS)
+OVERRIDE_AUDITED = ("schedule", *OVERRIDE_FIELDS)
 
 
 # --- checks ------------------------------------------------------------------------
@@ -180,6 +176,21 @@ def _members(members) -> list:
     return people
 
 
+def _take_turns(rotation: Rotation, people: list) -> None:
+    RotationMember.objects.bulk_create(
+        RotationMember(rotation=rotation, user=person, position=position)
+        for position, person in enumerate(people)
+    )
+
+
+def _may_remove(actor, override: Override, verb: str) -> None:
+    """Managers any cover; responders those covering them or added by them."""
+    if not access.can_remove_override(actor, override):
+        raise PermissionDenied(
+            f"Responders can only {verb} overrides that cover them or that they added."
+        )
+
+
 def _usernames(rotation: Rotation) -> list[str]:
     rows = rotation.members.select_related("user").order_by("position", "id")
     return [member.user.get_username() for member in rows]
@@ -229,14 +240,13 @@ def schedule_create(
     state = _schedule_state(
         {"name": name, "slug": slug, "description": description, "time_zone": time_zone}, None
     )
-    schedule = Schedule.objects.create(**state)
-    audit.record(
+    return create_row(
         actor=actor,
         action="schedule_create",
-        obj=schedule,
-        after=audit.snapshot(schedule, SCHEDULE_AUDITED),
+        model=Schedule,
+        state=state,
+        audited=SCHEDULE_FIELDS,
     )
-    return schedule
 
 
 @transaction.atomic
@@ -251,24 +261,14 @@ def schedule_update(
 ) -> Schedule:
     """Change the given fields (an empty slug is made from the name again).
     A new time zone moves the daily and weekly hand-offs to its clock."""
-    changes = given(
-        name=name,
-        slug=slug,
-        description=description,
-        time_zone=time_zone,
+    update_row(
+        actor=actor,
+        action="schedule_update",
+        row=schedule,
+        audited=SCHEDULE_FIELDS,
+        changes=given(name=name, slug=slug, description=description, time_zone=time_zone),
+        check=lambda state: _schedule_state(state, schedule),
     )
-    current = {field: getattr(schedule, field) for field in SCHEDULE_AUDITED}
-    state = _schedule_state({**current, **changes}, schedule)
-    before = audit.snapshot(schedule, SCHEDULE_AUDITED)
-    if changed := assign(schedule, state, changes):
-        schedule.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="schedule_update",
-            obj=schedule,
-            before=before,
-            after=audit.snapshot(schedule, SCHEDULE_AUDITED),
-        )
     return schedule
 
 
@@ -301,9 +301,7 @@ def schedule_delete(*, actor, schedule: Schedule) -> None:
             f"{', '.join(running[:5])}; delete it once they are resolved.",
             conflict=True,
         )
-    pk, before = schedule.pk, audit.snapshot(schedule, SCHEDULE_AUDITED)
-    schedule.delete()
-    audit.record(actor=actor, action="schedule_delete", obj=schedule, before=before, object_id=pk)
+    delete_row(actor=actor, action="schedule_delete", row=schedule, audited=SCHEDULE_FIELDS)
 
 
 # --- rotations -----------------------------------------------------------------------
@@ -336,20 +334,15 @@ def rotation_create(
         }
     )
     people = _members(members)
-    rotation = Rotation.objects.create(**state)
-    RotationMember.objects.bulk_create(
-        RotationMember(rotation=rotation, user=person, position=position)
-        for position, person in enumerate(people)
-    )
-    audit.record(
+    rotation = create_row(
         actor=actor,
         action="rotation_create",
-        obj=rotation,
-        after={
-            **audit.snapshot(rotation, ROTATION_AUDITED),
-            "members": [person.get_username() for person in people],
-        },
+        model=Rotation,
+        state=state,
+        audited=ROTATION_AUDITED,
+        extra={"members": [person.get_username() for person in people]},
     )
+    _take_turns(rotation, people)
     return rotation
 
 
@@ -367,27 +360,22 @@ def rotation_update(
     ends_at: datetime | None = UNSET,
 ) -> Rotation:
     """Change the given fields; the members change with ``rotation_set_members``."""
-    changes = given(
-        schedule=schedule,
-        name=name,
-        priority=priority,
-        interval=interval,
-        shift_hours=shift_hours,
-        starts_at=starts_at,
-        ends_at=ends_at,
+    update_row(
+        actor=actor,
+        action="rotation_update",
+        row=rotation,
+        audited=ROTATION_AUDITED,
+        changes=given(
+            schedule=schedule,
+            name=name,
+            priority=priority,
+            interval=interval,
+            shift_hours=shift_hours,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        ),
+        check=_rotation_state,
     )
-    current = {field: getattr(rotation, field) for field in ROTATION_AUDITED}
-    state = _rotation_state({**current, **changes})
-    before = audit.snapshot(rotation, ROTATION_AUDITED)
-    if changed := assign(rotation, state, changes):
-        rotation.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="rotation_update",
-            obj=rotation,
-            before=before,
-            after=audit.snapshot(rotation, ROTATION_AUDITED),
-        )
     return rotation
 
 
@@ -400,10 +388,7 @@ def rotation_set_members(*, actor, rotation: Rotation, members: Iterable) -> Rot
         return rotation
     before = {"members": _usernames(rotation)}
     rotation.members.all().delete()
-    RotationMember.objects.bulk_create(
-        RotationMember(rotation=rotation, user=person, position=position)
-        for position, person in enumerate(people)
-    )
+    _take_turns(rotation, people)
     audit.record(
         actor=actor,
         action="rotation_set_members",
@@ -417,10 +402,13 @@ def rotation_set_members(*, actor, rotation: Rotation, members: Iterable) -> Rot
 @transaction.atomic
 def rotation_delete(*, actor, rotation: Rotation) -> None:
     """Remove a layer; the schedule's other rotations decide its shifts."""
-    pk = rotation.pk
-    before = {**audit.snapshot(rotation, ROTATION_AUDITED), "members": _usernames(rotation)}
-    rotation.delete()
-    audit.record(actor=actor, action="rotation_delete", obj=rotation, before=before, object_id=pk)
+    delete_row(
+        actor=actor,
+        action="rotation_delete",
+        row=rotation,
+        audited=ROTATION_AUDITED,
+        extra={"members": _usernames(rotation)},
+    )
 
 
 # --- overrides -------------------------------------------------------------------------
@@ -447,16 +435,10 @@ def override_add(
         reason=reason,
         actor=actor,
     )
-    override = Override.objects.create(
-        **state, created_by=actor if getattr(actor, "is_authenticated", False) else None
+    state["created_by"] = actor if getattr(actor, "is_authenticated", False) else None
+    return create_row(
+        actor=actor, action="override_add", model=Override, state=state, audited=OVERRIDE_AUDITED
     )
-    audit.record(
-        actor=actor,
-        action="override_add",
-        obj=override,
-        after=audit.snapshot(override, OVERRIDE_AUDITED),
-    )
-    return override
 
 
 @transaction.atomic
@@ -473,35 +455,22 @@ def override_change(
     """Change the given fields of a cover under the rules of ``override_add``
     (checked on the cover as it would be); the actor must also be allowed to
     remove the cover as it was."""
-    if not access.can_remove_override(actor, override):
-        raise PermissionDenied(
-            "Responders can only change overrides that cover them or that they added."
-        )
-    changes = given(
-        schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason
+    _may_remove(actor, override, "change")
+    update_row(
+        actor=actor,
+        action="override_change",
+        row=override,
+        audited=OVERRIDE_AUDITED,
+        changes=given(
+            schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason
+        ),
+        check=lambda state: _covering(**state, actor=actor),
     )
-    current = {field: getattr(override, field) for field in OVERRIDE_AUDITED}
-    state = _covering(**{**current, **changes}, actor=actor)
-    before = audit.snapshot(override, OVERRIDE_AUDITED)
-    if changed := assign(override, state, changes):
-        override.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="override_change",
-            obj=override,
-            before=before,
-            after=audit.snapshot(override, OVERRIDE_AUDITED),
-        )
     return override
 
 
 @transaction.atomic
 def override_remove(*, actor, override: Override) -> None:
     """Cancel a cover; the rotations decide that window again."""
-    if not access.can_remove_override(actor, override):
-        raise PermissionDenied(
-            "Responders can only remove overrides that cover them or that they added."
-        )
-    pk, before = override.pk, audit.snapshot(override, OVERRIDE_AUDITED)
-    override.delete()
-    audit.record(actor=actor, action="override_remove", obj=override, before=before, object_id=pk)
+    _may_remove(actor, override, "remove")
+    delete_row(actor=actor, action="override_remove", row=override, audited=OVERRIDE_AUDITED)
