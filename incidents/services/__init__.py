@@ -9,7 +9,9 @@ found in one obvious file:
 - ``policies``: severity policies, escalation policies and their levels;
 - ``tokens``: personal API tokens;
 - ``contacts``: how a person is paged;
-- ``checks``: the input checks the services share.
+- ``checks``: the input checks the services share;
+- ``edits``: how a service writes an edited row (checked whole, only what
+  differs saved, one audit row).
 
 Each function is keyword-only and atomic, validates its input (raising
 ``DomainError`` naming the field, writing nothing), writes, records what
