@@ -96,3 +96,10 @@ def check_whole_number(value, field: str, *, low: int, high: int, optional: bool
             f"{field} must be a whole number from {low} to {high}{empty}.", field=field
         )
     return value
+
+
+def check_field_text(model, field: str, value, *, required: bool = True) -> str:
+    """``value`` as the text of ``model.field``: stripped, present when
+    ``required``, within the column's length; else ``DomainError``."""
+    limit = model._meta.get_field(field).max_length
+    return check_text(value, field, required=required, max_length=limit, error=DomainError)

@@ -29,15 +29,11 @@ from ..models import (
     Severity,
     SeverityPolicy,
 )
-from .checks import check_choice, check_text, check_whole_number
+from .checks import check_choice, check_field_text, check_whole_number
 from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
 
-POLICY_NAME_MAX = SeverityPolicy._meta.get_field("name").max_length
-RESPONSE_TIME_MAX = SeverityPolicy._meta.get_field("response_time").max_length
-ESCALATION_NAME_MAX = EscalationPolicy._meta.get_field("name").max_length
-LEVEL_NAME_MAX = EscalationLevel._meta.get_field("name").max_length
 COUNT_MAX = 2_147_483_647  # PositiveIntegerField (seconds, minutes)
 LEVEL_MAX = 32_767  # PositiveSmallIntegerField
 
@@ -78,10 +74,6 @@ def _flag(value, field: str) -> bool:
     return value
 
 
-def _text(value, field: str, max_length: int | None = None, *, required: bool = True) -> str:
-    return check_text(value, field, required=required, max_length=max_length, error=DomainError)
-
-
 def _channels(value) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list | tuple):
         raise DomainError(
@@ -100,14 +92,14 @@ def _severity_state(state: dict) -> dict:
     """A whole severity policy as it would be stored, checked. The guide's
     P3 acknowledges "next business day": that replaces a fixed target."""
     clean = {
-        "name": _text(state["name"], "name", POLICY_NAME_MAX),
-        "response_time": _text(state["response_time"], "response_time", RESPONSE_TIME_MAX),
+        "name": check_field_text(SeverityPolicy, "name", state["name"]),
+        "response_time": check_field_text(SeverityPolicy, "response_time", state["response_time"]),
         "ack_next_business_day": _flag(state["ack_next_business_day"], "ack_next_business_day"),
         "notify_channels": _channels(state["notify_channels"]),
         "oncall": check_choice(state["oncall"], OncallInvolvement, "oncall", error=DomainError),
         "oncall_required": _flag(state["oncall_required"], "oncall_required"),
-        "criteria": _text(state["criteria"], "criteria", required=False),
-        "examples": _text(state["examples"], "examples", required=False),
+        "criteria": check_field_text(SeverityPolicy, "criteria", state["criteria"], required=False),
+        "examples": check_field_text(SeverityPolicy, "examples", state["examples"], required=False),
     }
     for field in ("ack_target_seconds", "resolve_target_seconds", "update_cadence_seconds"):
         clean[field] = check_whole_number(state[field], field, low=0, high=COUNT_MAX, optional=True)
@@ -136,10 +128,12 @@ def _escalation_state(state: dict, policy: EscalationPolicy | None) -> dict:
     """A whole escalation policy as it would be stored, checked; ``policy``
     is the row being changed (None for a new one)."""
     clean = {
-        "name": _text(state["name"], "name", ESCALATION_NAME_MAX),
+        "name": check_field_text(EscalationPolicy, "name", state["name"]),
         "path": check_choice(state["path"], EscalationPath, "path", error=DomainError),
         "auto_severities": _auto_severities(state["auto_severities"]),
-        "description": _text(state["description"], "description", required=False),
+        "description": check_field_text(
+            EscalationPolicy, "description", state["description"], required=False
+        ),
     }
     others = EscalationPolicy.objects.all()
     if policy is not None:
@@ -187,7 +181,7 @@ def _level_state(state: dict, row: EscalationLevel | None) -> dict:
     return {
         "policy": policy,
         "level": number,
-        "name": _text(state["name"], "name", LEVEL_NAME_MAX),
+        "name": check_field_text(EscalationLevel, "name", state["name"]),
         "starts_after_minutes": check_whole_number(
             state["starts_after_minutes"], "starts_after_minutes", low=0, high=COUNT_MAX
         ),

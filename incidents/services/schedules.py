@@ -36,15 +36,12 @@ from ..models import (
     Status,
 )
 from ..timebounds import check_typed_time
-from .checks import check_choice, check_text, check_whole_number
+from .checks import check_choice, check_field_text, check_whole_number
 from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
 
-NAME_MAX = Schedule._meta.get_field("name").max_length
 SLUG_MAX = Schedule._meta.get_field("slug").max_length
-ROTATION_NAME_MAX = Rotation._meta.get_field("name").max_length
-REASON_MAX = Override._meta.get_field("reason").max_length
 PRIORITY_MAX = 32_767  # PositiveSmallIntegerField
 # A year: longer shifts are a typo, and hand-off arithmetic stays far from
 # what ``datetime`` can hold.
@@ -95,7 +92,7 @@ def _slug(slug, name: str) -> str:
 def _schedule_state(state: dict, schedule: Schedule | None) -> dict:
     """A whole schedule as it would be stored, checked; ``schedule`` is the
     row being changed (None for a new one)."""
-    name = check_text(state["name"], "name", required=True, max_length=NAME_MAX, error=DomainError)
+    name = check_field_text(Schedule, "name", state["name"])
     slug = _slug(state["slug"], name)
     others = (
         Schedule.objects.all() if schedule is None else Schedule.objects.exclude(pk=schedule.pk)
@@ -107,8 +104,8 @@ def _schedule_state(state: dict, schedule: Schedule | None) -> dict:
     return {
         "name": name,
         "slug": slug,
-        "description": check_text(
-            state["description"], "description", required=False, error=DomainError
+        "description": check_field_text(
+            Schedule, "description", state["description"], required=False
         ),
         "time_zone": _time_zone(state["time_zone"]),
     }
@@ -147,9 +144,7 @@ def _rotation_state(state: dict) -> dict:
     starts_at, ends_at = _window(state["starts_at"], state["ends_at"], open_ended=True)
     return {
         "schedule": _schedule(state["schedule"]),
-        "name": check_text(
-            state["name"], "name", required=True, max_length=ROTATION_NAME_MAX, error=DomainError
-        ),
+        "name": check_field_text(Rotation, "name", state["name"]),
         "priority": check_whole_number(state["priority"], "priority", low=0, high=PRIORITY_MAX),
         "interval": interval,
         "shift_hours": shift_hours,
@@ -219,7 +214,7 @@ def _covering(*, schedule, user, starts_at, ends_at, reason, actor) -> dict:
             f"{user.get_username()} is deactivated and cannot take shifts.", field="user"
         )
     starts_at, ends_at = _window(starts_at, ends_at)
-    reason = check_text(reason, "reason", required=False, max_length=REASON_MAX, error=DomainError)
+    reason = check_field_text(Override, "reason", reason, required=False)
     return {
         "schedule": schedule,
         "user": user,
