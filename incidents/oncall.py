@@ -1,8 +1,10 @@
 """Who is on call: rotations, priority layers and overrides turned into shifts.
 
-Reads only (STYLE.md: selectors). Every public function fetches its rows in a
-constant number of queries and computes the rest in Python, walking hand-offs
-arithmetically from the window, never from a rotation's first hand-off.
+Reads only (STYLE.md: selectors); schedules, rotations and overrides change
+through ``incidents.services.schedules``. Every public function fetches its
+rows in a constant number of queries and computes the rest in Python, walking
+hand-offs arithmetically from the window, never from a rotation's first
+hand-off.
 
 The rules, as PagerDuty and Grafana OnCall users expect them:
 
@@ -29,15 +31,10 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Prefetch
 
-from . import access
-from .errors import DomainError
 from .models import Override, Rotation, RotationInterval, RotationMember, Schedule
-from .models.oncall import window_errors
-from .timebounds import check_typed_time
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser as User
@@ -337,90 +334,3 @@ def people_for(
             seen.add(person.pk)
             people.append(person)
     return people
-
-
-# --- overrides (the API, the dashboard and the admin) -------------------------------
-
-
-def _checked_window(
-    *, schedule: Schedule, user: User, starts_at: datetime, ends_at: datetime, actor: User
-) -> tuple[datetime, datetime]:
-    """The rules for any override, new or edited; the window in UTC.
-
-    1. ``actor`` may put ``user`` on call (managers anyone, responders themselves)
-    2. on this schedule (managers any, responders only where a rotation has them);
-    3. each time is one a person may type (``timebounds``: no page can fail to
-       show it in any zone), refused with the field named;
-    4. it ends after it starts.
-    """
-    if not access.can_cover(actor, user):
-        raise PermissionDenied("Responders can only add overrides that put themselves on call.")
-    if not access.can_take_shifts(actor, schedule):
-        raise PermissionDenied(
-            f"You are in no rotation of {schedule.name}; responders take shifts only on "
-            "their own schedules (ask a manager to cover this one)."
-        )
-    starts_at = check_typed_time(starts_at, field="starts_at")
-    ends_at = check_typed_time(ends_at, field="ends_at")
-    for field, message in window_errors(starts_at, ends_at).items():
-        raise DomainError(f"{field} {message}", field=field)
-    return starts_at, ends_at
-
-
-def override_add(
-    *,
-    schedule: Schedule,
-    user: User,
-    starts_at: datetime,
-    ends_at: datetime,
-    reason: str = "",
-    actor: User,
-) -> Override:
-    """``user`` covers ``[starts_at, ends_at)`` of ``schedule``; it beats every
-    rotation there. Managers put anyone on call on any schedule, responders
-    only themselves and only on schedules whose rotations include them."""
-    starts_at, ends_at = _checked_window(
-        schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, actor=actor
-    )
-    return Override.objects.create(
-        schedule=schedule,
-        user=user,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=reason.strip(),
-        created_by=actor,
-    )
-
-
-def override_change(
-    *,
-    override: Override,
-    schedule: Schedule,
-    user: User,
-    starts_at: datetime,
-    ends_at: datetime,
-    reason: str = "",
-    actor: User,
-) -> Override:
-    """Edit a cover (the admin's change form) under the rules of ``override_add``;
-    the actor must also be allowed to remove the cover as it was."""
-    if not access.can_remove_override(actor, override):
-        raise PermissionDenied(
-            "Responders can only change overrides that cover them or that they added."
-        )
-    starts_at, ends_at = _checked_window(
-        schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, actor=actor
-    )
-    override.schedule, override.user = schedule, user
-    override.starts_at, override.ends_at, override.reason = starts_at, ends_at, reason.strip()
-    override.save(update_fields=["schedule", "user", "starts_at", "ends_at", "reason"])
-    return override
-
-
-def override_remove(*, override: Override, actor: User) -> None:
-    """Cancel a cover; the rotations decide that window again."""
-    if not access.can_remove_override(actor, override):
-        raise PermissionDenied(
-            "Responders can only remove overrides that cover them or that they added."
-        )
-    override.delete()

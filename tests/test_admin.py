@@ -550,7 +550,13 @@ def test_a_policy_cannot_have_both_a_fixed_and_a_next_business_day_target(admin_
     response = admin_client_for.post(url(SeverityPolicy, "change", policy.pk), data)
 
     assert response.status_code == 200
-    assert "not both" in str(response.context["adminform"].form.non_field_errors())
+    assert response.context["adminform"].form.errors == {
+        "ack_target_seconds": [
+            "Choose either an acknowledge target in seconds or 'next business day', not both."
+        ]
+    }
+    policy.refresh_from_db()
+    assert (policy.ack_target_seconds, policy.ack_next_business_day) == (None, True)
 
 
 def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, alice):

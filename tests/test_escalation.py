@@ -14,6 +14,7 @@ from incidents.models import (
     Deadline,
     DeadlineKind,
     EscalationLevel,
+    EscalationPolicy,
     EventKind,
     Incident,
     IncidentEscalationStep,
@@ -301,6 +302,25 @@ def test_editing_the_policy_after_declaration_does_not_change_the_running_escala
     # A new incident gets the edited policy.
     later = factories.declare(actor=bob, severity="P0", title="Second outage")
     assert escalation_rows(later, level=2).get().due_at == T0 + 20 * MIN
+
+
+def test_a_severity_change_replans_by_the_copy_not_the_policy_edited_since(
+    staffed, bob, frozen, at
+):
+    incident = factories.declare(actor=bob, severity="P1")
+    # A manager stops P0 and P1 from climbing by the clock, for new incidents.
+    EscalationPolicy.objects.filter(path="technical").update(auto_severities=[])
+    frozen.move_to(T0 + 10 * MIN, tick=False)
+
+    services.incident_change_severity(incident=incident, actor=bob, severity="P0")
+
+    # The incident was declared when P0 climbed by the clock: it still does.
+    assert pending_levels(incident) == [2, 3, 4]
+    at(15)
+    assert fresh(incident).escalation_level == 2
+    # A new P0 follows the edited policy.
+    later = factories.declare(actor=bob, severity="P0", title="Second outage")
+    assert pending_levels(later) == []
 
 
 # --- business path -------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 
+from incidents import services
+from incidents.errors import DomainError
 from incidents.models import Override, Rotation, RotationMember, Schedule
 from incidents.oncall import (
     OVERRIDE,
@@ -504,41 +505,47 @@ def test_people_for_an_empty_schedule_is_nobody(people):
     assert people_for(schedule=schedule(), user=None, group=None, at=T0) == []
 
 
-# --- validation (the admin's clean(); the API reuses the rules) ---------------------------
+# --- validation (the services' rules; every entry point calls them) ----------------------
 
 
 def test_a_custom_rotation_needs_shift_hours(people):
-    rot = Rotation(schedule=schedule(), name="x", interval="custom", starts_at=T0)
+    with pytest.raises(DomainError) as exc:
+        services.rotation_create(
+            actor=None, schedule=schedule(), name="x", interval="custom", starts_at=T0
+        )
 
-    with pytest.raises(ValidationError) as exc:
-        rot.full_clean()
-
-    assert "shift_hours" in exc.value.message_dict
+    assert exc.value.field == "shift_hours"
+    assert not Rotation.objects.exists()
 
 
 def test_a_rotation_must_end_after_it_starts(people):
-    rot = Rotation(schedule=schedule(), name="x", interval="daily", starts_at=T0, ends_at=T0)
+    with pytest.raises(DomainError) as exc:
+        services.rotation_create(
+            actor=None, schedule=schedule(), name="x", interval="daily", starts_at=T0, ends_at=T0
+        )
 
-    with pytest.raises(ValidationError) as exc:
-        rot.full_clean()
-
-    assert "ends_at" in exc.value.message_dict
+    assert (exc.value.field, exc.value.message) == ("ends_at", "ends_at must be after starts_at.")
 
 
 def test_a_schedule_needs_an_iana_time_zone(db):
-    sched = Schedule(name="x", slug="x", time_zone="Mars/Olympus_Mons")
+    with pytest.raises(DomainError) as exc:
+        services.schedule_create(actor=None, name="x", time_zone="Mars/Olympus_Mons")
 
-    with pytest.raises(ValidationError) as exc:
-        sched.full_clean()
-
-    assert "time_zone" in exc.value.message_dict
-    Schedule(name="y", slug="y", time_zone="America/Argentina/Buenos_Aires").full_clean()
+    assert exc.value.field == "time_zone"
+    assert not Schedule.objects.filter(name="x").exists()
+    made = services.schedule_create(
+        actor=None, name="y", time_zone="America/Argentina/Buenos_Aires"
+    )
+    assert (made.slug, made.time_zone) == ("y", "America/Argentina/Buenos_Aires")
 
 
 def test_an_override_must_end_after_it_starts(people):
-    item = Override(schedule=schedule(), user=people[0], starts_at=T0, ends_at=T0)
+    manager = factories.manager("mia")
 
-    with pytest.raises(ValidationError) as exc:
-        item.full_clean()
+    with pytest.raises(DomainError) as exc:
+        services.override_add(
+            actor=manager, schedule=schedule(), user=people[0], starts_at=T0, ends_at=T0
+        )
 
-    assert "ends_at" in exc.value.message_dict
+    assert exc.value.field == "ends_at"
+    assert not Override.objects.exists()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.text import Truncator
 
 from .. import access
@@ -190,3 +192,190 @@ class SavedByServiceInlineMixin:
             delete=lambda gone: self.delete_with_service(request, gone),
         )
         return super().get_formset(request, obj, **kwargs)
+
+
+# --- saving through services -------------------------------------------------------
+#
+# A ModelAdmin whose rows a service stores (``ServiceAdminMixin``): its forms
+# (``ServiceForm``) check the input's shape only, ``save_model`` /
+# ``save_formset`` / ``delete_model`` call the services, and a service's
+# ``DomainError`` comes back beside the field it names.
+
+# The request attribute that carries a refused save into the second pass.
+REFUSED = "treebeard_refused_save"
+
+
+class ServiceForm(forms.ModelForm):
+    """An admin form whose row a service stores. It checks the shape of the
+    input (types, lengths, choices) and leaves every rule to the service, the
+    model's uniqueness and constraints too: ModelForm would check those
+    first, in other words than the API and the dashboard get."""
+
+    def _post_clean(self) -> None:
+        # ModelForm copies the input onto the instance and validates the
+        # model here. The service does both; the instance stays as stored,
+        # the "before" of the change the service records.
+        return None
+
+
+class OfferedChoiceField(forms.ChoiceField):
+    """A select that offers choices without refusing others: the service
+    checks the value and refuses it in the same words at every entry point."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+def changes_of(form: forms.Form, fields=None) -> dict:
+    """The cleaned values of the fields the person changed (of ``fields``)."""
+    return {
+        name: form.cleaned_data[name]
+        for name in form.changed_data
+        if fields is None or name in fields
+    }
+
+
+def adopt(obj, stored) -> None:
+    """Make ``obj`` (the admin's instance) the row a service created: the
+    admin goes on with it (log entry, redirect, the inlines' parent)."""
+    obj.pk = stored.pk
+    obj.refresh_from_db()
+
+
+@contextlib.contextmanager
+def blamed_on(form: forms.Form) -> Iterator[None]:
+    """A ``DomainError`` raised inside is about ``form``'s input (an inline row)."""
+    try:
+        yield
+    except DomainError as error:
+        error.form_prefix = form.prefix
+        raise
+
+
+def _refusing(form_class: type[forms.Form], error: DomainError) -> type[forms.Form]:
+    """``form_class`` whose form that ``error`` blames fails with it, beside
+    the field it names (above the form when the form has no such field)."""
+    prefix = getattr(error, "form_prefix", None)
+
+    class Refusing(form_class):
+        def clean(self):
+            data = super().clean()
+            if self.prefix == prefix:
+                self.add_error(error.field if error.field in self.fields else None, error.message)
+            return data
+
+    Refusing.__name__ = Refusing.__qualname__ = form_class.__name__
+    return Refusing
+
+
+def _refusing_formset(formset_class, error: DomainError):
+    """The inline's formset, its rows refusing as ``_refusing``."""
+
+    class Refusing(formset_class):
+        form = _refusing(formset_class.form, error)
+
+    Refusing.__name__ = Refusing.__qualname__ = formset_class.__name__
+    return Refusing
+
+
+class ServiceRowsInline:
+    """An inline whose rows services store (``ServiceAdminMixin.save_formset``).
+    A subclass says how with three methods: ``add_row(request, parent, data)``
+    returns the new row, ``change_row(request, row, changes)`` (only the
+    fields that changed) and ``remove_row(request, row)``."""
+
+    form = ServiceForm
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.service_inline = self
+        return formset
+
+
+class ServiceAdminMixin:
+    """For a ModelAdmin whose saves and deletes call services. A subclass
+    says which with ``add_row(request, data)``, which returns the new row,
+    ``change_row(request, row, changes)`` (only the fields that changed) and
+    ``remove_row(request, row)``. A service's ``DomainError`` shows where it
+    belongs, never as a 500:
+
+    - saving: the form again with the error beside the field it names, on
+      the form or inline row whose input it was (``blamed_on``); the admin's
+      transaction has rolled back everything the save wrote;
+    - deleting one row: a message on its change page;
+    - deleting several, or any action: a message, and nothing of the batch is kept.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            setattr(request, REFUSED, error)
+        try:
+            # The same POST again: its forms now fail with the refusal and show.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:  # it blamed no form the page shows (a deleted row)
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        error = getattr(request, REFUSED, None)
+        return _refusing(form, error) if error else form
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        error = getattr(request, REFUSED, None)
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            yield (_refusing_formset(formset, error) if error else formset), inline
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        if change:
+            self.change_row(request, obj, changes_of(form))
+        else:
+            adopt(obj, self.add_row(request, form.cleaned_data))
+
+    def delete_model(self, request, obj) -> None:
+        self.remove_row(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for obj in queryset:
+            self.remove_row(request, obj)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """Each row through its inline's services (``ServiceRowsInline``), in
+        the order the page lists them; the lists the admin's change message
+        is made from are filled as ``formset.save()`` would."""
+        inline = formset.service_inline
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row_form in formset.forms:
+            row = row_form.instance
+            with blamed_on(row_form):
+                if row_form in formset.deleted_forms:
+                    if row.pk is not None:
+                        inline.remove_row(request, row)
+                        formset.deleted_objects.append(row)
+                elif not row_form.has_changed():
+                    continue
+                elif row.pk is None:
+                    added = inline.add_row(request, formset.instance, row_form.cleaned_data)
+                    formset.new_objects.append(added)
+                else:
+                    inline.change_row(request, row, changes_of(row_form))
+                    formset.changed_objects.append((row, row_form.changed_data))
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            opts = self.model._meta
+            change = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change"
+            return HttpResponseRedirect(reverse(change, args=[object_id]))
+
+    def response_action(self, request, queryset):
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except DomainError as error:
+            self.message_user(request, f"Nothing was changed: {error.message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -1,47 +1,59 @@
-"""Escalation policies (the guide's technical and business paths) and the
-levels copied onto each incident, read-only."""
+"""Escalation policies (the guide's technical and business paths) with their
+levels, stored by ``incidents.services.policies``; and the levels copied onto
+each incident, read-only."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
+from .. import services
 from ..models import EscalationLevel, EscalationPolicy, IncidentEscalationStep
-from .common import ReadOnlyAdminMixin
+from ..services.policies import ESCALATION_FIELDS, LEVEL_FIELDS
+from .common import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceRowsInline,
+)
 
 
-class EscalationLevelForm(forms.ModelForm):
+class EscalationLevelForm(ServiceForm):
     class Meta:
         model = EscalationLevel
-        fields = (
-            "level",
-            "name",
-            "starts_after_minutes",
-            "critical_only",
-            "schedule",
-            "user",
-            "group",
-        )
-
-    def clean(self):
-        data = super().clean()
-        if not (data.get("schedule") or data.get("user") or data.get("group")):
-            raise forms.ValidationError(
-                "A level pages someone: choose a schedule, a user or a group."
-            )
-        return data
+        fields = LEVEL_FIELDS
 
 
-class EscalationLevelInline(admin.TabularInline):
+class EscalationLevelInline(ServiceRowsInline, admin.TabularInline):
     model = EscalationLevel
     form = EscalationLevelForm
     extra = 0
     ordering = ("level",)
 
+    def add_row(self, request, policy: EscalationPolicy, data: dict) -> EscalationLevel:
+        fields = {name: data[name] for name in LEVEL_FIELDS}
+        return services.escalation_level_create(actor=request.user, policy=policy, **fields)
+
+    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
+        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
+
+    def remove_row(self, request, level: EscalationLevel) -> None:
+        services.escalation_level_delete(actor=request.user, escalation_level=level)
+
+
+class EscalationPolicyForm(ServiceForm):
+    class Meta:
+        model = EscalationPolicy
+        fields = ESCALATION_FIELDS
+        help_texts = {
+            "auto_severities": 'Severities that climb by the clock, e.g. ["P0", "P1"]; '
+            "the others are escalated by hand. Incidents already declared keep theirs."
+        }
+
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = EscalationPolicyForm
     list_display = ("name", "path", "auto_severities", "level_count")
     inlines = [EscalationLevelInline]
 
@@ -52,23 +64,38 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
     def level_count(self, policy: EscalationPolicy) -> int:
         return policy.level_total
 
+    def add_row(self, request, data: dict) -> EscalationPolicy:
+        return services.escalation_policy_create(actor=request.user, **data)
+
+    def change_row(self, request, policy: EscalationPolicy, changes: dict) -> None:
+        services.escalation_policy_update(actor=request.user, policy=policy, **changes)
+
+    def remove_row(self, request, policy: EscalationPolicy) -> None:
+        services.escalation_policy_delete(actor=request.user, policy=policy)
+
+
+class EscalationLevelAdminForm(ServiceForm):
+    class Meta:
+        model = EscalationLevel
+        fields = ("policy", *LEVEL_FIELDS)
+
 
 @admin.register(EscalationLevel)
-class EscalationLevelAdmin(admin.ModelAdmin):
-    form = EscalationLevelForm
-    list_display = (
-        "policy",
-        "level",
-        "name",
-        "starts_after_minutes",
-        "critical_only",
-        "schedule",
-        "user",
-        "group",
-    )
+class EscalationLevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = EscalationLevelAdminForm
+    list_display = ("policy", *LEVEL_FIELDS)
     list_filter = ("policy", "critical_only")
     list_select_related = ("policy", "schedule", "user", "group")
-    fields = ("policy", *EscalationLevelForm.Meta.fields)
+    fields = EscalationLevelAdminForm.Meta.fields
+
+    def add_row(self, request, data: dict) -> EscalationLevel:
+        return services.escalation_level_create(actor=request.user, **data)
+
+    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
+        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
+
+    def remove_row(self, request, level: EscalationLevel) -> None:
+        services.escalation_level_delete(actor=request.user, escalation_level=level)
 
 
 @admin.register(IncidentEscalationStep)

@@ -1,6 +1,10 @@
 """On-call: schedules with their rotations and overrides. Escalation policies
 are in ``escalation.py``, contact methods in ``contacts.py``.
 
+Schedules, rotations (with their members) and overrides are stored by
+``incidents.services.schedules``, which the API and the dashboard call too;
+a refusal shows beside its field (``common.ServiceAdminMixin``).
+
 A schedule's page shows who is on call now and the next 7 days of the final
 schedule, computed by ``incidents.oncall`` exactly as escalation will see it.
 """
@@ -9,34 +13,39 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .. import clock
+from .. import clock, services
 from ..models import (
     Override,
     Rotation,
     RotationMember,
     Schedule,
 )
-from ..models.oncall import iana_time_zones
 from ..oncall import (
     Shift,
     oncall_by_schedule,
-    override_add,
-    override_change,
-    override_remove,
     shifts,
     who_is_on_call,
     zone_of,
 )
 from ..people import display_name as _person
+from ..services import schedules
+from ..services.schedules import OVERRIDE_FIELDS, ROTATION_FIELDS, SCHEDULE_FIELDS
+from .common import (
+    OfferedChoiceField,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceRowsInline,
+    adopt,
+    changes_of,
+)
 
 PREVIEW_DAYS = 7
 
@@ -52,9 +61,9 @@ def _active_users():
 # --- schedules ---------------------------------------------------------------------
 
 
-class ScheduleForm(forms.ModelForm):
+class ScheduleForm(ServiceForm):
     # A list, not free text: a mistyped zone would move every hand-off.
-    time_zone = forms.ChoiceField(
+    time_zone = OfferedChoiceField(
         choices=[],
         initial="UTC",
         help_text="Daily and weekly hand-offs keep their wall-clock time in this zone.",
@@ -62,16 +71,16 @@ class ScheduleForm(forms.ModelForm):
 
     class Meta:
         model = Schedule
-        fields = ("name", "slug", "description", "time_zone")
+        fields = SCHEDULE_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(iana_time_zones())]
+        self.fields["time_zone"].choices = [(z, z) for z in sorted(schedules.iana_time_zones())]
 
 
-class RotationInline(admin.TabularInline):
+class RotationInline(ServiceRowsInline, admin.TabularInline):
     model = Rotation
-    fields = ("name", "priority", "interval", "shift_hours", "starts_at", "ends_at", "members")
+    fields = (*ROTATION_FIELDS, "members")
     readonly_fields = ("members",)
     show_change_link = True
     extra = 0
@@ -85,10 +94,20 @@ class RotationInline(admin.TabularInline):
             return "Save, then add members on the rotation's page."
         return ", ".join(m.user.get_username() for m in rotation.members.all()) or "—"
 
+    def add_row(self, request, schedule: Schedule, data: dict) -> Rotation:
+        fields = {name: data[name] for name in ROTATION_FIELDS}
+        return services.rotation_create(actor=request.user, schedule=schedule, **fields)
 
-class OverrideInline(admin.TabularInline):
+    def change_row(self, request, rotation: Rotation, changes: dict) -> None:
+        services.rotation_update(actor=request.user, rotation=rotation, **changes)
+
+    def remove_row(self, request, rotation: Rotation) -> None:
+        services.rotation_delete(actor=request.user, rotation=rotation)
+
+
+class OverrideInline(ServiceRowsInline, admin.TabularInline):
     model = Override
-    fields = ("user", "starts_at", "ends_at", "reason", "created_by")
+    fields = (*OVERRIDE_FIELDS, "created_by")
     readonly_fields = ("created_by",)
     extra = 0
     verbose_name_plural = "Overrides (current and upcoming; older ones under Overrides)"
@@ -106,6 +125,16 @@ class OverrideInline(admin.TabularInline):
             kwargs["queryset"] = _active_users()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def add_row(self, request, schedule: Schedule, data: dict) -> Override:
+        fields = {name: data[name] for name in OVERRIDE_FIELDS}
+        return services.override_add(actor=request.user, schedule=schedule, **fields)
+
+    def change_row(self, request, override: Override, changes: dict) -> None:
+        services.override_change(actor=request.user, override=override, **changes)
+
+    def remove_row(self, request, override: Override) -> None:
+        services.override_remove(actor=request.user, override=override)
+
 
 class ScheduleChangeList(ChangeList):
     """Who is on call for the whole page at once (three queries), not per row."""
@@ -119,7 +148,7 @@ class ScheduleChangeList(ChangeList):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = ScheduleForm
     list_display = ("name", "slug", "time_zone", "on_call_now", "on_call_until")
     search_fields = ("name", "slug", "description")
@@ -197,26 +226,25 @@ class ScheduleAdmin(admin.ModelAdmin):
             rows,
         )
 
-    def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            if isinstance(obj, Override):
-                override_remove(override=obj, actor=request.user)
-            else:
-                obj.delete()
-        for obj in instances:
-            if isinstance(obj, Override):
-                save_override(obj, request.user)
-            else:
-                obj.save()
-        formset.save_m2m()
+    def add_row(self, request, data: dict) -> Schedule:
+        return services.schedule_create(actor=request.user, **data)
+
+    def change_row(self, request, schedule: Schedule, changes: dict) -> None:
+        services.schedule_update(actor=request.user, schedule=schedule, **changes)
+
+    def remove_row(self, request, schedule: Schedule) -> None:
+        services.schedule_delete(actor=request.user, schedule=schedule)
 
 
 # --- rotations and overrides --------------------------------------------------------
 
 
 class RotationMemberInline(admin.TabularInline):
+    """The members as one list (``RotationAdmin.save_related``): saved by
+    ``rotation_create`` / ``rotation_set_members``, never row by row."""
+
     model = RotationMember
+    form = ServiceForm
     fields = ("position", "user")
     extra = 1
     verbose_name_plural = "Members (take turns in position order)"
@@ -227,8 +255,24 @@ class RotationMemberInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class RotationForm(ServiceForm):
+    class Meta:
+        model = Rotation
+        fields = ("schedule", *ROTATION_FIELDS)
+
+
+def _turn_order(members) -> list:
+    """The members' inline as people in turn order (position, then as listed)."""
+    rows = [
+        (form.cleaned_data.get("position") or 0, index, form.cleaned_data["user"])
+        for index, form in enumerate(members.forms)
+        if form not in members.deleted_forms and (form.cleaned_data or {}).get("user")
+    ]
+    return [user for _, _, user in sorted(rows, key=lambda row: row[:2])]
+
+
 @admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
+class RotationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "schedule",
@@ -242,8 +286,9 @@ class RotationAdmin(admin.ModelAdmin):
     list_filter = ("schedule", "interval")
     list_select_related = ("schedule",)
     search_fields = ("name", "schedule__name")
+    form = RotationForm
     inlines = [RotationMemberInline]
-    fields = ("schedule", "name", "priority", "interval", "shift_hours", "starts_at", "ends_at")
+    fields = RotationForm.Meta.fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_total=Count("members"))
@@ -252,52 +297,79 @@ class RotationAdmin(admin.ModelAdmin):
     def member_count(self, rotation: Rotation) -> int:
         return rotation.member_total
 
+    def save_model(self, request, obj: Rotation, form, change: bool) -> None:
+        """Nothing yet: ``save_related`` stores the rotation with its members,
+        where their inline is at hand (a new one in one service call)."""
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        [members] = formsets
+        members.new_objects, members.changed_objects, members.deleted_objects = [], [], []
+        people = _turn_order(members)
+        if not change:
+            data = form.cleaned_data
+            created = services.rotation_create(actor=request.user, members=people, **data)
+            adopt(form.instance, created)
+            return
+        rotation = form.instance
+        services.rotation_update(actor=request.user, rotation=rotation, **changes_of(form))
+        if members.has_changed():
+            services.rotation_set_members(actor=request.user, rotation=rotation, members=people)
+
+    def remove_row(self, request, rotation: Rotation) -> None:
+        services.rotation_delete(actor=request.user, rotation=rotation)
+
 
 @admin.register(RotationMember)
-class RotationMemberAdmin(admin.ModelAdmin):
+class RotationMemberAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Members are added and put in order as a list on their rotation's page;
+    here they are only read, or removed (``rotation_set_members`` with the
+    others), as when their rotation or schedule is deleted."""
+
     list_display = ("rotation", "position", "user")
     list_filter = ("rotation__schedule",)
     list_select_related = ("rotation__schedule", "user")
     search_fields = ("rotation__name", "user__username")
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def remove_row(self, request, member: RotationMember) -> None:
+        self.delete_queryset(request, RotationMember.objects.filter(pk=member.pk))
+
+    def delete_queryset(self, request, queryset: QuerySet[RotationMember]) -> None:
+        # One change per rotation, however many of its members leave.
+        leaving = set(queryset.values_list("pk", flat=True))
+        for rotation in Rotation.objects.filter(members__in=leaving).distinct():
+            staying = rotation.members.exclude(pk__in=leaving).select_related("user")
+            people = [member.user for member in staying.order_by("position", "id")]
+            services.rotation_set_members(actor=request.user, rotation=rotation, members=people)
+
+
+class OverrideForm(ServiceForm):
+    class Meta:
+        model = Override
+        fields = ("schedule", *OVERRIDE_FIELDS)
+
 
 @admin.register(Override)
-class OverrideAdmin(admin.ModelAdmin):
+class OverrideAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    form = OverrideForm
     list_display = ("schedule", "user", "starts_at", "ends_at", "reason", "created_by")
     list_filter = ("schedule",)
     list_select_related = ("schedule", "user", "created_by")
     search_fields = ("schedule__name", "user__username", "reason")
     date_hierarchy = "starts_at"
-    fields = ("schedule", "user", "starts_at", "ends_at", "reason", "created_by")
+    fields = (*OverrideForm.Meta.fields, "created_by")
     readonly_fields = ("created_by",)
 
-    def save_model(self, request, obj, form, change):
-        save_override(obj, request.user)
+    def add_row(self, request, data: dict) -> Override:
+        return services.override_add(actor=request.user, **data)
 
-    def delete_model(self, request, obj):
-        override_remove(override=obj, actor=request.user)
+    def change_row(self, request, override: Override, changes: dict) -> None:
+        services.override_change(actor=request.user, override=override, **changes)
 
-
-def save_override(obj: Override, actor) -> None:
-    """The admin's form has filled ``obj``; store it through the service the
-    dashboard and the API use (``oncall.override_add`` / ``override_change``),
-    so the admin refuses what they refuse. The form's clean() (``window_errors``)
-    has already shown the time rules at their field. ``obj`` becomes the
-    stored row (the admin goes on with it: log entry, redirect)."""
-    window = {
-        "schedule": obj.schedule,
-        "user": obj.user,
-        "starts_at": obj.starts_at,
-        "ends_at": obj.ends_at,
-        "reason": obj.reason,
-        "actor": actor,
-    }
-    if obj.pk is None:
-        stored = override_add(**window)
-    else:
-        as_it_was = Override.objects.get(pk=obj.pk)
-        stored = override_change(override=as_it_was, **window)
-    for field in Override._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(stored, field.attname))
-    obj._state.adding = False
-    obj._state.db = stored._state.db
+    def remove_row(self, request, override: Override) -> None:
+        services.override_remove(actor=request.user, override=override)

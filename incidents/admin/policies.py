@@ -1,4 +1,5 @@
-"""Severity policies, services and the reference counter: plain data managers edit."""
+"""Severity policies (stored by ``incidents.services.policies``, as the API's
+are), services and the reference counter: data managers edit."""
 
 from __future__ import annotations
 
@@ -6,31 +7,25 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
+from .. import services
 from ..models import NotifyChannel, ReferenceCounter, Service, Severity, SeverityPolicy, Status
-from .common import ReadOnlyAdminMixin, human_duration
+from ..services.policies import SEVERITY_FIELDS
+from .common import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    human_duration,
+)
 
 
-class SeverityPolicyForm(forms.ModelForm):
+class SeverityPolicyForm(ServiceForm):
     notify_channels = forms.MultipleChoiceField(
         choices=NotifyChannel.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
 
     class Meta:
         model = SeverityPolicy
-        fields = (
-            "severity",
-            "name",
-            "response_time",
-            "ack_target_seconds",
-            "ack_next_business_day",
-            "resolve_target_seconds",
-            "update_cadence_seconds",
-            "notify_channels",
-            "oncall",
-            "oncall_required",
-            "criteria",
-            "examples",
-        )
+        fields = ("severity", *SEVERITY_FIELDS)
         help_texts = {
             "ack_target_seconds": "Seconds from detection (300 = 5 min). Empty: no target.",
             "ack_next_business_day": "Acknowledge by the close of the next business day "
@@ -40,17 +35,9 @@ class SeverityPolicyForm(forms.ModelForm):
             "Empty: no cadence.",
         }
 
-    def clean(self):
-        data = super().clean()
-        if data.get("ack_next_business_day") and data.get("ack_target_seconds"):
-            raise forms.ValidationError(
-                "Choose either an acknowledge target in seconds or 'next business day', not both."
-            )
-        return data
-
 
 @admin.register(SeverityPolicy)
-class SeverityPolicyAdmin(admin.ModelAdmin):
+class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     form = SeverityPolicyForm
     list_display = (
         "severity",
@@ -96,6 +83,12 @@ class SeverityPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Without its policy a severity could no longer be declared.
         return False
+
+    def add_row(self, request, data: dict) -> SeverityPolicy:
+        return services.severity_policy_create(actor=request.user, **data)
+
+    def change_row(self, request, policy: SeverityPolicy, changes: dict) -> None:
+        services.severity_policy_update(actor=request.user, policy=policy, **changes)
 
     @admin.display(description="acknowledge within")
     def acknowledge_within(self, policy: SeverityPolicy) -> str:

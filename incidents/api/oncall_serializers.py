@@ -1,9 +1,9 @@
 """API shapes for on-call: schedules, overrides, shifts and "who is on call".
 
-Validation reuses the model rules (``incidents.models.oncall``) that the
-admin's ``clean()`` applies, so both refuse the same input the same way; an
-override's window is checked by ``oncall.override_add``, which the dashboard
-and the admin call too.
+They check the shape of the input only; the rules (time zones, unique
+names, override windows and who may cover whom) are the services'
+(``incidents.services.schedules``), which the dashboard and the admin call
+too, so every entry point refuses the same input the same way.
 """
 
 from __future__ import annotations
@@ -11,16 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
-from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import clock
 from ..dashboard.feeds import feed_url
 from ..models import Override, Rotation, Schedule
-from ..models.oncall import time_zone_errors
 from ..oncall import Shift, ShiftSource, oncall_by_schedule
 from ..people import display_name
+from ..services.schedules import OVERRIDE_FIELDS, ROTATION_FIELDS, SCHEDULE_FIELDS
 from .serializers import UsernameField
 
 # Far enough for any schedule, near enough that hand-off arithmetic stays
@@ -119,16 +118,7 @@ class RotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rotation
-        fields = [
-            "id",
-            "name",
-            "priority",
-            "interval",
-            "shift_hours",
-            "starts_at",
-            "ends_at",
-            "members",
-        ]
+        fields = ["id", *ROTATION_FIELDS, "members"]
         read_only_fields = fields
 
     @extend_schema_field({"type": "array", "items": {"type": "string"}})
@@ -145,9 +135,9 @@ class OverrideSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Override
-        fields = ["id", "user", "starts_at", "ends_at", "reason", "created_by"]
+        fields = ["id", *OVERRIDE_FIELDS, "created_by"]
         read_only_fields = ["id", "created_by"]
-        # The window's rules (who, where, when) are ``oncall.override_add``'s.
+        # The window's rules (who, where, when) are ``services.override_add``'s.
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -163,33 +153,14 @@ class ScheduleSerializer(serializers.ModelSerializer):
         model = Schedule
         fields = [
             "id",
-            "name",
-            "slug",
-            "description",
-            "time_zone",
+            *SCHEDULE_FIELDS,
             "ical_url",
             "oncall_now",
             "rotations",
             "overrides",
         ]
-
-    def validate_time_zone(self, value: str) -> str:
-        if errors := time_zone_errors(value):
-            raise serializers.ValidationError(errors["time_zone"])
-        return value
-
-    def validate(self, attrs):
-        if self.instance is None and not attrs.get("slug"):
-            attrs["slug"] = slugify(attrs.get("name", ""))[:100]
-            if not attrs["slug"]:
-                raise serializers.ValidationError({"slug": ["cannot be made from this name."]})
-        slug = attrs.get("slug")
-        clash = Schedule.objects.filter(slug=slug)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if slug and clash.exists():
-            raise serializers.ValidationError({"slug": [f"{slug!r} is already used."]})
-        return attrs
+        # Unique names and slugs are the service's to refuse, in its words.
+        extra_kwargs = {"name": {"validators": []}}
 
     def get_ical_url(self, schedule) -> str:
         """Subscribable iCalendar feed (add ``?user=<username>`` for one person's shifts)."""

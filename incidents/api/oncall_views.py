@@ -18,12 +18,11 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import clock
+from .. import clock, services
 from ..access import can_manage, can_respond, can_view
-from ..errors import DomainError
 from ..ical import calendar_response
-from ..models import EscalationLevel, Override, Rotation, RotationMember, Schedule
-from ..oncall import LOOKAROUND, oncall_by_schedule, override_add, override_remove, shifts
+from ..models import Override, Rotation, RotationMember, Schedule
+from ..oncall import LOOKAROUND, oncall_by_schedule, shifts
 from . import oncall_serializers as s
 from .pagination import PagePagination
 from .permissions import ManagerWrites, ScopedPermission
@@ -131,16 +130,18 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             return [OverrideWrites()]
         return super().get_permissions()
 
+    def perform_create(self, serializer):
+        serializer.instance = services.schedule_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.schedule_update(
+            actor=self.request.user, schedule=serializer.instance, **serializer.validated_data
+        )
+
     def perform_destroy(self, instance):
-        # A schedule named by an escalation level would leave that level
-        # paging nobody; remove it from the policy first.
-        levels = EscalationLevel.objects.filter(schedule=instance).select_related("policy")
-        if named := [f"{level.policy.name} L{level.level}" for level in levels]:
-            raise DomainError(
-                f"{instance.name} is used by {', '.join(named)}; change those levels first.",
-                conflict=True,
-            )
-        instance.delete()
+        services.schedule_delete(actor=self.request.user, schedule=instance)
 
     @extend_schema(methods=["get"], responses=s.OverrideSerializer(many=True))
     @extend_schema(
@@ -155,7 +156,9 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             return Response(s.OverrideSerializer(schedule.upcoming_overrides, many=True).data)
         data = s.OverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        override = override_add(schedule=schedule, actor=request.user, **data.validated_data)
+        override = services.override_add(
+            schedule=schedule, actor=request.user, **data.validated_data
+        )
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
@@ -175,7 +178,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             override = Override.objects.filter(schedule=schedule, pk=int(override_id)).first()
         if override is None:
             raise NotFound(f"No override {override_id} on schedule {schedule.name}.")
-        override_remove(override=override, actor=request.user)
+        services.override_remove(override=override, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -13,6 +13,7 @@ from ..models import (
     Incident,
     Integration,
     IntegrationKind,
+    NotifyChannel,
     Role,
     RoleAssignment,
     Service,
@@ -23,6 +24,7 @@ from ..models import (
     TimelineEvent,
     Visibility,
 )
+from ..services.policies import SEVERITY_FIELDS
 
 User = get_user_model()
 
@@ -262,28 +264,16 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         return _username(obj.actor)
 
 
+# The shape of a policy; its rules (a fixed acknowledge target or "next
+# business day", not both) are ``services.severity_policy_update``'s.
 class SeverityPolicySerializer(serializers.ModelSerializer):
     notify_channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=["pagerduty", "slack", "email", "email_digest"]),
+        child=serializers.ChoiceField(choices=NotifyChannel.values),
     )
 
     class Meta:
         model = SeverityPolicy
-        fields = [
-            "severity",
-            "name",
-            "response_time",
-            "ack_target_seconds",
-            "ack_next_business_day",
-            "resolve_target_seconds",
-            "update_cadence_seconds",
-            "notify_channels",
-            "oncall",
-            "oncall_required",
-            "criteria",
-            "examples",
-            "updated_at",
-        ]
+        fields = ["severity", *SEVERITY_FIELDS, "updated_at"]
         read_only_fields = ["severity", "updated_at"]
 
 

@@ -336,6 +336,11 @@ class SeverityPolicyViewSet(
     lookup_value_regex = "P[0-3]"
     pagination_class = None
 
+    def perform_update(self, serializer):
+        serializer.instance = services.severity_policy_update(
+            actor=self.request.user, policy=serializer.instance, **serializer.validated_data
+        )
+
 
 class IntegrationViewSet(viewsets.ModelViewSet):
     """Alert sources (managers). The secret token is shown once, on creation."""

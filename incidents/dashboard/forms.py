@@ -211,10 +211,11 @@ class OverrideForm(DashboardForm):
         super().__init__(*args, **kwargs)
         self.zone = zone
         if not may_cover_others:
-            # A responder puts only themselves on call.
-            self.fields["user"].queryset = self.fields["user"].queryset.filter(pk=actor.pk)
-            self.fields["user"].initial = actor.pk
-            self.fields["user"].empty_label = None
+            # A responder is offered only themselves; the rule (and the
+            # refusal of anyone else) is ``services.override_add``'s.
+            person = self.fields["user"]
+            person.widget.choices = [(actor.pk, person.label_from_instance(actor))]
+            person.initial = actor.pk
         tz = getattr(zone, "key", str(zone))
         for name in ("starts_at", "ends_at"):
             self.fields[name].help_text = f"Time in {tz}."

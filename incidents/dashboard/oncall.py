@@ -3,7 +3,7 @@
 Every schedule with who is on call now, the next two weeks of shifts,
 upcoming overrides (remove where allowed), an "add an override" form on the
 schedules the person may take shifts on, and the calendar feeds to subscribe
-to. Thin like ``views.py``: the rules live in ``oncall.override_add`` /
+to. Thin like ``views.py``: the rules live in ``services.override_add`` /
 ``override_remove`` and ``access``.
 """
 
@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import clock, oncall
+from .. import clock, oncall, services
 from ..access import can_manage, can_remove_override, schedules_taken_by
 from ..errors import DomainError
 from ..models import Override, Schedule
@@ -98,7 +98,7 @@ def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     form = _form(request, schedule, request.POST)
     if form.is_valid():
         try:
-            override = oncall.override_add(
+            override = services.override_add(
                 schedule=schedule, actor=request.user, **form.cleaned_data
             )
         except DomainError as err:
@@ -117,6 +117,6 @@ def override_remove(request: HttpRequest, override_id: int) -> HttpResponse:
     if override is None:
         raise Http404("No such override.")
     schedule = override.schedule
-    oncall.override_remove(override=override, actor=request.user)
+    services.override_remove(override=override, actor=request.user)
     messages.success(request, f"Override removed; {schedule.name} follows its rotations again.")
     return redirect(f"{reverse('incidents:oncall')}#schedule-{schedule.slug}")

@@ -24,7 +24,6 @@ from ..errors import IncidentError
 from ..models import (
     EscalationLevel,
     EscalationPath,
-    EscalationPolicy,
     EventKind,
     Incident,
     IncidentEscalationStep,
@@ -83,9 +82,15 @@ def has_progress(incident: Incident, level: int) -> bool:
 
 
 def _auto(incident: Incident, path: str) -> bool:
-    """Does this severity escalate by the clock on ``path`` (policy's auto_severities)?"""
-    policy = EscalationPolicy.objects.filter(path=path).only("auto_severities").first()
-    return policy is not None and incident.severity in (policy.auto_severities or [])
+    """Does this severity escalate by the clock on ``path``? By the policy's
+    ``auto_severities`` as copied at declaration, never the policy as edited
+    since: a severity change re-plans a running escalation by its own copy."""
+    copied = (
+        IncidentEscalationStep.objects.filter(incident=incident, path=path)
+        .values_list("auto_severities", flat=True)
+        .first()
+    )
+    return copied is not None and incident.severity in (copied or [])
 
 
 def top_level(incident: Incident, path: str) -> int:
@@ -100,7 +105,8 @@ def top_level(incident: Incident, path: str) -> int:
 
 def copy_policies(incident: Incident, now: datetime) -> list[IncidentEscalationStep]:
     """Copy every level of both policies onto the incident (critical-only levels
-    too: a later upgrade to P0 can use them)."""
+    too: a later upgrade to P0 can use them), each with its policy's
+    ``auto_severities``, which re-planning reads."""
     levels = EscalationLevel.objects.select_related("policy").order_by("policy__path", "level")
     return IncidentEscalationStep.objects.bulk_create(
         [
@@ -111,6 +117,7 @@ def copy_policies(incident: Incident, now: datetime) -> list[IncidentEscalationS
                 name=level.name,
                 starts_after_minutes=level.starts_after_minutes,
                 critical_only=level.critical_only,
+                auto_severities=list(level.policy.auto_severities or []),
                 schedule_id=level.schedule_id,
                 user_id=level.user_id,
                 group_id=level.group_id,

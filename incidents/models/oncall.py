@@ -1,67 +1,25 @@
 """On-call: schedules, rotations, overrides, contact methods and escalation
-policies (the guide's "Escalation Paths" as data)."""
+policies (the guide's "Escalation Paths" as data).
+
+Data only: the rules for changing them (time zones, windows, who pages whom)
+are the services' (``incidents.services.schedules`` and ``policies``), which
+every entry point calls."""
 
 from __future__ import annotations
 
-import functools
 import secrets
-import zoneinfo
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from ..timebounds import typed_time_problem
 from .incident import Incident
 
 
 def _feed_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-# --- validation shared by model clean() (the admin) and the API serializers ---
-
-
-@functools.cache
-def iana_time_zones() -> frozenset[str]:
-    # Scanning the tz database costs a few ms; its content does not change at run time.
-    return frozenset(zoneinfo.available_timezones())
-
-
-def time_zone_errors(name: str) -> dict[str, str]:
-    """``{"time_zone": message}`` unless ``name`` is an IANA zone ("Europe/Berlin")."""
-    if name in iana_time_zones():
-        return {}
-    return {"time_zone": f"{name!r} is not an IANA time zone name such as 'Europe/Berlin'."}
-
-
-def window_errors(starts_at: datetime | None, ends_at: datetime | None) -> dict[str, str]:
-    """Times a person may type (``timebounds``) and ``ends_at`` after
-    ``starts_at`` (either may be unset)."""
-    errors = {}
-    for field, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if value is not None and (problem := typed_time_problem(value)):
-            errors[field] = problem
-    if not errors and starts_at and ends_at and ends_at <= starts_at:
-        errors["ends_at"] = "must be after starts_at."
-    return errors
-
-
-def rotation_errors(
-    *,
-    interval: str,
-    shift_hours: int | None,
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-) -> dict[str, str]:
-    """A custom rotation needs ``shift_hours`` (1 or more); the window must be sane."""
-    errors = window_errors(starts_at, ends_at)
-    if interval == RotationInterval.CUSTOM and not shift_hours:
-        errors["shift_hours"] = "a custom rotation needs a shift length in hours (1 or more)."
-    return errors
 
 
 class Schedule(models.Model):
@@ -84,10 +42,6 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def clean(self) -> None:
-        if errors := time_zone_errors(self.time_zone):
-            raise ValidationError(errors)
 
 
 class RotationInterval(models.TextChoices):
@@ -122,16 +76,6 @@ class Rotation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule}: {self.name}"
-
-    def clean(self) -> None:
-        errors = rotation_errors(
-            interval=self.interval,
-            shift_hours=self.shift_hours,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-        )
-        if errors:
-            raise ValidationError(errors)
 
 
 class RotationMember(models.Model):
@@ -195,10 +139,6 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} covers {self.schedule} {self.starts_at:%Y-%m-%d %H:%M}"
-
-    def clean(self) -> None:
-        if errors := window_errors(self.starts_at, self.ends_at):
-            raise ValidationError(errors)
 
 
 class ContactKind(models.TextChoices):
@@ -301,6 +241,9 @@ class IncidentEscalationStep(models.Model):
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The policy's severities that escalate by the clock, as they were at
+    # declaration: a severity change re-plans by these, not by the policy.
+    auto_severities = models.JSONField(default=list, blank=True)
     reached_at = models.DateTimeField(null=True, blank=True)
     # Usernames paged when the level was reached.
     notified = models.JSONField(default=list, blank=True)

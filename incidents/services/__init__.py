@@ -5,11 +5,15 @@ found in one obvious file:
 - ``incidents``: the incident lifecycle, ``incident_<verb>()``;
 - ``alerts``: alerts from monitoring tools, stored and routed;
 - ``integrations``: the tools that send alerts;
+- ``schedules``: on-call schedules, their rotations (and members) and overrides;
+- ``policies``: severity policies, escalation policies and their levels;
 - ``channels``: where notifications go (Slack, email, PagerDuty, webhooks);
 - ``tokens``: personal API tokens;
 - ``contacts``: how a person is paged;
 - ``people``: accounts, their flags and group membership (privileges);
-- ``checks``: the input checks the services share.
+- ``checks``: the input checks the services share;
+- ``edits``: how a service writes an edited row (checked whole, only what
+  differs saved, one audit row).
 
 Each function is keyword-only and atomic, validates its input (raising
 ``DomainError`` naming the field, writing nothing), writes, records what
@@ -26,7 +30,12 @@ from .channels import (
     channel_test,
     channel_update,
 )
-from .contacts import contact_add, contact_remove, contact_test, contact_update
+from .contacts import (
+    contact_add,
+    contact_remove,
+    contact_test,
+    contact_update,
+)
 from .incidents import (
     incident_acknowledge,
     incident_assign_role,
@@ -48,7 +57,34 @@ from .integrations import (
     integration_rotate_token,
     integration_update,
 )
-from .people import person_create, person_delete, person_set_groups, person_update
+from .people import (
+    person_create,
+    person_delete,
+    person_set_groups,
+    person_update,
+)
+from .policies import (
+    escalation_level_create,
+    escalation_level_delete,
+    escalation_level_update,
+    escalation_policy_create,
+    escalation_policy_delete,
+    escalation_policy_update,
+    severity_policy_create,
+    severity_policy_update,
+)
+from .schedules import (
+    override_add,
+    override_change,
+    override_remove,
+    rotation_create,
+    rotation_delete,
+    rotation_set_members,
+    rotation_update,
+    schedule_create,
+    schedule_delete,
+    schedule_update,
+)
 from .tokens import (
     OPERATOR,
     api_token_create,
@@ -73,6 +109,12 @@ __all__ = [
     "contact_remove",
     "contact_test",
     "contact_update",
+    "escalation_level_create",
+    "escalation_level_delete",
+    "escalation_level_update",
+    "escalation_policy_create",
+    "escalation_policy_delete",
+    "escalation_policy_update",
     "incident_acknowledge",
     "incident_assign_role",
     "incident_change_severity",
@@ -91,8 +133,20 @@ __all__ = [
     "integration_lookup",
     "integration_rotate_token",
     "integration_update",
+    "override_add",
+    "override_change",
+    "override_remove",
     "person_create",
     "person_delete",
     "person_set_groups",
     "person_update",
+    "rotation_create",
+    "rotation_delete",
+    "rotation_set_members",
+    "rotation_update",
+    "schedule_create",
+    "schedule_delete",
+    "schedule_update",
+    "severity_policy_create",
+    "severity_policy_update",
 ]

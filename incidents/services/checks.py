@@ -1,7 +1,8 @@
-"""Input checks the incident services share: text, choices, services,
-the severity policy in force, and the incident reference. Each raises
-``IncidentError`` naming the field; nothing here writes but the reference
-counter and new ``Service`` rows."""
+"""Input checks the services share: text, choices, services, the severity
+policy in force, and the incident reference. Each raises ``IncidentError``
+naming the field (``check_text`` and ``check_choice`` raise ``error``, for the
+services of things other than incidents); nothing here writes but the
+reference counter and new ``Service`` rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.db import connection
 
-from ..errors import IncidentError
+from ..errors import DomainError, IncidentError
 from ..models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
 
 
@@ -24,23 +25,30 @@ def policy_for(severity: str) -> SeverityPolicy:
         ) from None
 
 
-def check_choice(value, choices, field: str) -> str:
+def check_choice(value, choices, field: str, *, error: type[DomainError] = IncidentError) -> str:
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise IncidentError(f"{field} must be one of: {allowed} (got {value!r}).", field=field)
+        raise error(f"{field} must be one of: {allowed} (got {value!r}).", field=field)
     return value
 
 
-def check_text(value, field: str, *, required: bool, max_length: int | None = None) -> str:
+def check_text(
+    value,
+    field: str,
+    *,
+    required: bool,
+    max_length: int | None = None,
+    error: type[DomainError] = IncidentError,
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise IncidentError(f"{field} must be text.", field=field)
+        raise error(f"{field} must be text.", field=field)
     value = value.strip()
     if required and not value:
-        raise IncidentError(f"{field} is required.", field=field)
+        raise error(f"{field} is required.", field=field)
     if max_length and len(value) > max_length:
-        raise IncidentError(f"{field} is longer than {max_length} characters.", field=field)
+        raise error(f"{field} is longer than {max_length} characters.", field=field)
     return value
 
 
@@ -75,3 +83,23 @@ def next_reference(detected_at: datetime) -> str:
         )
         number = cursor.fetchone()[0]
     return f"INC-{day:%Y%m%d}-{number:03d}"
+
+
+def check_whole_number(value, field: str, *, low: int, high: int, optional: bool = False):
+    """``value`` if it is an int in ``[low, high]`` (None too when
+    ``optional``), else ``DomainError`` naming ``field``."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        empty = ", or empty for none" if optional else ""
+        raise DomainError(
+            f"{field} must be a whole number from {low} to {high}{empty}.", field=field
+        )
+    return value
+
+
+def check_field_text(model, field: str, value, *, required: bool = True) -> str:
+    """``value`` as the text of ``model.field``: stripped, present when
+    ``required``, within the column's length; else ``DomainError``."""
+    limit = model._meta.get_field(field).max_length
+    return check_text(value, field, required=required, max_length=limit, error=DomainError)

@@ -24,8 +24,6 @@ from incidents.models import (
     Channel,
     ContactMethod,
     Incident,
-    Rotation,
-    RotationMember,
     Schedule,
 )
 
@@ -113,13 +111,14 @@ class Command(BaseCommand):
             schedule = Schedule.objects.filter(slug=slug).first()
             if schedule is None or schedule.rotations.exists():
                 continue
-            rotation = Rotation.objects.create(
-                schedule=schedule, name="Weekly", starts_at=start, interval="weekly"
+            services.rotation_create(
+                actor=None,
+                schedule=schedule,
+                name="Weekly",
+                starts_at=start,
+                interval="weekly",
+                members=[people[username] for username in members],
             )
-            for position, username in enumerate(members):
-                RotationMember.objects.create(
-                    rotation=rotation, user=people[username], position=position
-                )
         for user in people.values():
             ContactMethod.objects.get_or_create(
                 user=user, kind="email", value=f"{user.username}@treebeard.example"

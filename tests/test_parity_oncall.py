@@ -1,0 +1,470 @@
+"""One rule, one refusal (issue 10, item 3): for each rule of on-call and the
+policies, every entry point that exposes it (API, admin, dashboard) refuses
+the same input the same way, because each calls the one service that holds
+the rule, and writes nothing: no row changes and no audit entry appears.
+
+A refusal is read the same way at each entry point: ``invalid`` and the
+fields named (API: 400 and ``errors``; admin: the form shown again with the
+error beside the field, on the page's form or an inline row; dashboard: 400
+and the form's errors), ``conflict`` (API: 409; admin: a message, nothing
+deleted) or ``forbidden`` (403).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.forms import MultiWidget
+from django.urls import reverse
+
+from incidents.models import (
+    AuditEntry,
+    EscalationLevel,
+    EscalationPolicy,
+    Override,
+    Rotation,
+    RotationMember,
+    Schedule,
+    SeverityPolicy,
+)
+from tests import factories
+from tests.api_support import API, token_client
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+INVALID, CONFLICT, FORBIDDEN = "invalid", "conflict", "forbidden"
+# Every model these rules guard, compared whole before and after a refusal.
+GUARDED = (
+    Schedule,
+    Rotation,
+    RotationMember,
+    Override,
+    EscalationPolicy,
+    EscalationLevel,
+    SeverityPolicy,
+    AuditEntry,
+)
+START, END = "2026-03-03T18:00:00", "2026-03-04T08:00:00"
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def primary(alice, bob):
+    """bob, then alice, weekly: bob may take shifts here."""
+    sched = Schedule.objects.create(name="Primary", slug="primary")
+    rotation = Rotation.objects.create(
+        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW - timedelta(days=1)
+    )
+    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
+    RotationMember.objects.create(rotation=rotation, user=alice, position=1)
+    return sched
+
+
+@pytest.fixture
+def others(alice):
+    """A schedule whose rotation does not include bob."""
+    sched = Schedule.objects.create(name="Others", slug="others")
+    rotation = Rotation.objects.create(
+        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW
+    )
+    RotationMember.objects.create(rotation=rotation, user=alice, position=0)
+    return sched
+
+
+@pytest.fixture
+def dave(db):
+    """A person who left: deactivated."""
+    person = factories.responder("dave")
+    person.is_active = False
+    person.save(update_fields=["is_active"])
+    return person
+
+
+def stored() -> dict:
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in GUARDED}
+
+
+def refused(entry_point, expected) -> None:
+    """Run ``entry_point`` (a no-argument callable), expect ``expected`` and no write."""
+    before = stored()
+    assert entry_point() == expected
+    assert stored() == before
+
+
+# --- reading a refusal at each entry point ------------------------------------------
+
+
+def api(response) -> tuple:
+    if response.status_code == 400:
+        return INVALID, set(response.json().get("errors", {}))
+    if response.status_code == 409:
+        return CONFLICT, None
+    if response.status_code == 403:
+        return FORBIDDEN, None
+    return "accepted", response.status_code
+
+
+def admin_form(response) -> tuple:
+    """The fields the admin page shows errors beside (its form and inline rows)."""
+    if response.status_code != 200:
+        return "accepted", response.status_code
+    fields = set(response.context["adminform"].form.errors)
+    for inline in response.context["inline_admin_formsets"]:
+        for form in inline.formset.forms:
+            fields |= set(form.errors)
+        if inline.formset.non_form_errors():
+            fields.add("__all__")
+    return INVALID, fields
+
+
+def admin_message(response) -> tuple:
+    """A refused delete or action: back with an error message."""
+    levels = [m.level for m in get_messages(response.wsgi_request)]
+    if response.status_code == 302 and messages.ERROR in levels:
+        return CONFLICT, None
+    return "accepted", response.status_code
+
+
+def dashboard(response, schedule) -> tuple:
+    if response.status_code == 403:
+        return FORBIDDEN, None
+    if response.status_code != 400:
+        return "accepted", response.status_code
+    [card] = [c for c in response.context["cards"] if c["schedule"].pk == schedule.pk]
+    return INVALID, set(card["form"].errors)
+
+
+# --- posting like a browser ----------------------------------------------------------------
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:incidents_{model._meta.model_name}_{view}", args=args)
+
+
+def page_data(response) -> dict:
+    """The POST body a browser sends for an admin change page as shown: the
+    form, every inline's management form and rows (split date/time fields too)."""
+    data: dict = {}
+
+    def add(form) -> None:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            widget = field.field.widget
+            if isinstance(widget, MultiWidget):
+                for index, part in enumerate(widget.decompress(value)):
+                    data[f"{field.html_name}_{index}"] = "" if part is None else str(part)
+            elif value is True:
+                data[field.html_name] = "on"
+            else:
+                data[field.html_name] = value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        for field in inline.formset.management_form:
+            data[field.html_name] = field.value()
+        for form in inline.formset.forms:
+            add(form)
+    return data
+
+
+def with_row(data: dict, prefix: str, row: dict) -> dict:
+    """``data`` with one more row in the inline ``prefix``."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    return {
+        **data,
+        f"{prefix}-TOTAL_FORMS": str(index + 1),
+        **{f"{prefix}-{index}-{name}": value for name, value in row.items()},
+    }
+
+
+def split(name: str, moment: str) -> dict:
+    day, time = moment.split("T")
+    return {f"{name}_0": day, f"{name}_1": time}
+
+
+def admin_change(client, obj, **changes):
+    page = client.get(admin_url(type(obj), "change", obj.pk))
+    return client.post(admin_url(type(obj), "change", obj.pk), {**page_data(page), **changes})
+
+
+def admin_inline_row(client, obj, prefix: str, row: dict):
+    page = client.get(admin_url(type(obj), "change", obj.pk))
+    return client.post(
+        admin_url(type(obj), "change", obj.pk), with_row(page_data(page), prefix, row)
+    )
+
+
+def empty_inlines(*prefixes: str) -> dict:
+    data = {}
+    for prefix in prefixes:
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    return data
+
+
+def api_override(actor, schedule, username: str, starts: str, ends: str):
+    return token_client(actor).post(
+        f"{API}/schedules/{schedule.pk}/overrides/",
+        {"user": username, "starts_at": starts + "Z", "ends_at": ends + "Z"},
+        format="json",
+    )
+
+
+def dashboard_override(client, schedule, user, starts: str, ends: str):
+    p = f"s{schedule.pk}-"
+    return client.post(
+        reverse("incidents:override-add", args=[schedule.pk]),
+        {p + "user": user.pk, p + "starts_at": starts[:16], p + "ends_at": ends[:16]},
+    )
+
+
+def admin_override(client, schedule, user, starts: str, ends: str):
+    return client.post(
+        admin_url(Override, "add"),
+        {
+            "schedule": schedule.pk,
+            "user": user.pk,
+            **split("starts_at", starts),
+            **split("ends_at", ends),
+        },
+    )
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+# --- the rules ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", ["api", "admin", "admin bulk delete"])
+def test_a_schedule_an_escalation_level_pages_is_not_deleted(client, alice, entry):
+    schedule = Schedule.objects.get(slug="senior-engineer")
+    spare = Schedule.objects.create(name="Spare", slug="spare")
+    calls = {
+        "api": lambda: api(token_client(alice).delete(f"{API}/schedules/{schedule.pk}/")),
+        "admin": lambda: admin_message(
+            signed_in(client, alice).post(
+                admin_url(Schedule, "delete", schedule.pk), {"post": "yes"}
+            )
+        ),
+        "admin bulk delete": lambda: admin_message(
+            signed_in(client, alice).post(
+                admin_url(Schedule, "changelist"),
+                {
+                    "action": "delete_selected",
+                    "post": "yes",
+                    # The first could go; the second may not: neither goes.
+                    "_selected_action": [spare.pk, schedule.pk],
+                },
+            )
+        ),
+    }
+
+    refused(calls[entry], (CONFLICT, None))
+
+
+@pytest.mark.parametrize("entry", ["api", "admin"])
+def test_an_acknowledge_target_and_next_business_day_are_refused_together(client, alice, entry):
+    p3 = SeverityPolicy.objects.get(severity="P3")
+    calls = {
+        "api": lambda: api(
+            token_client(alice).patch(
+                f"{API}/severities/P3/", {"ack_target_seconds": 600}, format="json"
+            )
+        ),
+        "admin": lambda: admin_form(
+            admin_change(signed_in(client, alice), p3, ack_target_seconds="600")
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"ack_target_seconds"}))
+
+
+NOBODY = {"level": "9", "name": "Nobody", "starts_after_minutes": "90"}
+
+
+@pytest.mark.parametrize("entry", ["admin level", "admin policy's inline"])
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [(NOBODY, "schedule"), ({**NOBODY, "level": "0", "user": "ALICE"}, "level")],
+    ids=["pages nobody", "level 0"],
+)
+def test_an_escalation_level_must_page_someone_from_level_1(client, alice, entry, row, field):
+    policy = EscalationPolicy.objects.get(path="technical")
+    row = {name: str(alice.pk) if value == "ALICE" else value for name, value in row.items()}
+    calls = {
+        "admin level": lambda: admin_form(
+            signed_in(client, alice).post(
+                admin_url(EscalationLevel, "add"), {"policy": policy.pk, **row}
+            )
+        ),
+        "admin policy's inline": lambda: admin_form(
+            admin_inline_row(signed_in(client, alice), policy, "levels", row)
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {field}))
+
+
+@pytest.mark.parametrize("entry", ["api", "dashboard", "admin", "admin schedule's inline"])
+def test_an_override_ending_before_it_starts_is_refused(client, primary, alice, bob, entry):
+    calls = {
+        "api": lambda: api(api_override(bob, primary, "bob", END, START)),
+        "dashboard": lambda: dashboard(
+            dashboard_override(signed_in(client, bob), primary, bob, END, START), primary
+        ),
+        "admin": lambda: admin_form(
+            admin_override(signed_in(client, alice), primary, bob, END, START)
+        ),
+        "admin schedule's inline": lambda: admin_form(
+            admin_inline_row(
+                signed_in(client, alice),
+                primary,
+                "overrides",
+                {"user": bob.pk, **split("starts_at", END), **split("ends_at", START)},
+            )
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"ends_at"}))
+
+
+@pytest.mark.parametrize("entry", ["api", "dashboard", "admin"])
+def test_a_deactivated_person_is_not_put_on_call(client, primary, alice, dave, entry):
+    calls = {
+        "api": lambda: api(api_override(alice, primary, "dave", START, END)),
+        "dashboard": lambda: dashboard(
+            dashboard_override(signed_in(client, alice), primary, dave, START, END), primary
+        ),
+        "admin": lambda: admin_form(
+            admin_override(signed_in(client, alice), primary, dave, START, END)
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"user"}))
+
+
+@pytest.mark.parametrize("entry", ["api", "dashboard"])
+@pytest.mark.parametrize(
+    ("where", "who"),
+    [("primary", "alice"), ("others", "bob")],
+    ids=["someone else", "a schedule not theirs"],
+)
+def test_a_responder_puts_only_themselves_on_call_on_their_own_schedules(
+    request, client, bob, entry, where, who
+):
+    schedule, person = request.getfixturevalue(where), request.getfixturevalue(who)
+    calls = {
+        "api": lambda: api(api_override(bob, schedule, who, START, END)),
+        "dashboard": lambda: dashboard(
+            dashboard_override(signed_in(client, bob), schedule, person, START, END), schedule
+        ),
+    }
+
+    refused(calls[entry], (FORBIDDEN, None))
+
+
+@pytest.mark.parametrize("entry", ["api", "dashboard"])
+def test_a_responder_removes_only_covers_of_their_own(client, primary, alice, bob, vera, entry):
+    cover = Override.objects.create(
+        schedule=primary,
+        user=vera,
+        created_by=alice,
+        starts_at=NOW + timedelta(days=1),
+        ends_at=NOW + timedelta(days=2),
+    )
+    calls = {
+        "api": lambda: api(
+            token_client(bob).delete(f"{API}/schedules/{primary.pk}/overrides/{cover.pk}/")
+        ),
+        "dashboard": lambda: (
+            (FORBIDDEN, None)
+            if signed_in(client, bob)
+            .post(reverse("incidents:override-remove", args=[cover.pk]))
+            .status_code
+            == 403
+            else "accepted"
+        ),
+    }
+
+    refused(calls[entry], (FORBIDDEN, None))
+
+
+CUSTOM = {"name": "Odd", "priority": "0", "interval": "custom", **split("starts_at", START)}
+
+
+@pytest.mark.parametrize("entry", ["admin rotation", "admin schedule's inline"])
+def test_a_custom_rotation_needs_shift_hours(client, primary, alice, bob, entry):
+    calls = {
+        "admin rotation": lambda: admin_form(
+            signed_in(client, alice).post(
+                admin_url(Rotation, "add"),
+                {
+                    "schedule": primary.pk,
+                    **CUSTOM,
+                    "members-TOTAL_FORMS": "1",
+                    "members-INITIAL_FORMS": "0",
+                    "members-0-position": "0",
+                    "members-0-user": bob.pk,
+                },
+            )
+        ),
+        "admin schedule's inline": lambda: admin_form(
+            admin_inline_row(signed_in(client, alice), primary, "rotations", CUSTOM)
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"shift_hours"}))
+
+
+@pytest.mark.parametrize("entry", ["api create", "api update", "admin add", "admin change"])
+def test_a_schedule_needs_an_iana_time_zone(client, primary, alice, entry):
+    new = {"name": "Nowhere", "slug": "nowhere", "time_zone": "Mars/Base"}
+    calls = {
+        "api create": lambda: api(
+            token_client(alice).post(f"{API}/schedules/", new, format="json")
+        ),
+        "api update": lambda: api(
+            token_client(alice).patch(
+                f"{API}/schedules/{primary.pk}/", {"time_zone": "Berlin"}, format="json"
+            )
+        ),
+        "admin add": lambda: admin_form(
+            signed_in(client, alice).post(
+                admin_url(Schedule, "add"), {**new, **empty_inlines("rotations", "overrides")}
+            )
+        ),
+        "admin change": lambda: admin_form(
+            admin_change(signed_in(client, alice), primary, time_zone="Berlin")
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"time_zone"}))
+
+
+@pytest.mark.parametrize("entry", ["api", "admin"])
+def test_a_schedule_slug_is_used_once(client, primary, alice, entry):
+    new = {"name": "Another", "slug": "primary", "time_zone": "UTC"}
+    calls = {
+        "api": lambda: api(token_client(alice).post(f"{API}/schedules/", new, format="json")),
+        "admin": lambda: admin_form(
+            signed_in(client, alice).post(
+                admin_url(Schedule, "add"), {**new, **empty_inlines("rotations", "overrides")}
+            )
+        ),
+    }
+
+    refused(calls[entry], (INVALID, {"slug"}))
