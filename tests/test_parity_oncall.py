@@ -91,7 +91,10 @@ def dave(db):
 
 
 def stored() -> dict:
-    return {model.__name__: list(model.objects.order_by("pk").values()) for model in GUARDED}
+    rows = {model.__name__: model.objects.order_by("pk") for model in GUARDED}
+    # The API client's own token (made as the call starts) is not the change tried.
+    rows["AuditEntry"] = rows["AuditEntry"].exclude(object_type="apitoken")
+    return {name: list(queryset.values()) for name, queryset in rows.items()}
 
 
 def refused(entry_point, expected) -> None:
