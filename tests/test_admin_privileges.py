@@ -18,7 +18,7 @@ from incidents.guide import MANAGER, RESPONDER, VIEWER
 from incidents.models import ApiToken, ContactMethod
 from incidents.notify import outbox
 from tests import factories
-from tests.test_admin import form_data, messages_of
+from tests.admin_support import form_data, messages_of, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,6 @@ def user_url(view: str, *args) -> str:
 
 def group_url(view: str, *args) -> str:
     return reverse(f"admin:auth_group_{view}", args=args)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from incidents.guide import RESPONDER, VIEWER
 from incidents.models import ApiToken, AuditEntry, ContactMethod, EntryPoint
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.test_admin import form_data, inline_prefix
+from tests.admin_support import form_data, inline_prefix
 
 # loopback_allowed: autouse, receivers on 127.0.0.1 are allowed here too.
 from tests.test_parity_people import loopback_allowed, signed_in  # noqa: F401

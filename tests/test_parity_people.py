@@ -26,7 +26,7 @@ from incidents.guide import RESPONDER
 from incidents.models import ApiToken, AuditEntry, Channel, ContactMethod
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.test_admin import form_data, inline_prefix
+from tests.admin_support import form_data, inline_prefix
 
 pytestmark = pytest.mark.django_db
 
