@@ -301,9 +301,7 @@ def test_a_bad_contact_value_is_refused_everywhere(
         ("admin_change", "value", "Bob already has this contact method."),
         ("admin_person_page", "value", "Bob already has this contact method."),
         ("service", "value", "Bob already has this contact method."),
-        # The add page has the person among its fields, so Django checks the
-        # table's unique constraint itself before the service is asked.
-        ("admin_add", "__all__", "Contact method with this User, Kind and Value already exists."),
+        ("admin_add", "value", "Bob already has this contact method."),
     ],
 )
 def test_the_same_contact_method_twice_is_refused_everywhere(
@@ -488,4 +486,24 @@ def test_a_manager_puts_people_in_the_guides_groups_only(alice, bob, entry):
         said = "Only a superuser can put people in Auditors."
 
     assert refusal(outcome)["groups"] == said
+    unchanged.check()
+
+
+@pytest.mark.parametrize("entry", ["admin_add", "admin_change", "service"])
+def test_a_username_the_user_model_does_not_allow_is_refused_everywhere(alice, bob, entry):
+    unchanged = Unchanged(person_rows)
+
+    if entry == "admin_add":
+        form = {"username": "bob smith", "usable_password": "false"}
+        outcome = signed_in(alice).post(admin_url("auth_user_add"), form)
+    elif entry == "admin_change":
+        client = signed_in(alice)
+        data = {**user_change_form(client, bob), "username": "bob smith"}
+        outcome = client.post(admin_url("auth_user_change", bob.pk), data)
+    else:
+        outcome = refused_by_service(
+            lambda: people.person_update(actor=alice, person=bob, username="bob smith")
+        )
+
+    assert "Enter a valid username" in refusal(outcome)["username"]
     unchanged.check()

@@ -18,10 +18,17 @@ from ..notify.channels import mask_secret, mask_target
 from ..notify.errors import TransportError
 from ..people import display_name
 from ..services import channels
-from .common import ReadOnlyAdminMixin, SavedByServiceAdminMixin, human_duration, run_each, shorten
+from .common import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    human_duration,
+    run_each,
+    shorten,
+)
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelForm(ServiceForm):
     severities = forms.MultipleChoiceField(
         choices=Severity.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -56,7 +63,7 @@ class ChannelForm(forms.ModelForm):
 
 
 @admin.register(Channel)
-class ChannelAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+class ChannelAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Where notifications go. The kind is fixed once created (the target
     means something else for another kind). A webhook's signing secret is
     shown once, in the message after creating (or rotating) it, and masked
@@ -94,42 +101,32 @@ class ChannelAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def save_with_service(self, request, form) -> Channel:
-        data = form.cleaned_data
-        if form.instance.pk is None:
-            return channels.channel_create(
-                actor=request.user,
-                name=data["name"],
-                kind=data["kind"],
-                target=data["target"],
-                # None ticked: the guide's routing for the kind.
-                severities=data["severities"] or None,
-                enabled=data["enabled"],
-            )
-        typed = {"new_secret": data["new_secret"]} if data.get("new_secret") else {}
-        return channels.channel_update(
+    def add_row(self, request, data: dict) -> Channel:
+        channel = channels.channel_create(
             actor=request.user,
-            channel=form.stored(),
             name=data["name"],
+            kind=data["kind"],
             target=data["target"],
-            severities=data["severities"],
+            # None ticked: the guide's routing for the kind.
+            severities=data["severities"] or None,
             enabled=data["enabled"],
-            **typed,
         )
+        if channel.kind == ChannelKind.WEBHOOK:
+            _show_secret_once(self, request, channel)
+        return channel
 
-    def delete_with_service(self, request, obj: Channel) -> None:
-        channels.channel_delete(actor=request.user, channel=obj)
-
-    def save_model(self, request, obj: Channel, form, change: bool) -> None:
-        if not change and obj.kind == ChannelKind.WEBHOOK:
-            _show_secret_once(self, request, obj)
-        if change and form.cleaned_data.get("new_secret"):
+    def change_row(self, request, channel: Channel, changes: dict) -> None:
+        channels.channel_update(actor=request.user, channel=channel, **changes)
+        if "new_secret" in changes:
             self.message_user(
                 request,
-                f"{obj.name}: signing secret replaced ({mask_secret(obj.secret)}); "
+                f"{channel.name}: signing secret replaced ({mask_secret(channel.secret)}); "
                 "deliveries from now on are signed with it.",
                 messages.SUCCESS,
             )
+
+    def remove_row(self, request, channel: Channel) -> None:
+        channels.channel_delete(actor=request.user, channel=channel)
 
     @admin.display(description="target")
     def masked_target(self, channel: Channel) -> str:

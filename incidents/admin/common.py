@@ -1,4 +1,5 @@
-"""Helpers shared by the admin modules."""
+"""Helpers shared by the admin modules, and the one way an admin page saves
+through the services (``ServiceAdminMixin``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Callable, Iterator
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -75,131 +78,12 @@ def run_each(
         )
 
 
-def form_errors_from(exc: DomainError, form: forms.BaseForm) -> None:
-    """Show a service's refusal beside the field it names (above the form
-    when the form has no such field)."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-class SavedByService:
-    """An admin form whose last validation step is saving through a service.
-
-    Django's admin validates a form and only then saves it (``save_model``),
-    and only a form error puts a message beside a field. So the form calls
-    the service as soon as its own parsing passes, in a savepoint: a
-    ``DomainError`` becomes a form error beside its field and leaves nothing
-    written; success leaves the stored object in ``saved``. A form marked
-    for deletion in an inline is left to ``delete_through`` at save time.
-    The admin gives the form its ``save_through(form)`` and
-    ``delete_through(obj)`` (``service_form``).
-    """
-
-    saved = None
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        if not self.is_bound or self.errors or (self.empty_permitted and not self.has_changed()):
-            return
-        if self.cleaned_data.get("DELETE"):
-            return
-        try:
-            with transaction.atomic():
-                self.saved = self.save_through(self)
-        except DomainError as exc:
-            form_errors_from(exc, self)
-
-    def stored(self):
-        """The object as it is in the database (``instance`` already holds
-        the form's values, which the service has to compare with)."""
-        return type(self.instance)._default_manager.get(pk=self.instance.pk)
-
-
-def service_form(form_class: type, *, save: Callable, delete: Callable) -> type:
-    """``form_class`` that saves through ``save(form)`` while it is
-    validated and deletes through ``delete(obj)`` (``SavedByService``)."""
-    return type(
-        form_class.__name__,
-        (SavedByService, form_class),
-        {"save_through": staticmethod(save), "delete_through": staticmethod(delete)},
-    )
-
-
-class SavedByServiceAdminMixin:
-    """A ModelAdmin whose pages change their model only through services.
-
-    Subclasses say how: ``save_with_service(request, form)`` returns the
-    stored object (``form.instance.pk`` is None when adding; ``form.stored()``
-    is the row as it was), ``delete_with_service(request, obj)`` deletes one.
-    The form saves while it is validated (``SavedByService``), so a refusal
-    shows beside its field; and the page is one transaction that rolls back
-    when it is shown again with errors, so a refused inline row leaves the
-    main form's change unwritten too. Inlines take part with
-    ``SavedByServiceInlineMixin``; other inlines save as usual.
-    """
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return service_form(
-            form,
-            save=lambda bound: self.save_with_service(request, bound),
-            delete=lambda gone: self.delete_with_service(request, gone),
-        )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with transaction.atomic():
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            shown_again = (getattr(response, "context_data", None) or {}).get("errors")
-            if request.method == "POST" and shown_again:
-                transaction.set_rollback(True)
-        return response
-
-    def save_form(self, request, form, change: bool):
-        return form.saved
-
-    def save_model(self, request, obj, form, change: bool) -> None:
-        """Nothing left to write: the service saved while the form was validated."""
-
-    def save_related(self, request, form, formsets, change: bool) -> None:
-        # No form.save_m2m(): the service set the many-to-many fields it rules.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change)
-
-    def save_formset(self, request, form, formset, change: bool) -> None:
-        if not issubclass(formset.form, SavedByService):
-            super().save_formset(request, form, formset, change)
-            return
-        formset.save(commit=False)  # writes nothing; lists the rows for the history
-        for gone in formset.deleted_objects:
-            formset.form.delete_through(gone)
-
-    def delete_model(self, request, obj) -> None:
-        self.delete_with_service(request, obj)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for obj in queryset:
-            self.delete_with_service(request, obj)
-
-
-class SavedByServiceInlineMixin:
-    """An inline whose rows change only through services: the same
-    ``save_with_service(request, form)`` and ``delete_with_service(request,
-    obj)`` as ``SavedByServiceAdminMixin``, which its parent admin must use."""
-
-    def get_formset(self, request, obj=None, **kwargs):
-        kwargs["form"] = service_form(
-            kwargs.get("form", self.form),
-            save=lambda bound: self.save_with_service(request, bound),
-            delete=lambda gone: self.delete_with_service(request, gone),
-        )
-        return super().get_formset(request, obj, **kwargs)
-
-
 # --- saving through services -------------------------------------------------------
 #
 # A ModelAdmin whose rows a service stores (``ServiceAdminMixin``): its forms
-# (``ServiceForm``) check the input's shape only, ``save_model`` /
-# ``save_formset`` / ``delete_model`` call the services, and a service's
-# ``DomainError`` comes back beside the field it names.
+# (``ServiceForm``) check the input's shape only; Django validates them as
+# usual, then ``save_model`` / ``save_formset`` / ``delete_model`` call the
+# services, and a service's ``DomainError`` comes back beside the field it names.
 
 # The request attribute that carries a refused save into the second pass.
 REFUSED = "treebeard_refused_save"
@@ -216,6 +100,15 @@ class ServiceForm(forms.ModelForm):
         # model here. The service does both; the instance stays as stored,
         # the "before" of the change the service records.
         return None
+
+
+def keeping_the_row(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
+    """``form_class`` (a form we do not own, such as Django's user change
+    form) as a ``ServiceForm``: its own fields and checks, the instance left
+    as stored."""
+    if issubclass(form_class, ServiceForm):
+        return form_class
+    return type(form_class.__name__, (ServiceForm, form_class), {})
 
 
 class OfferedChoiceField(forms.ChoiceField):
@@ -240,6 +133,7 @@ def adopt(obj, stored) -> None:
     admin goes on with it (log entry, redirect, the inlines' parent)."""
     obj.pk = stored.pk
     obj.refresh_from_db()
+    obj._state.adding = False
 
 
 @contextlib.contextmanager
@@ -278,13 +172,23 @@ def _refusing_formset(formset_class, error: DomainError):
     return Refusing
 
 
+class ServiceRowsFormSet(BaseInlineFormSet):
+    """An inline's rows as ``ServiceForm``s: their uniqueness is the
+    service's to check too (row by row, as it stores them), not the formset's."""
+
+    def validate_unique(self) -> None:
+        return None
+
+
 class ServiceRowsInline:
     """An inline whose rows services store (``ServiceAdminMixin.save_formset``).
-    A subclass says how with three methods: ``add_row(request, parent, data)``
-    returns the new row, ``change_row(request, row, changes)`` (only the
-    fields that changed) and ``remove_row(request, row)``."""
+    A subclass says how with up to three methods: ``add_row(request, parent,
+    data)`` returns the new row, ``change_row(request, row, changes)`` (only
+    the fields that changed) and ``remove_row(request, row)``; an inline that
+    offers no change or deletion leaves those out."""
 
     form = ServiceForm
+    formset = ServiceRowsFormSet
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
@@ -295,15 +199,20 @@ class ServiceRowsInline:
 class ServiceAdminMixin:
     """For a ModelAdmin whose saves and deletes call services. A subclass
     says which with ``add_row(request, data)``, which returns the new row,
-    ``change_row(request, row, changes)`` (only the fields that changed) and
-    ``remove_row(request, row)``. A service's ``DomainError`` shows where it
-    belongs, never as a 500:
+    ``change_row(request, row, changes)`` (only the fields that changed; the
+    row as stored, so its change form is a ``ServiceForm``) and
+    ``remove_row(request, row)``; a page that offers no deletion leaves
+    ``remove_row`` out. Its inlines are ``ServiceRowsInline``s, or read-only.
+
+    Django's order stays: every form is validated, then saved. A service's
+    ``DomainError`` shows where it belongs, never as a 500:
 
     - saving: the form again with the error beside the field it names, on
       the form or inline row whose input it was (``blamed_on``); the admin's
       transaction has rolled back everything the save wrote;
     - deleting one row: a message on its change page;
-    - deleting several, or any action: a message, and nothing of the batch is kept.
+    - deleting several, or any action: a message, and nothing of the batch is
+      kept (an action that reports each object on its own uses ``run_each``).
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -329,10 +238,21 @@ class ServiceAdminMixin:
             yield (_refusing_formset(formset, error) if error else formset), inline
 
     def save_model(self, request, obj, form, change: bool) -> None:
-        if change:
-            self.change_row(request, obj, changes_of(form))
-        else:
+        if not change:
             adopt(obj, self.add_row(request, form.cleaned_data))
+            return
+        if not isinstance(form, ServiceForm):
+            # A ModelForm has copied its input onto ``obj``: the service would
+            # find nothing to change, and the page would save nothing, silently.
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}'s change form must be a ServiceForm (keeping_the_row)."
+            )
+        self.change_row(request, obj, changes_of(form))
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        # No form.save_m2m(): the services set the many-to-many fields they rule.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj) -> None:
         self.remove_row(request, obj)
@@ -344,8 +264,12 @@ class ServiceAdminMixin:
     def save_formset(self, request, form, formset, change) -> None:
         """Each row through its inline's services (``ServiceRowsInline``), in
         the order the page lists them; the lists the admin's change message
-        is made from are filled as ``formset.save()`` would."""
-        inline = formset.service_inline
+        is made from are filled as ``formset.save()`` would. A read-only
+        inline's formset saves as Django's: nothing."""
+        inline = getattr(formset, "service_inline", None)
+        if inline is None:
+            super().save_formset(request, form, formset, change)
+            return
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for row_form in formset.forms:
             row = row_form.instance

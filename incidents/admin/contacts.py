@@ -11,10 +11,10 @@ from django.contrib import admin
 from .. import privileges
 from ..models import ContactMethod
 from ..services import contacts
-from .common import SavedByServiceAdminMixin, SavedByServiceInlineMixin
+from .common import ServiceAdminMixin, ServiceForm, ServiceRowsInline
 
 
-class ContactMethodForm(forms.ModelForm):
+class ContactMethodForm(ServiceForm):
     value = forms.CharField(
         max_length=ContactMethod._meta.get_field("value").max_length,
         required=False,  # the service says what is missing, in its words
@@ -27,33 +27,22 @@ class ContactMethodForm(forms.ModelForm):
         fields = ("user", "kind", "value", "enabled")
 
 
-class ContactMethodWrites:
-    """The service calls the page and the inline share."""
+# What a row of the person page's inline gives ``contact_add`` (the person is the page's).
+ROW_FIELDS = ("kind", "value", "enabled")
 
-    def save_with_service(self, request, form) -> ContactMethod:
-        data = form.cleaned_data
-        if form.instance.pk is None:
-            return contacts.contact_add(
-                actor=request.user,
-                user=data["user"],
-                kind=data["kind"],
-                value=data["value"],
-                enabled=data["enabled"],
-            )
-        return contacts.contact_update(
-            actor=request.user,
-            method=form.stored(),
-            kind=data["kind"],
-            value=data["value"],
-            enabled=data["enabled"],
-        )
 
-    def delete_with_service(self, request, obj: ContactMethod) -> None:
-        contacts.contact_remove(actor=request.user, method=obj)
+class ContactMethodRows:
+    """The service calls the contact methods' page and the inline share."""
+
+    def change_row(self, request, method: ContactMethod, changes: dict) -> None:
+        contacts.contact_update(actor=request.user, method=method, **changes)
+
+    def remove_row(self, request, method: ContactMethod) -> None:
+        contacts.contact_remove(actor=request.user, method=method)
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(ContactMethodWrites, SavedByServiceAdminMixin, admin.ModelAdmin):
+class ContactMethodAdmin(ContactMethodRows, ServiceAdminMixin, admin.ModelAdmin):
     form = ContactMethodForm
     list_display = ("user", "kind", "value", "enabled")
     list_filter = ("kind", "enabled")
@@ -80,10 +69,17 @@ class ContactMethodAdmin(ContactMethodWrites, SavedByServiceAdminMixin, admin.Mo
             kwargs["queryset"] = privileges.alterable_people(request.user).filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def add_row(self, request, data: dict) -> ContactMethod:
+        return contacts.contact_add(actor=request.user, **data)
 
-class ContactMethodInline(ContactMethodWrites, SavedByServiceInlineMixin, admin.TabularInline):
+
+class ContactMethodInline(ContactMethodRows, ServiceRowsInline, admin.TabularInline):
     model = ContactMethod
     form = ContactMethodForm
-    fields = ("kind", "value", "enabled")
+    fields = ROW_FIELDS
     extra = 0
     verbose_name_plural = "Contact methods (how pages reach this person)"
+
+    def add_row(self, request, person, data: dict) -> ContactMethod:
+        fields = {name: data[name] for name in ROW_FIELDS}
+        return contacts.contact_add(actor=request.user, user=person, **fields)

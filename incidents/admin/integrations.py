@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from .. import privileges
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from ..services import integrations, tokens
-from .common import ReadOnlyAdminMixin, SavedByServiceAdminMixin, run_each
+from .common import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
 
 
 def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
@@ -21,7 +21,7 @@ def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
     )
 
 
-class ApiTokenAddForm(forms.ModelForm):
+class ApiTokenAddForm(ServiceForm):
     scopes = forms.MultipleChoiceField(
         choices=TokenScope.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -34,11 +34,12 @@ class ApiTokenAddForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Tokens are created by ``tokens.api_token_create`` (key shown once),
     renamed and revoked, never otherwise edited: the key, its owner and
     scopes stay as issued."""
 
+    form = ServiceForm
     add_form = ApiTokenAddForm
     list_display = (
         "prefix",
@@ -81,20 +82,16 @@ class ApiTokenAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead: the row says who had access when
 
-    def save_with_service(self, request, form) -> ApiToken:
-        data = form.cleaned_data
-        if form.instance.pk is not None:
-            return tokens.api_token_rename(
-                actor=request.user, token=form.stored(), name=data["name"]
-            )
-        token, form.key = tokens.api_token_create(
-            actor=request.user, user=data["user"], name=data["name"], scopes=data["scopes"]
-        )
+    def add_row(self, request, data: dict) -> ApiToken:
+        token, key = tokens.api_token_create(actor=request.user, **data)
+        _with_secret(self, request, token, key, f"API token {token.prefix}… for {token.user}.")
         return token
 
-    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
-        if not change:
-            _with_secret(self, request, obj, form.key, f"API token {obj.prefix}… for {obj.user}.")
+    def change_row(self, request, token: ApiToken, changes: dict) -> None:
+        # Only its name is offered: the key, its owner and scopes stay as issued.
+        tokens.api_token_rename(
+            actor=request.user, token=token, name=changes.get("name", token.name)
+        )
 
     @admin.display(description="scopes")
     def scope_list(self, token: ApiToken) -> str:
@@ -116,7 +113,7 @@ class ApiTokenAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
         )
 
 
-class IntegrationForm(forms.ModelForm):
+class IntegrationForm(ServiceForm):
     class Meta:
         model = Integration
         fields = (
@@ -131,6 +128,14 @@ class IntegrationForm(forms.ModelForm):
         )
 
 
+def _by_service_name(data: dict) -> dict:
+    """The form's values as the service takes them: the default service by name."""
+    if "default_service" not in data:
+        return data
+    service = data["default_service"]
+    return {**data, "default_service": service.name if service else None}
+
+
 def _endpoints(integration: Integration, key: str) -> str:
     base = settings.SITE_URL
     if integration.kind == IntegrationKind.PAGERDUTY:
@@ -139,7 +144,7 @@ def _endpoints(integration: Integration, key: str) -> str:
 
 
 @admin.register(Integration)
-class IntegrationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
+class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
     """Monitoring tools that send alerts. The secret token is created (and
     rotated) by ``incidents.services.integrations`` and shown once; it is
     stored hashed. The service's rules show beside the fields."""
@@ -166,33 +171,28 @@ class IntegrationAdmin(SavedByServiceAdminMixin, admin.ModelAdmin):
         # The kind is part of the URL the tool was configured with.
         return ("kind", *base) if obj else base
 
-    def save_with_service(self, request, form) -> Integration:
-        data = dict(form.cleaned_data)
-        service = data.pop("default_service", None)
-        data["default_service"] = service.name if service else None
-        if form.instance.pk is None:
-            integration, form.key = integrations.integration_create(actor=request.user, **data)
-            return integration
-        return integrations.integration_update(
-            actor=request.user,
-            integration=form.stored(),
-            **{field: data[field] for field in form.changed_data},
+    def add_row(self, request, data: dict) -> Integration:
+        integration, key = integrations.integration_create(
+            actor=request.user, **_by_service_name(data)
+        )
+        _with_secret(
+            self,
+            request,
+            integration,
+            _endpoints(integration, key),
+            f"Integration {integration.name}: send alerts to the URL below.",
+        )
+        return integration
+
+    def change_row(self, request, integration: Integration, changes: dict) -> None:
+        integrations.integration_update(
+            actor=request.user, integration=integration, **_by_service_name(changes)
         )
 
     # Django's delete page already refuses an integration its alerts PROTECT
     # ("would require deleting … protected objects"); the service says why too.
-    def delete_with_service(self, request, obj: Integration) -> None:
-        integrations.integration_delete(actor=request.user, integration=obj)
-
-    def save_model(self, request, obj: Integration, form, change: bool) -> None:
-        if not change:
-            _with_secret(
-                self,
-                request,
-                obj,
-                _endpoints(obj, form.key),
-                f"Integration {obj.name}: send alerts to the URL below.",
-            )
+    def remove_row(self, request, integration: Integration) -> None:
+        integrations.integration_delete(actor=request.user, integration=integration)
 
     @admin.action(description="Rotate the secret token of selected", permissions=["change"])
     def rotate_token(self, request, queryset: QuerySet[Integration]) -> None:

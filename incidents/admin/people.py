@@ -16,14 +16,14 @@ from django.http import HttpResponseRedirect
 
 from .. import privileges
 from ..services import people
-from .common import SavedByServiceAdminMixin
+from .common import ServiceAdminMixin, keeping_the_row
 from .contacts import ContactMethodInline
 
 # Set by the system at sign-in and creation, not by anyone's edit.
 SYSTEM_FIELDS = ("last_login", "date_joined")
 
 
-class PeopleAdminMixin(SavedByServiceAdminMixin):
+class PeopleAdminMixin(ServiceAdminMixin):
     """Added to the project's user admin (Django's, or any customised one)."""
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -62,26 +62,31 @@ class PeopleAdminMixin(SavedByServiceAdminMixin):
             kwargs["queryset"] = privileges.assignable_groups(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_with_service(self, request, form):
-        data = form.cleaned_data
-        if form.instance.pk is None:
-            return people.person_create(
-                actor=request.user,
-                username=data[form.instance.USERNAME_FIELD],
-                password=data["password1"] if data.get("set_usable_password", True) else None,
-            )
-        person = form.stored()
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None:
+            # Django's change form, with its fields and checks, leaving the
+            # person as stored for person_update to compare with.
+            kwargs["form"] = keeping_the_row(kwargs.get("form", self.form))
+        return super().get_form(request, obj, **kwargs)
+
+    def add_row(self, request, data: dict):
+        return people.person_create(
+            actor=request.user,
+            username=data[self.model.USERNAME_FIELD],
+            password=data["password1"] if data.get("set_usable_password", True) else None,
+        )
+
+    def change_row(self, request, person, changes: dict) -> None:
         people.person_update(
             actor=request.user,
             person=person,
-            **{field: data[field] for field in people.FIELDS if field in form.fields},
+            **{field: value for field, value in changes.items() if field in people.FIELDS},
         )
-        if "groups" in form.fields:
-            people.person_set_groups(actor=request.user, person=person, groups=data["groups"])
-        return person
+        if "groups" in changes:
+            people.person_set_groups(actor=request.user, person=person, groups=changes["groups"])
 
-    def delete_with_service(self, request, obj) -> None:
-        people.person_delete(actor=request.user, person=obj)
+    def remove_row(self, request, person) -> None:
+        people.person_delete(actor=request.user, person=person)
 
     def user_change_password(self, request, id, form_url=""):
         person = self.get_object(request, unquote(id))

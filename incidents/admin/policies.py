@@ -110,7 +110,7 @@ class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return " + ".join(labels.get(c, c) for c in policy.notify_channels) or "—"
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceAdminForm(forms.ModelForm):
     class Meta:
         model = Service
         fields = ("name", "description")
@@ -123,7 +123,7 @@ class ServiceForm(forms.ModelForm):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    form = ServiceForm
+    form = ServiceAdminForm
     list_display = ("name", "description", "open_incidents", "incidents_total")
     search_fields = ("name", "description")
 

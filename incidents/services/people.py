@@ -53,6 +53,12 @@ def _check_username(value, *, person=None) -> str:
         raise DomainError("username is required.", field="username")
     if len(name) > limit:
         raise DomainError(f"username is longer than {limit} characters.", field="username")
+    try:
+        # The user model's own rule for the characters (Django's: letters,
+        # digits and @/./+/-/_), here rather than only in Django's forms.
+        people._meta.get_field(people.USERNAME_FIELD).run_validators(name)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="username") from None
     taken = people.objects.filter(**{people.USERNAME_FIELD: name})
     if person is not None:
         taken = taken.exclude(pk=person.pk)
