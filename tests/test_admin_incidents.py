@@ -264,7 +264,17 @@ def test_the_update_inline_posts_through_the_service(admin_client_for, alice, in
     assert incident.status == "monitoring"
 
 
-def test_an_illegal_inline_change_is_reported_and_rolls_back_the_whole_form(
+def role_row(response):
+    """The "assign a role" row of the incident page as shown (again)."""
+    [row] = [
+        inline.formset.forms[0]
+        for inline in response.context["inline_admin_formsets"]
+        if issubclass(inline.formset.form, AssignRoleForm)
+    ]
+    return row
+
+
+def test_a_refused_role_row_shows_beside_its_field_and_leaves_the_whole_page_unsaved(
     admin_client_for, vera, incident
 ):
     page = admin_client_for.get(url(Incident, "change", incident.pk))
@@ -277,14 +287,50 @@ def test_an_illegal_inline_change_is_reported_and_rolls_back_the_whole_form(
 
     response = admin_client_for.post(url(Incident, "change", incident.pk), data)
 
-    assert response.status_code == 302
-    assert messages_of(response) == [
-        "vera is not a responder; only responders can hold incident roles."
-    ]
+    # The page again: the service's words beside the row's person, the input kept.
+    assert response.status_code == 200
+    assert role_row(response).errors == {
+        "user": ["vera is not a responder; only responders can hold incident roles."]
+    }
+    assert response.context["adminform"].form["title"].value() == "Renamed"
+    # The title was saved before the row was refused, and rolled back with it.
     incident.refresh_from_db()
     assert incident.title == "Checkout API returning 500s"
     assert TimelineEvent.objects.count() == events_before
     assert not RoleAssignment.objects.filter(incident=incident).exists()
+
+
+def test_a_refusal_about_no_field_of_the_row_shows_above_the_row(admin_client_for, bob, incident):
+    services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
+    page = admin_client_for.get(url(Incident, "change", incident.pk))
+    data = form_data(page)
+    prefix = inline_prefix(page, AssignRoleForm)
+    data.update({f"{prefix}-0-role": Role.COMMANDER, f"{prefix}-0-user": bob.pk})
+
+    response = admin_client_for.post(url(Incident, "change", incident.pk), data)
+
+    assert response.status_code == 200
+    assert role_row(response).non_field_errors() == [
+        f"bob is already incident commander of {incident.ref}."
+    ]
+    assert RoleAssignment.objects.filter(incident=incident).count() == 1
+
+
+def test_a_declaration_refused_for_no_field_of_the_form_shows_above_it_and_writes_nothing(
+    admin_client_for, vera
+):
+    response = admin_client_for.post(
+        url(Incident, "add"),
+        {"title": "Slow search", "severity": "P2", "source": "anomaly", "commander": vera.pk},
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == [
+        "vera is not a responder; only responders can hold incident roles."
+    ]
+    assert form["commander"].value() == str(vera.pk)
+    assert Incident.objects.count() == ReferenceCounter.objects.count() == 0
 
 
 def test_a_resolved_incident_offers_no_role_or_update_rows_until_reopened(

@@ -1,17 +1,20 @@
 """The Django admin for managers (DESIGN.md: "managers, through the Django admin").
 
-Policies and services are plain data and are edited here directly. Incidents
-are not: every change to one goes through ``incidents.services`` so it writes
-its timeline event and deadlines like a change made anywhere else.
+Every page that changes something people edit saves through
+``incidents.services``, as the API and the dashboard do, so the rules, the
+timeline and the audit log are the same whichever entry point is used
+(``common.ServiceAdminMixin``: forms check the input's shape, the services
+the rules; a refusal shows beside the field it names, nothing written).
 
 - The incident add form calls ``incident_declare``; the change form edits only
   the descriptive fields, through ``incident_update_fields``. Reference,
   status, severity and the stage times are read-only.
 - Inlines show the role history, updates, timeline and deadlines read-only;
   the "assign a role" and "post a status update" rows call the services.
-- Bulk actions call the services once per incident and report each
-  ``DomainError`` as a message instead of failing the whole request.
-- The timeline and the deadlines are read-only for everyone, superusers too.
+- Bulk actions on incidents call the services once per incident and report
+  each ``DomainError`` as a message instead of failing the whole request.
+- The timeline, the deadlines and the audit log are read-only for everyone,
+  superusers too.
 
 The admin is split by topic; importing this package registers everything.
 """

@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
-from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
 
 from .. import access, services
-from ..errors import DomainError
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
-from ..services.incidents import EDITABLE_FIELDS
-from ..timebounds import typed_time_problem
-from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each
+from .common import (
+    ReadOnlyAdminMixin,
+    RespondPermissionMixin,
+    ServiceAdminMixin,
+    ServiceForm,
+    ServiceRowsInline,
+    run_each,
+)
 
 FALSE_POSITIVE_ROOT_CAUSE = "False positive (bulk-resolved from admin)"
 
 
-class ServiceInlineFormSet(BaseInlineFormSet):
-    """An inline whose new rows are saved by an incident service, not by the
-    form. ``service_inline`` is set to the inline that knows which one."""
+class NewRowsInline(ServiceRowsInline):
+    """Adds rows through an incident service (``add_row``); the rows already
+    there are shown by a read-only twin, since only a service changes them."""
 
-    service_inline: ServiceInlineMixin | None = None
-
-    def new_rows(self) -> list[dict]:
-        return [
-            form.cleaned_data
-            for form in self.extra_forms
-            if form.has_changed() and form.cleaned_data and not self._should_delete_form(form)
-        ]
-
-
-class ServiceInlineMixin:
-    """Adds rows through a service; existing rows are shown by a read-only twin."""
-
-    formset = ServiceInlineFormSet
     extra = 1
     can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.service_inline = self
-        return formset
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -63,9 +44,6 @@ class ServiceInlineMixin:
             and super().has_add_permission(request, obj)
         )
 
-    def save_row(self, *, incident: Incident, actor, data: dict):
-        raise NotImplementedError
-
 
 class RoleHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RoleAssignment
@@ -79,13 +57,13 @@ class RoleHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("user", "assigned_by")
 
 
-class AssignRoleForm(forms.ModelForm):
+class AssignRoleForm(ServiceForm):
     class Meta:
         model = RoleAssignment
         fields = ("role", "user")
 
 
-class AssignRoleInline(ServiceInlineMixin, admin.TabularInline):
+class AssignRoleInline(NewRowsInline, admin.TabularInline):
     model = RoleAssignment
     form = AssignRoleForm
     verbose_name = "role to assign"
@@ -96,9 +74,9 @@ class AssignRoleInline(ServiceInlineMixin, admin.TabularInline):
             kwargs["queryset"] = get_user_model().objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_row(self, *, incident: Incident, actor, data: dict):
+    def add_row(self, request, incident: Incident, data: dict) -> RoleAssignment:
         services.incident_assign_role(
-            incident=incident, actor=actor, role=data["role"], user=data["user"]
+            incident=incident, actor=request.user, role=data["role"], user=data["user"]
         )
         return RoleAssignment.objects.get(
             incident=incident, role=data["role"], user=data["user"], relieved_at__isnull=True
@@ -116,7 +94,7 @@ class StatusUpdateHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("author")
 
 
-class PostUpdateForm(forms.ModelForm):
+class PostUpdateForm(ServiceForm):
     class Meta:
         model = StatusUpdate
         fields = ("message", "status", "visibility")
@@ -130,16 +108,16 @@ class PostUpdateForm(forms.ModelForm):
         status.choices = [(v, label) for v, label in status.choices if v != Status.RESOLVED]
 
 
-class PostUpdateInline(ServiceInlineMixin, admin.StackedInline):
+class PostUpdateInline(NewRowsInline, admin.StackedInline):
     model = StatusUpdate
     form = PostUpdateForm
     verbose_name = "status update to post"
     verbose_name_plural = "Post a status update"
 
-    def save_row(self, *, incident: Incident, actor, data: dict):
+    def add_row(self, request, incident: Incident, data: dict) -> StatusUpdate:
         return services.incident_post_update(
             incident=incident,
-            actor=actor,
+            actor=request.user,
             message=data["message"],
             status=data.get("status") or None,
             visibility=data["visibility"],
@@ -177,8 +155,9 @@ class DeadlineInline(ReadOnlyAdminMixin, admin.TabularInline):
 # --- incidents ----------------------------------------------------------------
 
 
-class IncidentAddForm(forms.ModelForm):
-    """What ``incident_declare`` takes; the service does the rest."""
+class IncidentAddForm(ServiceForm):
+    """What ``incident_declare`` takes; the service checks it (the detection
+    time too) and does the rest."""
 
     commander = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True),
@@ -205,19 +184,10 @@ class IncidentAddForm(forms.ModelForm):
         self.fields["detected_at"].required = False
         self.fields["detected_at"].help_text = "Empty: now."
 
-    def clean_detected_at(self):
-        # The service's own check (timebounds), here so that the admin shows
-        # it at the field and keeps what was typed; incident_declare repeats it.
-        value = self.cleaned_data.get("detected_at")
-        if value is not None and (problem := typed_time_problem(value, allow_future=False)):
-            raise forms.ValidationError(problem)
-        return value
 
-
-# Fields the change form may edit; everything else changes through a service
-# action (acknowledge, resolve, …) so that it lands on the timeline.
-CHANGE_FORM_FIELDS = EDITABLE_FIELDS
-
+# Shown on the change form, not edited there: each changes through a service
+# action (acknowledge, resolve, …) so that it lands on the timeline. The form
+# edits the rest, ``incident_update_fields``'s EDITABLE_FIELDS.
 INCIDENT_READONLY = (
     "ref",
     "severity",
@@ -241,7 +211,8 @@ INCIDENT_READONLY = (
 
 
 @admin.register(Incident)
-class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
+class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin):
+    form = ServiceForm
     add_form = IncidentAddForm
     list_display = (
         "ref",
@@ -382,80 +353,27 @@ class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
         user = incident.commander
         return user.get_username() if user else "—"
 
-    # -- saving through the services --
+    # -- saving through the services (ServiceAdminMixin) --
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # super() runs the save in a transaction; an DomainError from a
-        # service has rolled it back by the time it reaches here.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            if object_id is None:
-                return HttpResponseRedirect(f"{request.path}?{self._refill(request)}")
-            return HttpResponseRedirect(request.get_full_path())
-
-    @staticmethod
-    def _refill(request) -> str:
-        """The add form's input as GET parameters (get_changeform_initial_data)."""
-        names = (
-            "title",
-            "severity",
-            "source",
-            "is_drill",
-            "customer_impacting",
-            "summary",
-            "impact",
-            "commander",
+    def add_row(self, request, data: dict) -> Incident:
+        return services.incident_declare(
+            actor=request.user,
+            title=data["title"],
+            severity=data["severity"],
+            source=data["source"],
+            is_drill=data["is_drill"],
+            customer_impacting=data["customer_impacting"],
+            detected_at=data["detected_at"],
+            services=[service.name for service in data["services"]],
+            summary=data["summary"],
+            impact=data["impact"],
+            commander=data["commander"],
         )
-        initial = {n: request.POST[n] for n in names if request.POST.get(n)}
-        if request.POST.getlist("services"):
-            initial["services"] = ",".join(request.POST.getlist("services"))
-        return urlencode(initial)
 
-    def save_model(self, request, obj: Incident, form, change: bool) -> None:
-        data = form.cleaned_data
-        if not change:
-            created = services.incident_declare(
-                actor=request.user,
-                title=data["title"],
-                severity=data["severity"],
-                source=data["source"],
-                is_drill=data.get("is_drill", False),
-                customer_impacting=data.get("customer_impacting", False),
-                detected_at=data.get("detected_at"),
-                services=[s.name for s in data.get("services", ())],
-                summary=data.get("summary", ""),
-                impact=data.get("impact", ""),
-                commander=data.get("commander"),
-            )
-            # The admin goes on with ``obj`` (log entry, redirect): make it the row.
-            for field in Incident._meta.concrete_fields:
-                setattr(obj, field.attname, getattr(created, field.attname))
-            obj._state.adding = False
-            obj._state.db = created._state.db
-            return
-        changes = {name: data[name] for name in form.changed_data if name in CHANGE_FORM_FIELDS}
+    def change_row(self, request, incident: Incident, changes: dict) -> None:
         if "services" in changes:
-            changes["services"] = [s.name for s in changes["services"]]
-        if changes:
-            services.incident_update_fields(incident=obj, actor=request.user, **changes)
-
-    def save_related(self, request, form, formsets, change: bool) -> None:
-        # No form.save_m2m(): services were set by the service in save_model.
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def save_formset(self, request, form, formset, change: bool) -> None:
-        # Read-only inlines save nothing; construct_change_message still reads these.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        inline = getattr(formset, "service_inline", None)
-        if inline is None:
-            return
-        for data in formset.new_rows():
-            formset.new_objects.append(
-                inline.save_row(incident=formset.instance, actor=request.user, data=data)
-            )
+            changes["services"] = [service.name for service in changes["services"]]
+        services.incident_update_fields(incident=incident, actor=request.user, **changes)
 
     # -- bulk actions --
 
