@@ -1,11 +1,30 @@
-"""Helpers for the admin's tests: its URLs, its messages, and the POST a
-browser would send for a change page as rendered."""
+"""Helpers for the admin's tests: its URLs, its messages, the POST a browser
+would send for a change page as rendered, and two fixtures a test module
+imports to use (pytest knows them by their names): ``frozen`` (autouse: the
+clock stands at ``T0``) and ``admin_client_for`` (alice, a manager, signed in)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from django.contrib.messages import get_messages
+from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(name="frozen", autouse=True)
+def frozen_at_t0(time_machine):
+    time_machine.move_to(T0, tick=False)
+    return time_machine
+
+
+@pytest.fixture(name="admin_client_for")
+def alice_signed_in(alice) -> Client:
+    return signed_in(alice)
 
 
 def signed_in(user) -> Client:
@@ -23,8 +42,8 @@ def messages_of(response) -> list[str]:
 
 
 def form_data(response) -> dict:
-    """The POST body a browser would send for the change form as rendered:
-    the main form's values plus every inline's management form and rows."""
+    """The POST body a browser sends for an admin change page as shown: the
+    form, every inline's management form and rows (split date/time fields too)."""
     data: dict = {}
 
     def add(form) -> None:
@@ -32,16 +51,32 @@ def form_data(response) -> dict:
             value = field.value()
             if value is None or value is False:
                 continue
-            data[field.html_name] = "on" if value is True else value
+            widget = field.field.widget
+            if isinstance(widget, MultiWidget):
+                for index, part in enumerate(widget.decompress(value)):
+                    data[f"{field.html_name}_{index}"] = "" if part is None else str(part)
+            elif value is True:
+                data[field.html_name] = "on"
+            else:
+                data[field.html_name] = value
 
     add(response.context["adminform"].form)
     for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for field in formset.management_form:
+        for field in inline.formset.management_form:
             data[field.html_name] = field.value()
-        for form in formset.forms:
+        for form in inline.formset.forms:
             add(form)
     return data
+
+
+def with_row(data: dict, prefix: str, row: dict) -> dict:
+    """``data`` with one more row in the inline ``prefix``."""
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    return {
+        **data,
+        f"{prefix}-TOTAL_FORMS": str(index + 1),
+        **{f"{prefix}-{index}-{name}": value for name, value in row.items()},
+    }
 
 
 def inline_prefix(response, form_class) -> str:

@@ -4,7 +4,7 @@ services. Incidents in the admin: ``test_admin_incidents.py``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -34,25 +34,20 @@ from incidents.models import (
     TimelineEvent,
 )
 from tests import factories
-from tests.admin_support import form_data, messages_of, signed_in, url
+from tests.admin_support import (
+    T0,
+    alice_signed_in,  # noqa: F401 (a fixture, used by its name)
+    form_data,
+    frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
+    messages_of,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 INCIDENT_MODELS = sorted(
     (m for m in apps.get_app_config("incidents").get_models()), key=lambda m: m.__name__
 )
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def admin_client_for(alice):
-    return signed_in(alice)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ shows beside the field it names and leaves the whole page unsaved."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -23,22 +23,27 @@ from incidents.models import (
     TimelineEvent,
 )
 from tests import factories
-from tests.admin_support import form_data, inline_prefix, messages_of, signed_in, url
+from tests.admin_support import (
+    T0,
+    alice_signed_in,  # noqa: F401 (a fixture, used by its name)
+    form_data,
+    frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
+    inline_prefix,
+    messages_of,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def admin_client_for(alice):
-    return signed_in(alice)
+def post_with_row(client, incident: Incident, form_class, row: dict, **fields):
+    """Post the incident's change page as shown, with ``fields`` changed and
+    the first row of the inline of ``form_class`` filled in with ``row``."""
+    page = client.get(url(Incident, "change", incident.pk))
+    data = form_data(page)
+    prefix = inline_prefix(page, form_class)
+    data.update({f"{prefix}-0-{name}": value for name, value in row.items()}, **fields)
+    return client.post(url(Incident, "change", incident.pk), data)
 
 
 def events(incident: Incident, kind: str) -> list[TimelineEvent]:
@@ -224,12 +229,10 @@ def test_the_role_inline_hands_over_command_through_the_service(
     admin_client_for, alice, bob, incident
 ):
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
-    page = admin_client_for.get(url(Incident, "change", incident.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, AssignRoleForm)
-    data.update({f"{prefix}-0-role": Role.COMMANDER, f"{prefix}-0-user": alice.pk})
 
-    response = admin_client_for.post(url(Incident, "change", incident.pk), data)
+    response = post_with_row(
+        admin_client_for, incident, AssignRoleForm, {"role": Role.COMMANDER, "user": alice.pk}
+    )
 
     assert response.status_code == 302
     history = RoleAssignment.objects.filter(incident=incident, role=Role.COMMANDER)
@@ -243,18 +246,9 @@ def test_the_role_inline_hands_over_command_through_the_service(
 
 
 def test_the_update_inline_posts_through_the_service(admin_client_for, alice, incident):
-    page = admin_client_for.get(url(Incident, "change", incident.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, PostUpdateForm)
-    data.update(
-        {
-            f"{prefix}-0-message": "Fix deployed",
-            f"{prefix}-0-status": "monitoring",
-            f"{prefix}-0-visibility": "public",
-        }
-    )
+    row = {"message": "Fix deployed", "status": "monitoring", "visibility": "public"}
 
-    response = admin_client_for.post(url(Incident, "change", incident.pk), data)
+    response = post_with_row(admin_client_for, incident, PostUpdateForm, row)
 
     assert response.status_code == 302
     update = StatusUpdate.objects.get(incident=incident)
@@ -277,15 +271,10 @@ def role_row(response):
 def test_a_refused_role_row_shows_beside_its_field_and_leaves_the_whole_page_unsaved(
     admin_client_for, vera, incident
 ):
-    page = admin_client_for.get(url(Incident, "change", incident.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, AssignRoleForm)
-    data.update(
-        {"title": "Renamed", f"{prefix}-0-role": Role.COMMANDER, f"{prefix}-0-user": vera.pk}
-    )
+    row = {"role": Role.COMMANDER, "user": vera.pk}
     events_before = TimelineEvent.objects.count()
 
-    response = admin_client_for.post(url(Incident, "change", incident.pk), data)
+    response = post_with_row(admin_client_for, incident, AssignRoleForm, row, title="Renamed")
 
     # The page again: the service's words beside the row's person, the input kept.
     assert response.status_code == 200
@@ -302,12 +291,10 @@ def test_a_refused_role_row_shows_beside_its_field_and_leaves_the_whole_page_uns
 
 def test_a_refusal_about_no_field_of_the_row_shows_above_the_row(admin_client_for, bob, incident):
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
-    page = admin_client_for.get(url(Incident, "change", incident.pk))
-    data = form_data(page)
-    prefix = inline_prefix(page, AssignRoleForm)
-    data.update({f"{prefix}-0-role": Role.COMMANDER, f"{prefix}-0-user": bob.pk})
 
-    response = admin_client_for.post(url(Incident, "change", incident.pk), data)
+    response = post_with_row(
+        admin_client_for, incident, AssignRoleForm, {"role": Role.COMMANDER, "user": bob.pk}
+    )
 
     assert response.status_code == 200
     assert role_row(response).non_field_errors() == [

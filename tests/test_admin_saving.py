@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from incidents.admin.common import ServiceAdminMixin
 from incidents.admin.contacts import ContactMethodForm
 from incidents.models import AuditEntry, ContactMethod, Schedule
-from tests.admin_support import form_data, inline_prefix, signed_in, url
+from tests.admin_support import form_data, inline_prefix, signed_in, url, with_row
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +24,7 @@ def test_two_identical_new_rows_are_refused_by_the_service_beside_the_second(ali
     page = client.get(url(type(bob), "change", bob.pk))
     data, prefix = form_data(page), inline_prefix(page, ContactMethodForm)
     row = {"kind": "email", "value": "bob@pager.test", "enabled": "on"}
-    for index in (0, 1):
-        data.update({f"{prefix}-{index}-{field}": value for field, value in row.items()})
-    data[f"{prefix}-TOTAL_FORMS"] = 2
+    data = with_row(with_row(data, prefix, row), prefix, row)
 
     response = client.post(url(type(bob), "change", bob.pk), data)
 

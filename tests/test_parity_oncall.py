@@ -18,7 +18,6 @@ import pytest
 import time_machine
 from django.contrib import messages
 from django.contrib.messages import get_messages
-from django.forms import MultiWidget
 from django.urls import reverse
 
 from incidents.models import (
@@ -32,6 +31,8 @@ from incidents.models import (
     SeverityPolicy,
 )
 from tests import factories
+from tests.admin_support import form_data, with_row
+from tests.admin_support import url as admin_url
 from tests.api_support import API, token_client
 
 pytestmark = pytest.mark.django_db
@@ -150,48 +151,6 @@ def dashboard(response, schedule) -> tuple:
 # --- posting like a browser ----------------------------------------------------------------
 
 
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:incidents_{model._meta.model_name}_{view}", args=args)
-
-
-def page_data(response) -> dict:
-    """The POST body a browser sends for an admin change page as shown: the
-    form, every inline's management form and rows (split date/time fields too)."""
-    data: dict = {}
-
-    def add(form) -> None:
-        for field in form:
-            value = field.value()
-            if value is None or value is False:
-                continue
-            widget = field.field.widget
-            if isinstance(widget, MultiWidget):
-                for index, part in enumerate(widget.decompress(value)):
-                    data[f"{field.html_name}_{index}"] = "" if part is None else str(part)
-            elif value is True:
-                data[field.html_name] = "on"
-            else:
-                data[field.html_name] = value
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        for field in inline.formset.management_form:
-            data[field.html_name] = field.value()
-        for form in inline.formset.forms:
-            add(form)
-    return data
-
-
-def with_row(data: dict, prefix: str, row: dict) -> dict:
-    """``data`` with one more row in the inline ``prefix``."""
-    index = int(data[f"{prefix}-TOTAL_FORMS"])
-    return {
-        **data,
-        f"{prefix}-TOTAL_FORMS": str(index + 1),
-        **{f"{prefix}-{index}-{name}": value for name, value in row.items()},
-    }
-
-
 def split(name: str, moment: str) -> dict:
     day, time = moment.split("T")
     return {f"{name}_0": day, f"{name}_1": time}
@@ -199,13 +158,13 @@ def split(name: str, moment: str) -> dict:
 
 def admin_change(client, obj, **changes):
     page = client.get(admin_url(type(obj), "change", obj.pk))
-    return client.post(admin_url(type(obj), "change", obj.pk), {**page_data(page), **changes})
+    return client.post(admin_url(type(obj), "change", obj.pk), {**form_data(page), **changes})
 
 
 def admin_inline_row(client, obj, prefix: str, row: dict):
     page = client.get(admin_url(type(obj), "change", obj.pk))
     return client.post(
-        admin_url(type(obj), "change", obj.pk), with_row(page_data(page), prefix, row)
+        admin_url(type(obj), "change", obj.pk), with_row(form_data(page), prefix, row)
     )
 
 

@@ -26,7 +26,7 @@ from incidents.guide import RESPONDER
 from incidents.models import ApiToken, AuditEntry, Channel, ContactMethod
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.admin_support import form_data, inline_prefix
+from tests.admin_support import form_data, inline_prefix, with_row
 
 pytestmark = pytest.mark.django_db
 
@@ -258,10 +258,7 @@ def drive_contact(entry: str, alice, bob, methods, kind: str, value: str):
         return client.post(admin_url("incidents_contactmethod_change", methods[1].pk), row)
     if entry == "admin_person_page":
         page = client.get(admin_url("auth_user_change", bob.pk))
-        data, prefix = form_data(page), inline_prefix(page, ContactMethodForm)
-        new = int(data[f"{prefix}-TOTAL_FORMS"])
-        data.update({f"{prefix}-{new}-{field}": said for field, said in row.items()})
-        data[f"{prefix}-TOTAL_FORMS"] = new + 1
+        data = with_row(form_data(page), inline_prefix(page, ContactMethodForm), row)
         return client.post(admin_url("auth_user_change", bob.pk), data)
     assert entry == "service"
     return refused_by_service(
@@ -430,6 +427,17 @@ def user_change_form(client: Client, person) -> dict:
     return form_data(page)
 
 
+def change_person(entry: str, actor, person, **fields):
+    """Change ``fields`` of ``person``'s account through ``entry``: their
+    admin page, or the service."""
+    if entry == "admin_change":
+        client = signed_in(actor)
+        data = {**user_change_form(client, person), **fields}
+        return client.post(admin_url("auth_user_change", person.pk), data)
+    assert entry == "service"
+    return refused_by_service(lambda: people.person_update(actor=actor, person=person, **fields))
+
+
 @pytest.mark.parametrize("entry", ["admin_change", "service"])
 @pytest.mark.parametrize("field", ["is_staff", "is_superuser"])
 def test_a_manager_never_makes_anyone_staff_or_superuser(alice, bob, entry, field):
@@ -454,14 +462,7 @@ def test_a_manager_never_changes_another_managers_email(alice, entry):
     mona = factories.manager("mona")
     unchanged = Unchanged(person_rows)
 
-    if entry == "admin_change":
-        client = signed_in(alice)
-        data = {**user_change_form(client, mona), "email": "alice@evil.test"}
-        outcome = client.post(admin_url("auth_user_change", mona.pk), data)
-    else:
-        outcome = refused_by_service(
-            lambda: people.person_update(actor=alice, person=mona, email="alice@evil.test")
-        )
+    outcome = change_person(entry, alice, mona, email="alice@evil.test")
 
     assert "password resets are sent to it" in refusal(outcome)["email"]
     unchanged.check()
@@ -496,14 +497,8 @@ def test_a_username_the_user_model_does_not_allow_is_refused_everywhere(alice, b
     if entry == "admin_add":
         form = {"username": "bob smith", "usable_password": "false"}
         outcome = signed_in(alice).post(admin_url("auth_user_add"), form)
-    elif entry == "admin_change":
-        client = signed_in(alice)
-        data = {**user_change_form(client, bob), "username": "bob smith"}
-        outcome = client.post(admin_url("auth_user_change", bob.pk), data)
     else:
-        outcome = refused_by_service(
-            lambda: people.person_update(actor=alice, person=bob, username="bob smith")
-        )
+        outcome = change_person(entry, alice, bob, username="bob smith")
 
     assert "Enter a valid username" in refusal(outcome)["username"]
     unchanged.check()
