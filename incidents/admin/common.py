@@ -237,6 +237,11 @@ class ServiceAdminMixin:
         for formset, inline in super().get_formsets_with_inlines(request, obj):
             yield (_refusing_formset(formset, error) if error else formset), inline
 
+    def save_form(self, request, form, change: bool):
+        # Not form.save(commit=False): the service builds the row (a user
+        # form's save would hash the password the service hashes again).
+        return form.instance
+
     def save_model(self, request, obj, form, change: bool) -> None:
         if not change:
             adopt(obj, self.add_row(request, form.cleaned_data))
