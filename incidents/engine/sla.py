@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from .. import clock
+from ..durations import duration
 from ..models import (
     Deadline,
     DeadlineKind,
@@ -58,25 +59,6 @@ def register(kind: str, handler: Handler) -> None:
 # --- handlers --------------------------------------------------------------------
 
 
-def _duration(seconds: int | None) -> str:
-    if not seconds:
-        return ""
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
-
-
-SLA_NAMES = {
-    DeadlineKind.ACKNOWLEDGE: "Acknowledge",
-    DeadlineKind.UPDATE: "Status update",
-    DeadlineKind.RESOLVE: "Resolve",
-    DeadlineKind.POSTMORTEM: "Post-mortem",
-    DeadlineKind.ACTION_ITEM: "Action item",
-}
-
-
 def record_breach(deadline: Deadline, incident: Incident, now: datetime) -> SlaBreach:
     """The breach row the metrics read: which SLA, its target, when it was due."""
     return SlaBreach.objects.create(
@@ -91,11 +73,11 @@ def record_breach(deadline: Deadline, incident: Incident, now: datetime) -> SlaB
 
 
 def breach_message(deadline: Deadline) -> str:
-    name = SLA_NAMES.get(deadline.kind, deadline.kind.capitalize())
-    target = _duration(deadline.target_seconds)
+    target = duration(deadline.target_seconds)
     if deadline.kind == DeadlineKind.UPDATE:
         return f"No status update for {target}: an update is due"
-    if target:
+    name = deadline.get_kind_display()
+    if deadline.target_seconds:
         return f"{name} target of {target} missed"
     return f"{name} target (next business day) missed"
 
