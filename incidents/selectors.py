@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from .models import (
     OPEN_STATUSES,
     Deadline,
+    DeadlineKind,
     EventKind,
     Incident,
     RoleAssignment,
@@ -22,22 +23,10 @@ from .models import (
 
 
 def _with_people(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    return qs.prefetch_related(
+    """What a row or page of incidents shows: services, role holders and clocks."""
+    return qs.with_people().prefetch_related(
         "services",
-        Prefetch(
-            "role_assignments",
-            queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related("user"),
-            to_attr="active_assignments",
-        ),
-        Prefetch(
-            "deadlines",
-            # A fired escalation step is done, and a fired update reminder has
-            # its successor pending: neither is a running clock.
-            queryset=Deadline.objects.filter(
-                met_at__isnull=True, cancelled_at__isnull=True
-            ).exclude(fired_at__isnull=False, kind__in=["escalation", "update"]),
-            to_attr="pending_deadlines",
-        ),
+        Prefetch("deadlines", queryset=Deadline.objects.running(), to_attr="pending_deadlines"),
     )
 
 
@@ -162,14 +151,10 @@ def next_clock(incident: Incident) -> Deadline | None:
     """The deadline that matters next: acknowledge first, then the earliest."""
     pending = getattr(incident, "pending_deadlines", None)
     if pending is None:
-        pending = list(
-            incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True).exclude(
-                fired_at__isnull=False, kind__in=["escalation", "update"]
-            )
-        )
+        pending = list(incident.deadlines.running())
     if not pending:
         return None
-    acks = [d for d in pending if d.kind == "acknowledge"]
+    acks = [d for d in pending if d.kind == DeadlineKind.ACKNOWLEDGE]
     return acks[0] if acks else min(pending, key=lambda d: d.due_at)
 
 

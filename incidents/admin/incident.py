@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 
@@ -274,19 +274,7 @@ class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # ``Incident.commander`` reads the prefetched active assignments.
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch(
-                    "role_assignments",
-                    queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related(
-                        "user"
-                    ),
-                    to_attr="active_assignments",
-                )
-            )
-        )
+        return super().get_queryset(request).with_people()
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

@@ -95,7 +95,7 @@ class DeadlineStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "pending":
-            return queryset.filter(met_at__isnull=True, cancelled_at__isnull=True)
+            return queryset.pending()
         if value in ("met", "cancelled", "fired"):
             return queryset.filter(**{f"{value}_at__isnull": False})
         return queryset

@@ -101,9 +101,7 @@ def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> N
 
 
 def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
-    rows = Deadline.objects.filter(
-        incident=incident, met_at__isnull=True, cancelled_at__isnull=True
-    )
+    rows = Deadline.objects.filter(incident=incident).pending()
     return rows.filter(kind__in=kinds) if kinds else rows
 
 

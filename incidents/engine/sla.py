@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Prefetch
 
 from .. import clock
 from ..durations import duration
@@ -31,7 +30,6 @@ from ..models import (
     EventKind,
     Incident,
     MessageKind,
-    RoleAssignment,
     SlaBreach,
     TimelineEvent,
 )
@@ -179,13 +177,6 @@ register(DeadlineKind.ACTION_ITEM, fire_record_only)
 # --- the sweep -------------------------------------------------------------------------
 
 
-def due_rows(now: datetime):
-    """Pending rows due by ``now``: exactly the partial index ``deadline_pending_due``."""
-    return Deadline.objects.filter(
-        fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
-    )
-
-
 def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> str:
     """Fire one claimed row in its own savepoint; returns "fired", "busy",
     "closed" or "failed". ``recheck``: an earlier row of the same batch and
@@ -202,20 +193,12 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
                 Incident.objects.select_for_update(skip_locked=True)
                 .filter(pk=deadline.incident_id)
                 # Messages show the roles: one query instead of one per role.
-                .prefetch_related(
-                    Prefetch(
-                        "role_assignments",
-                        queryset=RoleAssignment.objects.filter(
-                            relieved_at__isnull=True
-                        ).select_related("user"),
-                        to_attr="active_assignments",
-                    )
-                )
+                .with_people()
                 .first()
             )
             if incident is None:
                 return "busy"
-            if recheck and not due_rows(now).filter(pk=deadline.pk).exists():
+            if recheck and not Deadline.objects.due(now).filter(pk=deadline.pk).exists():
                 return "closed"
             handler = HANDLERS.get(deadline.kind, fire_record_only)
             handler(deadline=deadline, incident=incident, now=now)
@@ -240,7 +223,7 @@ def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
     Rows that were busy or failed are added to ``skip``."""
     fired = 0
     with transaction.atomic():
-        claimed = due_rows(now).order_by("due_at").select_for_update(skip_locked=True)
+        claimed = Deadline.objects.due(now).order_by("due_at").select_for_update(skip_locked=True)
         if skip:
             claimed = claimed.exclude(pk__in=skip)
         rows = list(claimed[:batch])

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from incidents import clock
 from incidents.durations import duration
-from incidents.models import Deadline
+from incidents.models import Deadline, DeadlineKind, EscalationPath
 from incidents.oncall import LOOKAROUND
 from incidents.people import display_name
 
@@ -57,14 +57,6 @@ MARKDOWN_TAGS = {
 MARKDOWN_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 MARKDOWN_EXTENSIONS = ["fenced_code", "sane_lists", "tables", "nl2br"]
 
-CLOCK_LABELS = {
-    "acknowledge": "Ack",
-    "update": "Update",
-    "resolve": "Resolve",
-    "escalation": "Escalation",
-    "postmortem": "Post-mortem",
-    "action_item": "Action item",
-}
 # A clock turns amber when this much of its window has gone (UI.md "Clocks count").
 WARN_FRACTION = 0.8
 
@@ -141,10 +133,10 @@ def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
 def clock_label(deadline: Deadline) -> str:
     """ "Ack", "Update", … and for escalations the level they page
     ("L2 escalation", "Business L1 escalation")."""
-    if deadline.kind == "escalation" and deadline.level:
-        prefix = "Business " if deadline.path == "business" else ""
+    if deadline.kind == DeadlineKind.ESCALATION and deadline.level:
+        prefix = "Business " if deadline.path == EscalationPath.BUSINESS else ""
         return f"{prefix}L{deadline.level} escalation"
-    return CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display())
+    return DeadlineKind(deadline.kind).clock_label
 
 
 def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
