@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from ..models import (
-    OPEN_STATUSES,
+    OPEN_STATUS_CHOICES,
     EscalationPath,
     Role,
     Severity,
@@ -17,8 +17,6 @@ from ..models import (
     Visibility,
 )
 from ..request_guards import REFUSED_KEY
-
-OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
 
 
 class DashboardForm(forms.Form):

@@ -20,9 +20,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
-
-
-OPEN_STATUS_CHOICES = [c for c in Status.choices if c[0] != Status.RESOLVED]
+OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
 
 
 class Source(models.TextChoices):
