@@ -20,6 +20,7 @@ from incidents.models import (
     EventKind,
     Incident,
     Notification,
+    SeverityPolicy,
     SlaBreach,
     TimelineEvent,
 )
@@ -142,6 +143,19 @@ def test_after_an_outage_the_next_reminder_is_the_next_boundary_ahead(bob, at):
     assert len(breaches(incident, "update")) == 1
     upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None)
     assert upcoming.due_at == T0 + 60 * MIN
+
+
+@pytest.mark.django_db
+def test_the_next_reminder_follows_the_cadence_in_force_as_after_a_posted_update(bob, at):
+    incident = factories.declare(actor=bob, severity="P0")
+    services.incident_acknowledge(incident=incident, actor=bob)
+    SeverityPolicy.objects.filter(severity="P0").update(update_cadence_seconds=600)
+
+    at(16)
+
+    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None)
+    assert (upcoming.starts_at, upcoming.due_at) == (T0 + 15 * MIN, T0 + 25 * MIN)
+    assert (upcoming.target_seconds, upcoming.severity) == (600, "P0")
 
 
 @pytest.mark.django_db

@@ -78,19 +78,34 @@ def schedule_resolve(
         )
 
 
-def schedule_update(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
-    """The next status update is due one cadence after the last one (or now)."""
-    if policy.update_cadence_seconds:
-        seconds = policy.update_cadence_seconds
-        _create(
-            incident,
-            policy,
-            DeadlineKind.UPDATE,
-            starts_at=now,
-            due_at=now + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+def schedule_update(
+    incident: Incident, policy: SeverityPolicy, now: datetime, *, after: Deadline | None = None
+) -> None:
+    """The next status update is due one cadence after the last one (or now).
+
+    ``after``: the reminder that just fired with no update posted (the
+    sweep). The next one starts at the first cadence boundary after it that
+    is still ahead, so after an outage of the engine the reminders it missed
+    are skipped rather than all due at once.
+    """
+    seconds = policy.update_cadence_seconds
+    if not seconds:
+        return
+    step = timedelta(seconds=seconds)
+    starts_at = now
+    if after is not None:
+        starts_at = after.due_at
+        while starts_at + step <= now:
+            starts_at += step
+    _create(
+        incident,
+        policy,
+        DeadlineKind.UPDATE,
+        starts_at=starts_at,
+        due_at=starts_at + step,
+        target=seconds,
+        now=now,
+    )
 
 
 def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
@@ -30,11 +30,12 @@ from ..models import (
     EventKind,
     Incident,
     MessageKind,
+    SeverityPolicy,
     SlaBreach,
     TimelineEvent,
 )
 from ..notify import outbox
-from . import escalation
+from . import deadlines, escalation
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,9 @@ def fire_breach(*, deadline: Deadline, incident: Incident, now: datetime) -> Non
 
 def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
     """The update cadence passed without an update: breach, a reminder to the
-    channels and the commander, and the next reminder one cadence later, so
-    reminders repeat until someone posts an update (which meets them all)."""
+    channels and the commander, and the next reminder one cadence of the
+    policy in force later (``deadlines.schedule_update``, as after a posted
+    update), so reminders repeat until someone posts an update."""
     if not incident.is_open:
         return
     event = _breach_event(deadline, incident, now)
@@ -138,23 +140,9 @@ def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) ->
             message_kind=MessageKind.UPDATE_DUE,
             extra=extra,
         )
-    cadence = deadline.target_seconds
-    if cadence:
-        # After an outage of the engine, skip the reminders that would all be
-        # due at once: the next one is the first cadence boundary still ahead.
-        starts_at = deadline.due_at
-        step = timedelta(seconds=cadence)
-        while starts_at + step <= now:
-            starts_at += step
-        Deadline.objects.create(
-            incident=incident,
-            kind=DeadlineKind.UPDATE,
-            severity=deadline.severity,
-            target_seconds=cadence,
-            starts_at=starts_at,
-            due_at=starts_at + step,
-            created_at=now,
-        )
+    policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
+    if policy is not None:
+        deadlines.schedule_update(incident, policy, now, after=deadline)
 
 
 def fire_escalation(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
