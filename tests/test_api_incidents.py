@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from incidents import services
@@ -743,6 +744,26 @@ def test_filter_is_drill(api, board):
 )
 def test_q_searches_title_summary_and_alert_names(api, board, q, expected):
     assert refs(api, f"?q={q}") == [board[name] for name in expected]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"severity": "P2"},
+        {"status": "identified"},
+        {"service": "api"},
+        {"q": "replica lag"},
+        {"q": "kafkaconsumer"},
+        {"severity": "P2", "service": "search", "q": "SLOW"},
+    ],
+)
+def test_the_board_and_the_api_filter_open_incidents_alike(api, client_for, bob, board, query):
+    on_board = {
+        i.ref for i in client_for(bob).get(reverse("incidents:board"), query).context["incidents"]
+    }
+
+    assert on_board  # a filter that matches nothing would prove little
+    assert on_board == set(refs(api, "?" + urlencode({**query, "open": "true"})))
 
 
 def test_q_matches_the_reference(api, board):

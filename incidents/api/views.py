@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.db import transaction
-from django.db.models import Q
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import make_aware
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,16 +12,7 @@ from rest_framework.response import Response
 from .. import selectors, services, triage
 from ..engine import paging
 from ..errors import DomainError
-from ..models import (
-    OPEN_STATUSES,
-    Alert,
-    Incident,
-    Integration,
-    Severity,
-    SeverityPolicy,
-    Source,
-    Status,
-)
+from ..models import Incident, Integration, SeverityPolicy
 from ..services.integrations import (
     integration_create,
     integration_delete,
@@ -35,67 +20,9 @@ from ..services.integrations import (
     integration_update,
 )
 from . import serializers as s
-from .oncall_serializers import EARLIEST_YEAR, LATEST_YEAR
+from .filters import INCIDENT_FILTERS, incident_filters
 from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
-
-_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-
-def _bool_param(request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if raw.lower() not in _BOOL:
-        raise ValidationError({name: [f"must be true or false (got {raw[:40]!r})."]})
-    return _BOOL[raw.lower()]
-
-
-def _choice_list(request, name: str, choices) -> list[str] | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    values = [v.strip() for v in raw.split(",") if v.strip()]
-    bad = [v for v in values if v not in choices.values]
-    if bad:
-        raise ValidationError({name: [f"{bad[0]!r} is not one of {', '.join(choices.values)}."]})
-    return values
-
-
-def _time_param(request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:  # well-formed but impossible values (month 13) raise ValueError
-        value = parse_datetime(raw.replace(" ", "+"))
-        if value is None and (day := parse_date(raw)) is not None:
-            value = datetime(day.year, day.month, day.day)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw[:40]!r})."]})
-    # The same window as the on-call times: a year-9999 bound in a zone west
-    # of UTC is past what datetime (and every page showing it) can hold.
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValidationError(
-            {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
-        )
-    # In UTC: PostgreSQL refuses offsets past ±15:59 (+17:18 was a 500)
-    # that Python's datetime accepts.
-    return (value if value.tzinfo else make_aware(value)).astimezone(UTC)
-
-
-INCIDENT_FILTERS = [
-    OpenApiParameter("status", str, description="Comma-separated statuses."),
-    OpenApiParameter("severity", str, description="Comma-separated P0..P3."),
-    OpenApiParameter("open", bool, description="true: not resolved; false: resolved."),
-    OpenApiParameter("service", str, description="Affected service name."),
-    OpenApiParameter("is_drill", bool),
-    OpenApiParameter("source", str),
-    OpenApiParameter("q", str, description="Text in reference, title, summary or alert titles."),
-    OpenApiParameter("detected_after", OpenApiTypes.DATETIME),
-    OpenApiParameter("detected_before", OpenApiTypes.DATETIME),
-]
 
 
 def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
@@ -113,39 +40,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = r"[A-Za-z0-9-]+"
 
     def get_queryset(self):
-        qs = selectors.incident_list()
         if self.action != "list":
-            return qs
-        request = self.request
-        if (statuses := _choice_list(request, "status", Status)) is not None:
-            qs = qs.filter(status__in=statuses)
-        if (severities := _choice_list(request, "severity", Severity)) is not None:
-            qs = qs.filter(severity__in=severities)
-        if (sources := _choice_list(request, "source", Source)) is not None:
-            qs = qs.filter(source__in=sources)
-        if (is_open := _bool_param(request, "open")) is not None:
-            qs = (
-                qs.filter(status__in=OPEN_STATUSES)
-                if is_open
-                else qs.filter(status=Status.RESOLVED)
-            )
-        if (is_drill := _bool_param(request, "is_drill")) is not None:
-            qs = qs.filter(is_drill=is_drill)
-        if service := request.query_params.get("service", "").strip():
-            qs = qs.filter(services__name=service.lower())
-        if after := _time_param(request, "detected_after"):
-            qs = qs.filter(detected_at__gte=after)
-        if before := _time_param(request, "detected_before"):
-            qs = qs.filter(detected_at__lt=before)
-        if q := request.query_params.get("q", "").strip():
-            matching_alerts = Alert.objects.filter(title__icontains=q).values("incident_id")
-            qs = qs.filter(
-                Q(ref__icontains=q)
-                | Q(title__icontains=q)
-                | Q(summary__icontains=q)
-                | Q(pk__in=matching_alerts)
-            )
-        return qs.distinct().order_by("-detected_at", "-id")
+            return selectors.incident_list()
+        return selectors.incident_list(incident_filters(self.request))
 
     def get_object(self):
         ref = self.kwargs["ref"].upper()
