@@ -236,6 +236,13 @@ def shift_until(shift, zone=None) -> SafeString:
 
 
 @register.filter
+def shift_rows(card: dict) -> list[tuple]:
+    """A schedule card's shifts as the (shift, schedule, zone) rows of
+    ``_shift_table.html``, the shape the profile's shifts already have."""
+    return [(shift, card["schedule"], card["zone"]) for shift in card["shifts"]]
+
+
+@register.filter
 def duration_short(seconds) -> str:
     """A span of seconds as people say it: "4m", "1h 05m", "2d 4h"."""
     return duration(seconds or 0, compact=True, precise=False)
