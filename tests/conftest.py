@@ -1,11 +1,54 @@
 """Shared fixtures: alice (manager), bob (responder), vera (viewer) and
-charlie (signed in, no group), after healthchecks' alice/bob/charlie."""
+charlie (signed in, no group), after healthchecks' alice/bob/charlie.
+
+The suite runs on PostgreSQL and Redis (tests/settings.py): ``pytest`` alone
+stops at once, saying what to start, when either is down. Every test starts
+with its own process's cache key space empty, so counters (rate limits,
+throttles, the sweep's heartbeat) never carry over from another test or
+from the other pytest-xdist worker.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from tests import factories
+from tests import factories, preflight
+
+HOW_TO_RUN = (
+    "Run the suite with `make test` (README.md); without DATABASE_URL and REDIS_URL"
+    " it uses PostgreSQL and Redis on 127.0.0.1 (tests/settings.py)."
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.option.help or config.option.version:
+        return  # the controller of an xdist run has checked already
+    found = preflight.problems(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
+    if found:
+        pytest.exit(
+            "\n".join([*found, HOW_TO_RUN]),
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    db, cache = settings.DATABASES["default"], settings.CACHES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+        f" at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}",
+        f"cache: {cache.get('LOCATION')} keys {cache.get('KEY_PREFIX')}:*",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_key_space():
+    from django.core.cache import cache
+
+    cache.clear()  # only this process's keys (tests/cache.py)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,10 +1,9 @@
-"""Stop `make test` early, with a clear message, when PostgreSQL or Redis is down."""
+"""Stop the test run at once, with a clear message, when PostgreSQL or Redis
+is down or the database is not PostgreSQL (tests/conftest.py asks)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 from urllib.parse import urlsplit
 
 
@@ -18,27 +17,22 @@ def reachable(url: str, default_port: int) -> str | None:
         return f"{host}:{port} ({exc.strerror or exc})"
 
 
-def main() -> int:
-    problems = []
-    db = os.environ.get("DATABASE_URL", "")
-    if not db.startswith(("postgres://", "postgresql://")):
-        problems.append(f"DATABASE_URL must point at PostgreSQL for tests (got {db!r}).")
-    elif err := reachable(db, 5432):
-        problems.append(
+def problems(database_url: str, redis_url: str) -> list[str]:
+    """What stands between the suite and its servers; empty when nothing does."""
+    found = []
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        found.append(f"DATABASE_URL must point at PostgreSQL for tests (got {database_url!r}).")
+    elif err := reachable(database_url, 5432):
+        found.append(
             f"PostgreSQL is not reachable at {err}. Start it, e.g.\n"
             "    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
         )
-    redis = os.environ.get("REDIS_URL", "")
-    if err := reachable(redis, 6379):
-        problems.append(
+    if not redis_url.startswith(("redis://", "rediss://")):
+        found.append(f"REDIS_URL must point at Redis for tests (got {redis_url!r}).")
+    elif err := reachable(redis_url, 6379):
+        found.append(
             f"Redis is not reachable at {err}. Start it, e.g.\n"
             "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379"
             ' --save "" --appendonly no'
         )
-    for problem in problems:
-        print(f"make test: {problem}", file=sys.stderr)
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return found

@@ -28,10 +28,6 @@ def _site(settings):
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     settings.TRUSTED_PROXY_COUNT = 0
-    # The limiter's counters live in Redis, which outlives the test database.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def ask(client, email, *, ip="10.0.0.1", **extra):

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 
 from incidents.engine import sla
 from incidents.engine.watchdog import engine_health
@@ -24,9 +23,7 @@ HEALTH = "/api/v1/health/engine/"
 @pytest.fixture(autouse=True)
 def frozen(time_machine):
     time_machine.move_to(T0, tick=False)
-    cache.delete(sla.HEARTBEAT_KEY)
-    yield time_machine
-    cache.delete(sla.HEARTBEAT_KEY)
+    return time_machine
 
 
 @pytest.fixture
