@@ -14,7 +14,9 @@ import os
 
 import pytest
 
+from incidents.engine import sla
 from tests import factories, preflight
+from tests.engine_support import MIN, T0
 
 HOW_TO_RUN = (
     "Run the suite with `make test` (README.md); without DATABASE_URL and REDIS_URL"
@@ -91,6 +93,24 @@ def charlie(db):
 @pytest.fixture
 def incident(db, bob):
     return factories.declare(actor=bob)
+
+
+@pytest.fixture
+def frozen(time_machine):
+    """The clock stopped at ``engine_support.T0`` (a Wednesday, 10:00 UTC)."""
+    time_machine.move_to(T0, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def at(frozen):
+    """``at(minutes)``: the clock to T0 + minutes, then one SLA sweep; how many fired."""
+
+    def _sweep(minutes: float) -> int:
+        frozen.move_to(T0 + minutes * MIN, tick=False)
+        return sla.sweep()
+
+    return _sweep
 
 
 @pytest.fixture

@@ -37,15 +37,9 @@ from tests.engine_support import (
     put_on_call,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 NOBODY_REACHABLE = "nobody reachable (contact methods paused or missing)"
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
 
 
 def staff(*levels: int, business: tuple[int, ...] = ()) -> None:

@@ -27,19 +27,11 @@ from incidents.models import (
     Visibility,
 )
 from tests import factories
-from tests.engine_support import staff_both_paths
+from tests.engine_support import MIN, T0, staff_both_paths
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
-MIN = timedelta(minutes=1)
 COUNTED = (Incident, TimelineEvent, Deadline, StatusUpdate, RoleAssignment, ReferenceCounter)
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
 
 
 @pytest.fixture

@@ -28,21 +28,6 @@ from tests import factories
 from tests.engine_support import MIN, T0, channel_messages, events, everything_channel, paged
 
 
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def at(frozen):
-    def _sweep(minutes: float) -> int:
-        frozen.move_to(T0 + minutes * MIN, tick=False)
-        return sla.sweep()
-
-    return _sweep
-
-
 def breaches(incident: Incident, kind: str) -> list[SlaBreach]:
     return list(SlaBreach.objects.filter(incident=incident, kind=kind).order_by("due_at"))
 

@@ -15,15 +15,9 @@ from tests import factories
 from tests.api_support import key_client, token_client
 from tests.engine_support import MIN, T0
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 HEALTH = "/api/v1/health/engine/"
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
 
 
 @pytest.fixture
