@@ -11,6 +11,7 @@ from the other pytest-xdist worker.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import pytest
 
@@ -95,19 +96,24 @@ def incident(db, bob):
     return factories.declare(actor=bob)
 
 
+def start_of(request: pytest.FixtureRequest) -> datetime:
+    """The test module's ``T0``, or ``engine_support.T0`` (a Wednesday, 10:00 UTC)."""
+    return getattr(request.module, "T0", T0)
+
+
 @pytest.fixture
-def frozen(time_machine):
-    """The clock stopped at ``engine_support.T0`` (a Wednesday, 10:00 UTC)."""
-    time_machine.move_to(T0, tick=False)
+def frozen(request, time_machine):
+    """The clock stopped at the module's T0 (``start_of``); move it with ``move_to``."""
+    time_machine.move_to(start_of(request), tick=False)
     return time_machine
 
 
 @pytest.fixture
-def at(frozen):
+def at(request, frozen):
     """``at(minutes)``: the clock to T0 + minutes, then one SLA sweep; how many fired."""
 
     def _sweep(minutes: float) -> int:
-        frozen.move_to(T0 + minutes * MIN, tick=False)
+        frozen.move_to(start_of(request) + minutes * MIN, tick=False)
         return sla.sweep()
 
     return _sweep

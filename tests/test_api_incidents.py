@@ -73,12 +73,6 @@ def assert_incident_shape(body: dict) -> None:
 
 
 @pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture
 def api(bob):
     return token_client(bob)
 
