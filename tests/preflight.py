@@ -1,10 +1,35 @@
 """Stop the test run at once, with a clear message, when PostgreSQL or Redis
-is down or the database is not PostgreSQL (tests/conftest.py asks)."""
+is down or a URL names another kind of server (tests/conftest.py asks)."""
 
 from __future__ import annotations
 
 import socket
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+
+class Server(NamedTuple):
+    variable: str
+    name: str
+    schemes: tuple[str, ...]
+    default_port: int
+    start: str
+
+
+POSTGRESQL = Server(
+    "DATABASE_URL",
+    "PostgreSQL",
+    ("postgres", "postgresql"),
+    5432,
+    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+)
+REDIS = Server(
+    "REDIS_URL",
+    "Redis",
+    ("redis", "rediss"),
+    6379,
+    'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+)
 
 
 def reachable(url: str, default_port: int) -> str | None:
@@ -20,19 +45,11 @@ def reachable(url: str, default_port: int) -> str | None:
 def problems(database_url: str, redis_url: str) -> list[str]:
     """What stands between the suite and its servers; empty when nothing does."""
     found = []
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        found.append(f"DATABASE_URL must point at PostgreSQL for tests (got {database_url!r}).")
-    elif err := reachable(database_url, 5432):
-        found.append(
-            f"PostgreSQL is not reachable at {err}. Start it, e.g.\n"
-            "    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-    if not redis_url.startswith(("redis://", "rediss://")):
-        found.append(f"REDIS_URL must point at Redis for tests (got {redis_url!r}).")
-    elif err := reachable(redis_url, 6379):
-        found.append(
-            f"Redis is not reachable at {err}. Start it, e.g.\n"
-            "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379"
-            ' --save "" --appendonly no'
-        )
+    for server, url in ((POSTGRESQL, database_url), (REDIS, redis_url)):
+        if urlsplit(url).scheme not in server.schemes:
+            found.append(f"{server.variable} must point at {server.name} for tests (got {url!r}).")
+        elif err := reachable(url, server.default_port):
+            found.append(
+                f"{server.name} is not reachable at {err}. Start it, e.g.\n    {server.start}"
+            )
     return found

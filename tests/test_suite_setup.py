@@ -15,6 +15,7 @@ from django.core.cache import cache
 
 from tests import preflight
 from tests.settings import TEST_ENVIRONMENT
+from tests.worker_support import spare_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,3 +83,15 @@ def test_each_worker_clears_only_its_own_cache_keys():
     assert settings.CACHES["default"]["KEY_PREFIX"].startswith(
         f"tbir-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"
     )
+
+
+def test_a_server_that_is_down_is_named_with_how_to_start_it():
+    closed = spare_port()
+
+    found = preflight.problems(
+        f"postgres://postgres@127.0.0.1:{closed}/treebeard", f"redis://127.0.0.1:{closed}/15"
+    )
+
+    assert [line.split(" is not reachable at ")[0] for line in found] == ["PostgreSQL", "Redis"]
+    assert "pg_ctlcluster" in found[0]
+    assert "redis-server" in found[1]
