@@ -93,12 +93,9 @@ def age(*incidents: Incident, minutes: float) -> None:
     Incident.objects.filter(pk__in=ids).update(
         detected_at=F("detected_at") - delta, declared_at=F("declared_at") - delta
     )
-    Deadline.objects.filter(
-        incident_id__in=ids,
-        fired_at__isnull=True,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-    ).update(due_at=F("due_at") - delta, starts_at=F("starts_at") - delta)
+    Deadline.objects.pending().filter(incident_id__in=ids, fired_at__isnull=True).update(
+        due_at=F("due_at") - delta, starts_at=F("starts_at") - delta
+    )
 
 
 def events(incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
