@@ -11,7 +11,7 @@ from the other pytest-xdist worker.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -117,6 +117,16 @@ def at(request, frozen):
         return sla.sweep()
 
     return _sweep
+
+
+@pytest.fixture
+def signin_limits(settings):
+    """The shipped sign-in throttling, whatever the environment of the run says."""
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    settings.TRUSTED_PROXY_COUNT = 0
+    return settings
 
 
 @pytest.fixture

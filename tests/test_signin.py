@@ -13,20 +13,11 @@ from tests.api_support import INCIDENTS, token_client
 from tests.test_settings import start
 from treebeard_ir.signin import client_ip
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("signin_limits")]
 
 PASSWORD = "correct horse battery staple"
 LOGIN = "/accounts/login/"
 ADMIN_LOGIN = "/admin/login/"
-
-
-@pytest.fixture(autouse=True)
-def _limits(settings):
-    # The shipped defaults, whatever the environment of the test run says.
-    settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 5
-    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
-    settings.TRUSTED_PROXY_COUNT = 0
 
 
 def sign_in(client, username, password=PASSWORD, *, path=LOGIN, ip="10.0.0.1", **extra):
