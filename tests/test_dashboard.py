@@ -353,18 +353,21 @@ def test_acting_on_a_resolved_incident_is_a_conflict(client_for, bob, incident):
 # --- declare -----------------------------------------------------------------
 
 
+def post_declare(client, **fields):
+    """The declare form, posted with a P0 from monitoring unless ``fields`` say otherwise."""
+    return client.post(
+        reverse("incidents:declare"), {"severity": "P0", "source": "monitoring", **fields}
+    )
+
+
 def test_declare_opens_the_incident_and_goes_to_its_page(client_for, bob):
-    response = client_for(bob).post(
-        reverse("incidents:declare"),
-        {
-            "title": "Login page down",
-            "severity": "P0",
-            "summary": "500 on /login",
-            "impact": "Nobody can sign in",
-            "services": "auth, web, auth",
-            "source": "monitoring",
-            "customer_impacting": "on",
-        },
+    response = post_declare(
+        client_for(bob),
+        title="Login page down",
+        summary="500 on /login",
+        impact="Nobody can sign in",
+        services="auth, web, auth",
+        customer_impacting="on",
     )
 
     incident = Incident.objects.get(title="Login page down")
@@ -376,9 +379,7 @@ def test_declare_opens_the_incident_and_goes_to_its_page(client_for, bob):
 
 
 def test_declare_errors_show_next_to_their_field(client_for, bob):
-    response = client_for(bob).post(
-        reverse("incidents:declare"), {"title": "", "severity": "P0", "source": "monitoring"}
-    )
+    response = post_declare(client_for(bob), title="")
 
     assert response.status_code == 400
     assert 'id="id_title_error"' in response.text
@@ -386,15 +387,7 @@ def test_declare_errors_show_next_to_their_field(client_for, bob):
 
 
 def test_declare_shows_a_service_error_next_to_services(client_for, bob):
-    response = client_for(bob).post(
-        reverse("incidents:declare"),
-        {
-            "title": "x",
-            "severity": "P2",
-            "source": "monitoring",
-            "services": "s" * 101,
-        },
-    )
+    response = post_declare(client_for(bob), title="x", severity="P2", services="s" * 101)
 
     assert response.status_code == 400
     assert re.search(r'id="id_services_error">.*?longer than 100', response.text, re.S)
@@ -402,9 +395,7 @@ def test_declare_shows_a_service_error_next_to_services(client_for, bob):
 
 
 def test_viewer_cannot_declare(client_for, vera):
-    response = client_for(vera).post(
-        reverse("incidents:declare"), {"title": "x", "severity": "P0", "source": "monitoring"}
-    )
+    response = post_declare(client_for(vera), title="x")
 
     assert response.status_code == 403
     assert not Incident.objects.exists()
