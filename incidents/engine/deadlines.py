@@ -20,62 +20,40 @@ def _create(
     kind: str,
     *,
     starts_at: datetime,
-    due_at: datetime,
-    target: int | None,
+    seconds: int | None,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> Deadline:
+    """A deadline ``seconds`` after ``starts_at``; ``due_at`` for a target that
+    is no duration (the next business day, ``seconds`` None)."""
     return Deadline.objects.create(
         incident=incident,
         kind=kind,
         severity=policy.severity,
-        target_seconds=target,
+        target_seconds=seconds,
         starts_at=starts_at,
-        due_at=due_at,
+        due_at=due_at or starts_at + timedelta(seconds=seconds),
         created_at=now,
     )
 
 
 def schedule_acknowledge(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
-    start = incident.detected_at
+    start, kind = incident.detected_at, DeadlineKind.ACKNOWLEDGE
     if policy.ack_next_business_day:
-        _create(
-            incident,
-            policy,
-            DeadlineKind.ACKNOWLEDGE,
-            starts_at=start,
-            due_at=next_business_day_end(start),
-            target=None,
-            now=now,
-        )
+        due_at = next_business_day_end(start)
+        _create(incident, policy, kind, starts_at=start, seconds=None, now=now, due_at=due_at)
     elif policy.ack_target_seconds:
         seconds = policy.ack_target_seconds
-        _create(
-            incident,
-            policy,
-            DeadlineKind.ACKNOWLEDGE,
-            starts_at=start,
-            due_at=start + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+        _create(incident, policy, kind, starts_at=start, seconds=seconds, now=now)
 
 
 def schedule_resolve(
     incident: Incident, policy: SeverityPolicy, now: datetime, *, starts_at: datetime | None = None
 ) -> None:
     """Resolve target from detection (or from ``starts_at``, e.g. a reopening)."""
-    if policy.resolve_target_seconds:
-        seconds = policy.resolve_target_seconds
+    if seconds := policy.resolve_target_seconds:
         start = starts_at or incident.detected_at
-        _create(
-            incident,
-            policy,
-            DeadlineKind.RESOLVE,
-            starts_at=start,
-            due_at=start + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+        _create(incident, policy, DeadlineKind.RESOLVE, starts_at=start, seconds=seconds, now=now)
 
 
 def schedule_update(
@@ -97,15 +75,7 @@ def schedule_update(
         starts_at = after.due_at
         while starts_at + step <= now:
             starts_at += step
-    _create(
-        incident,
-        policy,
-        DeadlineKind.UPDATE,
-        starts_at=starts_at,
-        due_at=starts_at + step,
-        target=seconds,
-        now=now,
-    )
+    _create(incident, policy, DeadlineKind.UPDATE, starts_at=starts_at, seconds=seconds, now=now)
 
 
 def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
