@@ -218,13 +218,8 @@ class IncidentAddForm(forms.ModelForm):
 # action (acknowledge, resolve, …) so that it lands on the timeline.
 CHANGE_FORM_FIELDS = EDITABLE_FIELDS
 
-INCIDENT_READONLY = (
-    "ref",
-    "severity",
-    "status",
-    "source",
-    "is_drill",
-    "escalation_level",
+# The change form's "Times" and "Resolution" sections: set by services only.
+TIMES = (
     "detected_at",
     "declared_at",
     "declared_by",
@@ -232,10 +227,17 @@ INCIDENT_READONLY = (
     "identified_at",
     "mitigated_at",
     "resolved_at",
-    "root_cause",
-    "resolution",
-    "false_positive",
-    "reopen_count",
+)
+RESOLUTION = ("root_cause", "resolution", "false_positive", "reopen_count")
+INCIDENT_READONLY = (
+    "ref",
+    "severity",
+    "status",
+    "source",
+    "is_drill",
+    "escalation_level",
+    *TIMES,
+    *RESOLUTION,
     "alert_count",
 )
 
@@ -319,24 +321,8 @@ class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
                 },
             ),
             ("Description", {"fields": ("summary", "impact")}),
-            (
-                "Times",
-                {
-                    "fields": (
-                        "detected_at",
-                        "declared_at",
-                        "declared_by",
-                        "acknowledged_at",
-                        "identified_at",
-                        "mitigated_at",
-                        "resolved_at",
-                    )
-                },
-            ),
-            (
-                "Resolution",
-                {"fields": ("root_cause", "resolution", "false_positive", "reopen_count")},
-            ),
+            ("Times", {"fields": TIMES}),
+            ("Resolution", {"fields": RESOLUTION}),
         )
 
     def get_readonly_fields(self, request, obj=None):
