@@ -472,23 +472,34 @@ def test_moving_backwards_keeps_the_stage_times(incident, bob, later):
 
 
 @pytest.mark.parametrize(
-    ("status", "match", "conflict"),
+    ("change", "value", "match", "conflict"),
     [
         (
+            "status",
             "escalated",
             "status must be one of: investigating, identified, monitoring, resolved",
             False,
         ),
-        ("investigating", "is already investigating", True),
-        ("resolved", "Resolve the incident with a root cause", False),
+        ("status", "investigating", "is already investigating", True),
+        ("status", "resolved", "Resolve the incident with a root cause", False),
+        ("severity", "P1", "is already P1", True),
+        ("severity", "SEV1", "severity must be one of", False),
     ],
-    ids=["does-not-exist", "same-status", "resolve-without-root-cause"],
+    ids=[
+        "no-such-status",
+        "same-status",
+        "resolve-without-root-cause",
+        "same-severity",
+        "no-such-severity",
+    ],
 )
-def test_an_illegal_status_change_is_rejected_and_writes_nothing(
-    incident, bob, status, match, conflict
+def test_an_illegal_status_or_severity_change_is_rejected_and_writes_nothing(
+    incident, bob, change, value, match, conflict
 ):
+    service = getattr(services, f"incident_change_{change}")
+
     error = rejected(
-        lambda: services.incident_change_status(incident=incident, actor=bob, status=status),
+        lambda: service(incident=incident, actor=bob, **{change: value}),
         match,
         incident=incident,
     )
@@ -543,22 +554,6 @@ def test_lowering_to_p3_leaves_only_the_next_business_day_acknowledgement(incide
     [ack] = pending(incident).values()
     assert (ack.kind, ack.severity) == (DeadlineKind.ACKNOWLEDGE, "P3")
     assert ack.due_at == datetime(2026, 11, 26, 17, 0, tzinfo=UTC)  # Thursday's close
-
-
-@pytest.mark.parametrize(
-    ("severity", "match", "conflict"),
-    [("P1", "is already P1", True), ("SEV1", "severity must be one of", False)],
-    ids=["same", "does-not-exist"],
-)
-def test_an_illegal_severity_change_is_rejected_and_writes_nothing(
-    incident, bob, severity, match, conflict
-):
-    error = rejected(
-        lambda: services.incident_change_severity(incident=incident, actor=bob, severity=severity),
-        match,
-        incident=incident,
-    )
-    assert error.conflict is conflict
 
 
 # --- mitigate, resolve, reopen --------------------------------------------------
