@@ -11,14 +11,12 @@ from django.utils.dateparse import parse_datetime
 
 from incidents import services
 from incidents.models import (
-    Alert,
     EventKind,
     Incident,
     RoleAssignment,
     StatusUpdate,
     TimelineEvent,
 )
-from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import INCIDENTS, assert_json_error, incident_url, token_client
 from tests.engine_support import staff_both_paths
@@ -673,17 +671,7 @@ def board(frozen, bob, alice):
     services.incident_change_status(incident=made["db"], actor=bob, status="identified")
     services.incident_change_status(incident=made["search"], actor=bob, status="monitoring")
     services.incident_resolve(incident=made["typo"], actor=bob, root_cause="Copy error")
-    integration, _ = integration_create(actor=alice, name="Prometheus", kind="alertmanager")
-    Alert.objects.create(
-        integration=integration,
-        kind="alertmanager",
-        fingerprint="f1",
-        occurrence_key="o1",
-        status="firing",
-        title="KafkaConsumerLagHigh",
-        received_at=T0,
-        incident=made["drill"],
-    )
+    factories.alert(made["drill"], title="KafkaConsumerLagHigh", manager=alice)
     return {name: incident.ref for name, incident in made.items()}
 
 
