@@ -177,6 +177,11 @@ class DeadlineInline(ReadOnlyAdminMixin, admin.TabularInline):
 # --- incidents ----------------------------------------------------------------
 
 
+# What a declaration says (the add form's first section), then its description.
+DECLARED = ("title", "severity", "source", "is_drill", "customer_impacting", "detected_at")
+DESCRIBED = ("services", "summary", "impact")
+
+
 class IncidentAddForm(forms.ModelForm):
     """What ``incident_declare`` takes; the service does the rest."""
 
@@ -188,17 +193,7 @@ class IncidentAddForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = (
-            "title",
-            "severity",
-            "source",
-            "is_drill",
-            "customer_impacting",
-            "detected_at",
-            "services",
-            "summary",
-            "impact",
-        )
+        fields = (*DECLARED, *DESCRIBED)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -286,21 +281,8 @@ class IncidentAdmin(RespondPermissionMixin, admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return (
-                (
-                    None,
-                    {
-                        "fields": (
-                            "title",
-                            "severity",
-                            "source",
-                            "is_drill",
-                            "customer_impacting",
-                            "detected_at",
-                            "commander",
-                        )
-                    },
-                ),
-                ("Description", {"fields": ("services", "summary", "impact")}),
+                (None, {"fields": (*DECLARED, "commander")}),
+                ("Description", {"fields": DESCRIBED}),
             )
         return (
             (

@@ -25,6 +25,13 @@ from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
 
 
+def _body(serializer_class, request) -> dict:
+    """The request body as ``serializer_class`` reads it; a 400 naming the field if it cannot."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
 def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
     fresh = selectors.incident_by_ref(incident.ref)
     return Response(s.IncidentSerializer(fresh, context={"request": request}).data, status=code)
@@ -61,9 +68,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         summary="Declare an incident, or file a user report / support ticket",
     )
     def create(self, request):
-        data = s.DeclareSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = _body(s.DeclareSerializer, request)
         reasons: list[str] = []
         if "severity" not in fields:
             fields["severity"], reasons = triage.suggest_for_report(
@@ -89,9 +94,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request, ref=None):
         incident = self.get_object()
-        data = s.IncidentPatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = _body(s.IncidentPatchSerializer, request)
         unknown = sorted(set(request.data) - set(s.IncidentPatchSerializer().fields))
         if unknown:
             raise ValidationError({unknown[0]: ["cannot be changed here."]})
@@ -122,10 +125,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.EscalateSerializer, responses=s.EscalationResultSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, ref=None):
-        data = s.EscalateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        fields = _body(s.EscalateSerializer, request)
         incident = services.incident_escalate(
-            incident=self.get_object(), actor=request.user, **data.validated_data
+            incident=self.get_object(), actor=request.user, **fields
         )
         result = incident.escalation_outcome
         fresh = selectors.incident_by_ref(incident.ref)
@@ -136,10 +138,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def mitigate(self, request, ref=None):
-        data = s.OptionalReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        note = _body(s.OptionalReasonSerializer, request)["reason"]
         incident = services.incident_mitigate(
-            incident=self.get_object(), actor=request.user, note=data.validated_data["reason"]
+            incident=self.get_object(), actor=request.user, note=note
         )
         return _ok(request, incident)
 
@@ -147,20 +148,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def resolve(self, request, ref=None):
         incident = self.get_object()
-        data = s.ResolveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        incident = services.incident_resolve(
-            incident=incident, actor=request.user, **data.validated_data
-        )
+        fields = _body(s.ResolveSerializer, request)
+        incident = services.incident_resolve(incident=incident, actor=request.user, **fields)
         return _ok(request, incident)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, ref=None):
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        reason = _body(s.ReasonSerializer, request)["reason"]
         incident = services.incident_reopen(
-            incident=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+            incident=self.get_object(), actor=request.user, reason=reason
         )
         return _ok(request, incident)
 
@@ -174,11 +171,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = incident.updates.select_related("author")
             return Response(s.StatusUpdateSerializer(rows, many=True).data)
-        data = s.PostUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        update = services.incident_post_update(
-            incident=incident, actor=request.user, **data.validated_data
-        )
+        fields = _body(s.PostUpdateSerializer, request)
+        update = services.incident_post_update(incident=incident, actor=request.user, **fields)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=s.RoleAssignmentSerializer(many=True))
@@ -192,9 +186,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = selectors.role_history(incident)
             return Response(s.RoleAssignmentSerializer(rows, many=True).data)
-        data = s.AssignRoleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = _body(s.AssignRoleSerializer, request)
         service = (
             services.incident_relieve_role if fields["relieve"] else (services.incident_assign_role)
         )
