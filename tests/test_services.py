@@ -3,6 +3,7 @@ deadline rows it keeps, and every illegal change rejected with nothing written."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -688,16 +689,42 @@ def test_reopening_needs_a_reason(incident, bob):
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "said"),
     [
-        lambda i, u: services.incident_acknowledge(incident=i, actor=u),
-        lambda i, u: services.incident_assign_role(incident=i, actor=u, role="responder", user=u),
-        lambda i, u: services.incident_change_status(incident=i, actor=u, status="identified"),
-        lambda i, u: services.incident_post_update(incident=i, actor=u, message="Still ok"),
-        lambda i, u: services.incident_change_severity(incident=i, actor=u, severity="P0"),
-        lambda i, u: services.incident_mitigate(incident=i, actor=u),
-        lambda i, u: services.incident_resolve(incident=i, actor=u, root_cause="again"),
-        lambda i, u: services.incident_escalate(incident=i, actor=u, reason="help"),
+        (
+            lambda i, u: services.incident_acknowledge(incident=i, actor=u),
+            "is resolved; reopen it before you acknowledge it.",
+        ),
+        (
+            lambda i, u: services.incident_assign_role(
+                incident=i, actor=u, role="responder", user=u
+            ),
+            "is resolved; reopen it before you assign roles.",
+        ),
+        (
+            lambda i, u: services.incident_change_status(incident=i, actor=u, status="identified"),
+            "is resolved; reopen it before you change its status.",
+        ),
+        (
+            lambda i, u: services.incident_post_update(incident=i, actor=u, message="Still ok"),
+            "is resolved; reopen it before you post an update.",
+        ),
+        (
+            lambda i, u: services.incident_change_severity(incident=i, actor=u, severity="P0"),
+            "is resolved; reopen it before you change its severity.",
+        ),
+        (
+            lambda i, u: services.incident_mitigate(incident=i, actor=u),
+            "is resolved; reopen it before you mitigate it.",
+        ),
+        (
+            lambda i, u: services.incident_resolve(incident=i, actor=u, root_cause="again"),
+            "is already resolved.",
+        ),
+        (
+            lambda i, u: services.incident_escalate(incident=i, actor=u, reason="help"),
+            "is resolved; reopen it before you escalate it.",
+        ),
     ],
     ids=[
         "acknowledge",
@@ -710,11 +737,12 @@ def test_reopening_needs_a_reason(incident, bob):
         "escalate",
     ],
 )
-def test_changing_a_resolved_incident_is_a_conflict_and_writes_nothing(incident, bob, change):
+def test_changing_a_resolved_incident_is_a_conflict_and_writes_nothing(incident, bob, change, said):
     services.incident_resolve(incident=incident, actor=bob, root_cause="Disk full")
 
-    error = rejected(lambda: change(incident, bob), r"is (already )?resolved", incident=incident)
-    assert error.conflict is True
+    error = rejected(lambda: change(incident, bob), re.escape(said), incident=incident)
+
+    assert (error.message, error.conflict) == (f"{incident.ref} {said}", True)
 
 
 # --- escalation ---------------------------------------------------------------
