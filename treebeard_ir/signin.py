@@ -22,7 +22,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+
+from incidents import clock
 
 RESET_WINDOW_SECONDS = 3600
 USERNAME_MAX_LENGTH = 150  # django.contrib.auth's username field
@@ -109,7 +110,7 @@ def _lockout_ends(*, username: str, ip_address: str | None) -> datetime:
         .values_list("attempt_time", flat=True)
         .first()
     )
-    return (latest or timezone.now()) + cooloff
+    return (latest or clock.now()) + cooloff
 
 
 def lockout_response(
@@ -122,7 +123,7 @@ def lockout_response(
     """
     username = client_username(request, credentials) or ""
     ends = _lockout_ends(username=username, ip_address=getattr(request, "axes_ip_address", None))
-    seconds = max(int((ends - timezone.now()).total_seconds()), 1)
+    seconds = max(int((ends - clock.now()).total_seconds()), 1)
     form = auth_forms.AuthenticationForm(request, initial={"username": username})
     context = {
         "form": form,
