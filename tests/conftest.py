@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from incidents import clock
 from incidents.engine import sla
 from tests import factories, preflight
 from tests.engine_support import MIN, T0
@@ -106,6 +107,17 @@ def frozen(request, time_machine):
     """The clock stopped at the module's T0 (``start_of``); move it with ``move_to``."""
     time_machine.move_to(start_of(request), tick=False)
     return time_machine
+
+
+@pytest.fixture
+def later(frozen):
+    """``later(minutes=5)``: the frozen clock moved on; returns the new now."""
+
+    def _move(**delta) -> datetime:
+        frozen.shift(timedelta(**delta))
+        return clock.now()
+
+    return _move
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from incidents.models import (
     Rotation,
     RotationMember,
     Schedule,
-    TimelineEvent,
 )
 from incidents.notify.channels import DEFAULT_SEVERITIES
 from tests import factories
+from tests.engine_support import events
 from tests.fakes import HttpRecorder, SmtpSink
 
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
@@ -96,11 +96,6 @@ def age(*incidents: Incident, minutes: float) -> None:
     Deadline.objects.pending().filter(incident_id__in=ids, fired_at__isnull=True).update(
         due_at=F("due_at") - delta, starts_at=F("starts_at") - delta
     )
-
-
-def events(incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
-    rows = TimelineEvent.objects.filter(incident=incident).order_by("at", "id")
-    return list(rows.filter(kind=kind) if kind else rows)
 
 
 def escalated_levels(incident: Incident) -> list[int]:
