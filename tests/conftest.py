@@ -18,7 +18,8 @@ import pytest
 from incidents import clock
 from incidents.engine import sla
 from tests import factories, preflight
-from tests.engine_support import MIN, T0
+from tests.api_support import token_client
+from tests.engine_support import MIN, T0, staff_both_paths
 
 HOW_TO_RUN = (
     "Run the suite with `make test` (README.md); without DATABASE_URL and REDIS_URL"
@@ -139,6 +140,19 @@ def signin_limits(settings):
     settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     settings.TRUSTED_PROXY_COUNT = 0
     return settings
+
+
+@pytest.fixture
+def api(bob):
+    """Bob (a responder) at the REST API, with a read and write token."""
+    return token_client(bob)
+
+
+@pytest.fixture
+def staffed(db):
+    """Someone on call at every level: with nobody, declaring a P1 climbs at
+    once to the top and says nobody could be paged (tests/test_paging.py)."""
+    staff_both_paths()
 
 
 @pytest.fixture

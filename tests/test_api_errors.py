@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def api(bob):
-    return token_client(bob)
-
-
 def nothing_written() -> tuple[int, int]:
     return Incident.objects.count(), TimelineEvent.objects.count()
 
