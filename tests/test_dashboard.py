@@ -10,14 +10,9 @@ from django.urls import reverse
 
 from incidents import services
 from incidents.models import EventKind, Incident, Status, TimelineEvent
+from tests.dashboard_support import HTMX, url
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def url(name: str, incident: Incident) -> str:
-    return reverse(f"incidents:{name}", kwargs={"ref": incident.ref})
 
 
 def events(incident: Incident, kind: str | None = None):

@@ -9,25 +9,12 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from incidents import services
-from incidents.models import Incident, TimelineEvent
 from tests import factories
+from tests.dashboard_support import HTMX, url
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def url(name: str, incident: Incident) -> str:
-    return reverse(f"incidents:{name}", kwargs={"ref": incident.ref})
-
-
-def events(incident: Incident, kind: str | None = None):
-    rows = TimelineEvent.objects.filter(incident=incident)
-    return rows.filter(kind=kind) if kind else rows
-
 
 # --- board -------------------------------------------------------------------
 
