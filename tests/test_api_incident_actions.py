@@ -8,18 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.utils.dateparse import parse_datetime
 
-from incidents.models import (
-    EventKind,
-    Incident,
-    StatusUpdate,
-    TimelineEvent,
-)
-from tests.api_support import (
-    assert_json_error,
-    declare,
-    incident_url,
-    kinds,
-)
+from incidents.models import EventKind, Incident, StatusUpdate, TimelineEvent
+from tests.api_support import assert_json_error, declare, incident_url, kinds
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,7 @@ from django.urls import reverse
 
 from incidents import services
 from tests import factories
-from tests.api_support import (
-    INCIDENTS,
-    assert_incident_shape,
-    assert_json_error,
-)
+from tests.api_support import INCIDENTS, assert_incident_shape, assert_json_error
 
 pytestmark = pytest.mark.django_db
 

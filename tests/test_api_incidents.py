@@ -8,12 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils.dateparse import parse_datetime
 
-from incidents.models import (
-    EventKind,
-    Incident,
-    RoleAssignment,
-    TimelineEvent,
-)
+from incidents.models import EventKind, Incident, RoleAssignment, TimelineEvent
 from tests import factories
 from tests.api_support import (
     INCIDENTS,

@@ -12,14 +12,7 @@ from django.db import transaction
 
 from incidents import services
 from incidents.errors import DomainError
-from incidents.models import (
-    Deadline,
-    DeadlineKind,
-    EventKind,
-    Incident,
-    Status,
-    TimelineEvent,
-)
+from incidents.models import Deadline, DeadlineKind, EventKind, Incident, Status, TimelineEvent
 from tests import factories
 from tests.engine_support import MIN, T0, events, staff_both_paths
 from tests.service_support import deadline, pending, rejected
