@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/treebeard
 TEST_REDIS_URL := redis://127.0.0.1:6379/15
+TEST_WORKERS ?= 2
 
 .PHONY: install run test lint format bench clean
 
@@ -25,15 +26,11 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho -f Procfile start
 
-# Real PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL / REDIS_URL override).
+# Real PostgreSQL and Redis on 127.0.0.1 (DATABASE_URL / REDIS_URL override;
+# tests/settings.py holds the defaults, so a bare `pytest` runs the same way).
+# Two pytest-xdist workers, each with its own test database and cache keys.
 test: install
-	@DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
-	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-	$(BIN)/python tests/preflight.py
-	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" \
-	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-	STATIC_MANIFEST=false \
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -9,7 +11,9 @@ from django.shortcuts import get_object_or_404
 
 from .models import (
     OPEN_STATUSES,
+    Alert,
     Deadline,
+    DeadlineKind,
     EventKind,
     Incident,
     RoleAssignment,
@@ -22,64 +26,77 @@ from .models import (
 
 
 def _with_people(qs: QuerySet[Incident]) -> QuerySet[Incident]:
-    return qs.prefetch_related(
+    """What a row or page of incidents shows: services, role holders and clocks."""
+    return qs.with_people().prefetch_related(
         "services",
-        Prefetch(
-            "role_assignments",
-            queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related("user"),
-            to_attr="active_assignments",
-        ),
-        Prefetch(
-            "deadlines",
-            # A fired escalation step is done, and a fired update reminder has
-            # its successor pending: neither is a running clock.
-            queryset=Deadline.objects.filter(
-                met_at__isnull=True, cancelled_at__isnull=True
-            ).exclude(fired_at__isnull=False, kind__in=["escalation", "update"]),
-            to_attr="pending_deadlines",
-        ),
+        Prefetch("deadlines", queryset=Deadline.objects.running(), to_attr="pending_deadlines"),
     )
 
 
 SEVERITY_ORDER = [s.value for s in Severity]
 
 
-def _filtered(
-    qs: QuerySet[Incident],
-    *,
-    severity: str | None = None,
-    status: str | None = None,
-    service: str | None = None,
-    q: str | None = None,
-) -> QuerySet[Incident]:
-    """The board's filter bar; every filter is optional."""
-    if severity:
-        qs = qs.filter(severity=severity)
-    if status:
-        qs = qs.filter(status=status)
-    if service:
-        qs = qs.filter(services__name=service)
-    if q:
-        qs = qs.filter(Q(ref__icontains=q) | Q(title__icontains=q))
-    return qs
+@dataclass(frozen=True)
+class IncidentFilters:
+    """What the board's filter bar and the API's query parameters narrow a
+    list of incidents by, already parsed; ``None`` leaves a filter off."""
+
+    statuses: Sequence[str] | None = None
+    severities: Sequence[str] | None = None
+    sources: Sequence[str] | None = None
+    # True: not resolved; False: resolved.
+    is_open: bool | None = None
+    is_drill: bool | None = None
+    service: str | None = None
+    # Text in the reference, title, summary or the title of an alert.
+    q: str | None = None
+    detected_after: datetime | None = None
+    detected_before: datetime | None = None
+
+    @property
+    def narrows(self) -> bool:
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def apply(self, qs: QuerySet[Incident]) -> QuerySet[Incident]:
+        if self.statuses is not None:
+            qs = qs.filter(status__in=self.statuses)
+        if self.severities is not None:
+            qs = qs.filter(severity__in=self.severities)
+        if self.sources is not None:
+            qs = qs.filter(source__in=self.sources)
+        if self.is_open is not None:
+            qs = (
+                qs.filter(status__in=OPEN_STATUSES)
+                if self.is_open
+                else qs.filter(status=Status.RESOLVED)
+            )
+        if self.is_drill is not None:
+            qs = qs.filter(is_drill=self.is_drill)
+        if self.service:
+            # Service names are stored lower-case (services.checks.service_rows).
+            qs = qs.filter(services__name=self.service.lower())
+        if self.detected_after is not None:
+            qs = qs.filter(detected_at__gte=self.detected_after)
+        if self.detected_before is not None:
+            qs = qs.filter(detected_at__lt=self.detected_before)
+        if self.q:
+            matching_alerts = Alert.objects.filter(title__icontains=self.q).values("incident_id")
+            qs = qs.filter(
+                Q(ref__icontains=self.q)
+                | Q(title__icontains=self.q)
+                | Q(summary__icontains=self.q)
+                | Q(pk__in=matching_alerts)
+            )
+        return qs
 
 
-def open_incidents(
-    *,
-    severity: str | None = None,
-    status: str | None = None,
-    service: str | None = None,
-    q: str | None = None,
-) -> list[Incident]:
+NO_FILTERS = IncidentFilters()
+
+
+def open_incidents(filters: IncidentFilters = NO_FILTERS) -> list[Incident]:
     """Open incidents sorted P0 → P3, oldest first (the board), optionally
     narrowed by the board's filters."""
-    qs = _filtered(
-        Incident.objects.filter(status__in=OPEN_STATUSES),
-        severity=severity,
-        status=status,
-        service=service,
-        q=q,
-    )
+    qs = filters.apply(Incident.objects.filter(status__in=OPEN_STATUSES))
     qs = _with_people(qs).prefetch_related(
         Prefetch(
             "timeline",
@@ -94,18 +111,12 @@ def open_incidents(
 
 
 def incidents_resolved_since(
-    since: datetime,
-    *,
-    severity: str | None = None,
-    service: str | None = None,
-    q: str | None = None,
+    since: datetime, filters: IncidentFilters = NO_FILTERS
 ) -> list[Incident]:
-    """Incidents resolved since ``since``, newest first."""
-    qs = _filtered(
-        Incident.objects.filter(status=Status.RESOLVED, resolved_at__gte=since),
-        severity=severity,
-        service=service,
-        q=q,
+    """Incidents resolved since ``since``, newest first; a status filter (of
+    open statuses, on the board) leaves them alone."""
+    qs = replace(filters, statuses=None).apply(
+        Incident.objects.filter(status=Status.RESOLVED, resolved_at__gte=since)
     )
     return list(_with_people(qs).order_by("-resolved_at"))
 
@@ -136,8 +147,10 @@ def incident_deadlines(incident: Incident) -> list[Deadline]:
     return list(incident.deadlines.order_by("due_at", "id"))
 
 
-def incident_list(**filters) -> QuerySet[Incident]:
-    return _with_people(Incident.objects.filter(**filters))
+def incident_list(filters: IncidentFilters = NO_FILTERS) -> QuerySet[Incident]:
+    """Incidents newest first (the API's list), narrowed by ``filters``."""
+    qs = filters.apply(_with_people(Incident.objects.all()))
+    return qs.distinct().order_by("-detected_at", "-id")
 
 
 def incident_by_ref(ref: str) -> Incident:
@@ -162,14 +175,10 @@ def next_clock(incident: Incident) -> Deadline | None:
     """The deadline that matters next: acknowledge first, then the earliest."""
     pending = getattr(incident, "pending_deadlines", None)
     if pending is None:
-        pending = list(
-            incident.deadlines.filter(met_at__isnull=True, cancelled_at__isnull=True).exclude(
-                fired_at__isnull=False, kind__in=["escalation", "update"]
-            )
-        )
+        pending = list(incident.deadlines.running())
     if not pending:
         return None
-    acks = [d for d in pending if d.kind == "acknowledge"]
+    acks = [d for d in pending if d.kind == DeadlineKind.ACKNOWLEDGE]
     return acks[0] if acks else min(pending, key=lambda d: d.due_at)
 
 

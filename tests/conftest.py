@@ -1,11 +1,59 @@
 """Shared fixtures: alice (manager), bob (responder), vera (viewer) and
-charlie (signed in, no group), after healthchecks' alice/bob/charlie."""
+charlie (signed in, no group), after healthchecks' alice/bob/charlie.
+
+The suite runs on PostgreSQL and Redis (tests/settings.py): ``pytest`` alone
+stops at once, saying what to start, when either is down. Every test starts
+with its own process's cache key space empty, so counters (rate limits,
+throttles, the sweep's heartbeat) never carry over from another test or
+from the other pytest-xdist worker.
+"""
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta
+
 import pytest
 
-from tests import factories
+from incidents import clock
+from incidents.engine import sla
+from tests import factories, preflight
+from tests.api_support import token_client
+from tests.engine_support import MIN, T0, staff_both_paths
+
+HOW_TO_RUN = (
+    "Run the suite with `make test` (README.md); without DATABASE_URL and REDIS_URL"
+    " it uses PostgreSQL and Redis on 127.0.0.1 (tests/settings.py)."
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or config.option.help or config.option.version:
+        return  # the controller of an xdist run has checked already
+    found = preflight.problems(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
+    if found:
+        pytest.exit(
+            "\n".join([*found, HOW_TO_RUN]),
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    db, cache = settings.DATABASES["default"], settings.CACHES["default"]
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}"
+        f" at {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}",
+        f"cache: {cache.get('LOCATION')} keys {cache.get('KEY_PREFIX')}:*",
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_key_space():
+    from django.core.cache import cache
+
+    cache.clear()  # only this process's keys (tests/cache.py)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,6 +96,63 @@ def charlie(db):
 @pytest.fixture
 def incident(db, bob):
     return factories.declare(actor=bob)
+
+
+def start_of(request: pytest.FixtureRequest) -> datetime:
+    """The test module's ``T0``, or ``engine_support.T0`` (a Wednesday, 10:00 UTC)."""
+    return getattr(request.module, "T0", T0)
+
+
+@pytest.fixture
+def frozen(request, time_machine):
+    """The clock stopped at the module's T0 (``start_of``); move it with ``move_to``."""
+    time_machine.move_to(start_of(request), tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def later(frozen):
+    """``later(minutes=5)``: the frozen clock moved on; returns the new now."""
+
+    def _move(**delta) -> datetime:
+        frozen.shift(timedelta(**delta))
+        return clock.now()
+
+    return _move
+
+
+@pytest.fixture
+def at(request, frozen):
+    """``at(minutes)``: the clock to T0 + minutes, then one SLA sweep; how many fired."""
+
+    def _sweep(minutes: float) -> int:
+        frozen.move_to(start_of(request) + minutes * MIN, tick=False)
+        return sla.sweep()
+
+    return _sweep
+
+
+@pytest.fixture
+def signin_limits(settings):
+    """The shipped sign-in throttling, whatever the environment of the run says."""
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    settings.TRUSTED_PROXY_COUNT = 0
+    return settings
+
+
+@pytest.fixture
+def api(bob):
+    """Bob (a responder) at the REST API, with a read and write token."""
+    return token_client(bob)
+
+
+@pytest.fixture
+def staffed(db):
+    """Someone on call at every level: with nobody, declaring a P1 climbs at
+    once to the top and says nobody could be paged (tests/test_paging.py)."""
+    staff_both_paths()
 
 
 @pytest.fixture

@@ -25,10 +25,10 @@ from incidents.models import (
     Rotation,
     RotationMember,
     Schedule,
-    TimelineEvent,
 )
 from incidents.notify.channels import DEFAULT_SEVERITIES
 from tests import factories
+from tests.engine_support import events
 from tests.fakes import HttpRecorder, SmtpSink
 
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
@@ -93,17 +93,9 @@ def age(*incidents: Incident, minutes: float) -> None:
     Incident.objects.filter(pk__in=ids).update(
         detected_at=F("detected_at") - delta, declared_at=F("declared_at") - delta
     )
-    Deadline.objects.filter(
-        incident_id__in=ids,
-        fired_at__isnull=True,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-    ).update(due_at=F("due_at") - delta, starts_at=F("starts_at") - delta)
-
-
-def events(incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
-    rows = TimelineEvent.objects.filter(incident=incident).order_by("at", "id")
-    return list(rows.filter(kind=kind) if kind else rows)
+    Deadline.objects.pending().filter(incident_id__in=ids, fired_at__isnull=True).update(
+        due_at=F("due_at") - delta, starts_at=F("starts_at") - delta
+    )
 
 
 def escalated_levels(incident: Incident) -> list[int]:

@@ -79,5 +79,7 @@ def channel_messages(incident, message_kind: str | None = None) -> list[str]:
     return [n.message_kind for n in rows]
 
 
-def events(incident, kind: str) -> list[TimelineEvent]:
-    return list(TimelineEvent.objects.filter(incident=incident, kind=kind).order_by("at", "id"))
+def events(incident, kind: str | None = None) -> list[TimelineEvent]:
+    """The incident's timeline, oldest first; only events of ``kind`` if given."""
+    rows = TimelineEvent.objects.filter(incident=incident).order_by("at", "id")
+    return list(rows.filter(kind=kind) if kind else rows)

@@ -7,8 +7,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from incidents import services
+from incidents import clock, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
+from incidents.models import Alert
+from incidents.services.integrations import integration_create
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -53,3 +55,19 @@ def declare(actor=None, **overrides):
     }
     fields.update(overrides)
     return services.incident_declare(actor=actor, **fields)
+
+
+def alert(incident, *, title: str, manager):
+    """A firing Alertmanager alert on ``incident``, from a new integration
+    ``manager`` adds; written directly: the ingestion is not under test."""
+    integration, _ = integration_create(actor=manager, name="Prometheus", kind="alertmanager")
+    return Alert.objects.create(
+        integration=integration,
+        kind="alertmanager",
+        fingerprint=title,
+        occurrence_key=title,
+        status="firing",
+        title=title,
+        received_at=clock.now(),
+        incident=incident,
+    )

@@ -1,11 +1,35 @@
-"""Stop `make test` early, with a clear message, when PostgreSQL or Redis is down."""
+"""Stop the test run at once, with a clear message, when PostgreSQL or Redis
+is down or a URL names another kind of server (tests/conftest.py asks)."""
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+
+class Server(NamedTuple):
+    variable: str
+    name: str
+    schemes: tuple[str, ...]
+    default_port: int
+    start: str
+
+
+POSTGRESQL = Server(
+    "DATABASE_URL",
+    "PostgreSQL",
+    ("postgres", "postgresql"),
+    5432,
+    "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+)
+REDIS = Server(
+    "REDIS_URL",
+    "Redis",
+    ("redis", "rediss"),
+    6379,
+    'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+)
 
 
 def reachable(url: str, default_port: int) -> str | None:
@@ -18,27 +42,14 @@ def reachable(url: str, default_port: int) -> str | None:
         return f"{host}:{port} ({exc.strerror or exc})"
 
 
-def main() -> int:
-    problems = []
-    db = os.environ.get("DATABASE_URL", "")
-    if not db.startswith(("postgres://", "postgresql://")):
-        problems.append(f"DATABASE_URL must point at PostgreSQL for tests (got {db!r}).")
-    elif err := reachable(db, 5432):
-        problems.append(
-            f"PostgreSQL is not reachable at {err}. Start it, e.g.\n"
-            "    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-    redis = os.environ.get("REDIS_URL", "")
-    if err := reachable(redis, 6379):
-        problems.append(
-            f"Redis is not reachable at {err}. Start it, e.g.\n"
-            "    redis-server --daemonize yes --bind 127.0.0.1 --port 6379"
-            ' --save "" --appendonly no'
-        )
-    for problem in problems:
-        print(f"make test: {problem}", file=sys.stderr)
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def problems(database_url: str, redis_url: str) -> list[str]:
+    """What stands between the suite and its servers; empty when nothing does."""
+    found = []
+    for server, url in ((POSTGRESQL, database_url), (REDIS, redis_url)):
+        if urlsplit(url).scheme not in server.schemes:
+            found.append(f"{server.variable} must point at {server.name} for tests (got {url!r}).")
+        elif err := reachable(url, server.default_port):
+            found.append(
+                f"{server.name} is not reachable at {err}. Start it, e.g.\n    {server.start}"
+            )
+    return found

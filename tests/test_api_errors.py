@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -18,11 +17,6 @@ from tests.api_support import API, INCIDENTS, assert_json_error, incident_url, t
 pytestmark = pytest.mark.django_db
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def api(bob):
-    return token_client(bob)
 
 
 def nothing_written() -> tuple[int, int]:
@@ -172,51 +166,35 @@ def test_refusals_are_json(request, incident, who, status):
 # --- 429 -------------------------------------------------------------------------
 
 
-def forget_throttle_history(user) -> None:
-    """Throttle counts live in Redis and outlive a test's transaction; user
-    ids repeat between runs, so start this user's window empty."""
-    cache.delete(f"throttle_user_{user.pk}")
+# Throttle counts live in Redis and outlive a test's transaction: each test
+# starts with its cache key space empty (tests/conftest.py).
 
 
 def test_too_many_requests_is_429_with_retry_after(bob, incident):
     api = token_client(bob)
-    forget_throttle_history(bob)
-    try:
-        with override_settings(API_RATE_USER="3/min"):
-            for _ in range(3):
-                assert api.get(INCIDENTS).status_code == 200
-            response = api.get(INCIDENTS)
-            body = assert_json_error(response, 429)
-            assert 0 < int(response["Retry-After"]) <= 60
-            assert body["retry_after"] > 0
-            # Writes count too, and are refused without being written.
-            before = nothing_written()
-            assert_json_error(api.post(incident_url(incident.ref, "acknowledge")), 429)
-            assert nothing_written() == before
-    finally:
-        forget_throttle_history(bob)
+    with override_settings(API_RATE_USER="3/min"):
+        for _ in range(3):
+            assert api.get(INCIDENTS).status_code == 200
+        response = api.get(INCIDENTS)
+        body = assert_json_error(response, 429)
+        assert 0 < int(response["Retry-After"]) <= 60
+        assert body["retry_after"] > 0
+        # Writes count too, and are refused without being written.
+        before = nothing_written()
+        assert_json_error(api.post(incident_url(incident.ref, "acknowledge")), 429)
+        assert nothing_written() == before
 
 
 def test_rate_limit_is_per_person(bob, alice):
-    forget_throttle_history(bob)
-    forget_throttle_history(alice)
-    try:
-        with override_settings(API_RATE_USER="1/min"):
-            assert token_client(bob).get(INCIDENTS).status_code == 200
-            assert token_client(bob).get(INCIDENTS).status_code == 429
-            assert token_client(alice).get(INCIDENTS).status_code == 200
-    finally:
-        forget_throttle_history(bob)
-        forget_throttle_history(alice)
+    with override_settings(API_RATE_USER="1/min"):
+        assert token_client(bob).get(INCIDENTS).status_code == 200
+        assert token_client(bob).get(INCIDENTS).status_code == 429
+        assert token_client(alice).get(INCIDENTS).status_code == 200
 
 
 def test_default_rate_leaves_ordinary_use_alone(bob):
-    forget_throttle_history(bob)
     api = token_client(bob)
-    try:
-        assert all(api.get(INCIDENTS).status_code == 200 for _ in range(30))
-    finally:
-        forget_throttle_history(bob)
+    assert all(api.get(INCIDENTS).status_code == 200 for _ in range(30))
 
 
 @pytest.mark.parametrize("rate", ["fast", "0/min", "10/week"])

@@ -14,7 +14,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
@@ -92,7 +91,6 @@ def api_key(alice, bob, incident, settings) -> str:
     from datetime import UTC, datetime
 
     settings.API_RATE_USER = "100000/min"
-    cache.clear()  # no throttle counts left from other tests
     schedule = Schedule.objects.create(name="Primary", slug="primary", time_zone="Etc/GMT+12")
     Override.objects.create(
         schedule=schedule,

@@ -16,8 +16,6 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from incidents.api.urls import router
-from incidents.models import Alert
-from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import API, INCIDENTS, incident_url, token_client
 from tests.engine_support import staff_both_paths
@@ -268,18 +266,8 @@ def test_every_answer_matches_its_documented_schema(schema, alice, bob):
     call("post", detail + "reopen/", incident_url(ref, "reopen"), {"reason": "Back again"})
     call("get", detail + "timeline/", incident_url(ref, "timeline"))
 
-    integration, _ = integration_create(actor=alice, name="Prometheus", kind="alertmanager")
-    Alert.objects.create(
-        integration=integration,
-        kind="alertmanager",
-        fingerprint="f",
-        occurrence_key="o",
-        status="firing",
-        title="HighErrorRate",
-        received_at=integration.created_at,
-        incident_id=factories.declare(actor=bob).pk,
-    )
-    alerted = Alert.objects.get().incident.ref
+    alert = factories.alert(factories.declare(actor=bob), title="HighErrorRate", manager=alice)
+    alerted = alert.incident.ref
     assert call("get", detail + "alerts/", incident_url(alerted, "alerts"))["count"] == 1
 
     call("get", "/api/v1/severities/", f"{API}/severities/")

@@ -50,32 +50,24 @@ def test_incident_page_lists_deliveries_and_shows_a_permanent_failure(client_for
         name="#incidents", kind="slack", target="https://hooks.slack.example/x", severities=["P1"]
     )
     now = clock.now()
-    Notification.objects.create(
-        idempotency_key="t:1",
-        incident=incident,
-        channel=channel,
-        transport="slack",
-        target=channel.target,
-        message_kind="initial",
-        status="delivered",
-        created_at=now,
-        next_attempt_at=now,
-        delivered_at=now,
-        attempts=1,
-    )
-    Notification.objects.create(
-        idempotency_key="t:2",
-        incident=incident,
-        channel=channel,
-        transport="slack",
-        target=channel.target,
-        message_kind="update",
-        status="failed",
-        created_at=now,
-        next_attempt_at=now,
-        attempts=1,
-        last_error="HTTP 404: no_service",
-    )
+
+    def delivery(key: str, message_kind: str, status: str, **outcome) -> None:
+        Notification.objects.create(
+            idempotency_key=key,
+            incident=incident,
+            channel=channel,
+            transport="slack",
+            target=channel.target,
+            message_kind=message_kind,
+            status=status,
+            created_at=now,
+            next_attempt_at=now,
+            attempts=1,
+            **outcome,
+        )
+
+    delivery("t:1", "initial", "delivered", delivered_at=now)
+    delivery("t:2", "update", "failed", last_error="HTTP 404: no_service")
     html = _page(client_for(bob), incident)
     assert "#incidents (Slack incoming webhook)" in html
     assert "✓ Delivered" in html

@@ -44,6 +44,17 @@ def post_form(client: Client, path: str, body: str, **extra):
     )
 
 
+TOO_LARGE = "larger than 1024 KiB"
+
+
+def assert_shown_again(response, status: int, reason: str, *kept: str) -> None:
+    """The page came back with ``status``, the reason on top and the text that fitted."""
+    assert response.status_code == status
+    html = response.content.decode()
+    for text in (reason, *kept):
+        assert text in html
+
+
 # --- oversized forms ----------------------------------------------------------------
 
 
@@ -54,11 +65,8 @@ def test_oversized_declare_shows_the_form_again_with_a_message_and_the_title(bob
         f"&summary={'y' * (MIB + 10)}"
     )
     response = post_form(client, reverse("incidents:declare"), body)
-    assert response.status_code == 413
-    html = response.content.decode()
-    assert "larger than 1024 KiB" in html
-    assert 'value="Checkout down"' in html  # what the person typed is still there
-    assert "yyyyyyyy" in html  # the summary, cut at the limit
+    # What the person typed is still there, the summary cut at the limit.
+    assert_shown_again(response, 413, TOO_LARGE, 'value="Checkout down"', "yyyyyyyy")
     assert not Incident.objects.exists()
 
 
@@ -66,10 +74,7 @@ def test_declare_with_too_many_fields_shows_the_form_again_with_a_message(bob):
     client, token = csrf_client(bob, reverse("incidents:declare"))
     body = f"csrfmiddlewaretoken={token}&title=Checkout+down&severity=P2" + "&k=v" * 1200
     response = post_form(client, reverse("incidents:declare"), body)
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "more than 1000 fields" in html
-    assert 'value="Checkout down"' in html
+    assert_shown_again(response, 400, "more than 1000 fields", 'value="Checkout down"')
     assert not Incident.objects.exists()
 
 
@@ -81,10 +86,7 @@ def test_oversized_status_update_shows_the_incident_again_and_posts_nothing(bob,
         f"&message=Rolling+back+{'z' * (MIB + 10)}"
     )
     response = post_form(client, reverse("incidents:update", kwargs={"ref": incident.ref}), body)
-    assert response.status_code == 413
-    html = response.content.decode()
-    assert "larger than 1024 KiB" in html
-    assert "Rolling back zzzz" in html
+    assert_shown_again(response, 413, TOO_LARGE, "Rolling back zzzz")
     assert not StatusUpdate.objects.filter(incident=incident).exists()
 
 
@@ -113,17 +115,12 @@ def test_oversized_override_and_contact_forms_show_their_page_again(bob):
         f"&{prefix}ends_at=2026-12-25T09:00&{prefix}reason={'r' * (MIB + 10)}"
     )
     path = reverse("incidents:override-add", kwargs={"schedule_id": schedule.pk})
-    response = post_form(client, path, body)
-    assert response.status_code == 400
-    assert "larger than 1024 KiB" in response.content.decode()
+    assert_shown_again(post_form(client, path, body), 400, TOO_LARGE)
     assert not Override.objects.exists()
 
     body = f"csrfmiddlewaretoken={token}&kind=email&value=bob%40treebeard.test&x={'q' * MIB}"
     response = post_form(client, reverse("incidents:contact-add"), body)
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "larger than 1024 KiB" in html
-    assert "bob@treebeard.test" in html
+    assert_shown_again(response, 400, TOO_LARGE, "bob@treebeard.test")
     assert not ContactMethod.objects.filter(user=bob).exists()
 
 

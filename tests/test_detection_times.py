@@ -9,23 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from incidents.models import Incident, ReferenceCounter, TimelineEvent
 from incidents.services.integrations import integration_create
 from tests.api_support import INCIDENTS, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _api(bob, typed: str) -> tuple[int, dict]:
@@ -113,4 +106,4 @@ def test_an_alert_whose_start_no_person_could_type_still_opens_an_incident_detec
 
     assert response.status_code == 202, response.content
     assert Incident.objects.count() == 2
-    assert set(Incident.objects.values_list("detected_at", flat=True)) == {NOW}
+    assert set(Incident.objects.values_list("detected_at", flat=True)) == {T0}

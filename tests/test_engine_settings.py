@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from tests.test_settings import run_python, start
+from tests.test_settings import run_python
 from treebeard_ir.env import env_clock_time, env_dates, env_time_zone, env_weekdays
 
 
@@ -50,27 +50,6 @@ def test_holidays_are_iso_dates():
     for raw in ("2026-13-01", "25.12.2026", "20261225"):
         with pytest.raises(ImproperlyConfigured, match="HOL has"):
             env_dates("HOL", environ={"HOL": raw})
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("BUSINESS_TIME_ZONE", "Nowhere/City"),
-        ("BUSINESS_HOURS_START", "nine"),
-        ("BUSINESS_HOURS_END", "08:00"),  # before the default start
-        ("BUSINESS_DAYS", "1,2,9"),
-        ("BUSINESS_HOLIDAYS", "2026-02-30"),
-        ("DIGEST_TIME", "25:00"),
-        ("SLA_SWEEP_SECONDS", "0"),
-        ("ENGINE_STALL_SECONDS", "soon"),
-    ],
-)
-def test_start_up_stops_on_a_bad_engine_value_naming_the_variable(tmp_path, variable, value):
-    result = start(tmp_path, **{variable: value})
-
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert variable in result.stderr
 
 
 def test_business_hours_and_the_digest_time_come_from_the_environment(tmp_path):
@@ -118,8 +97,8 @@ def test_the_beat_schedule_runs_the_engine_tasks_and_lets_stale_runs_expire():
         "incidents.relay_notifications",
         "incidents.send_digest",
     }
-    assert schedule["sweep-deadlines"]["schedule"] == settings.SLA_SWEEP_SECONDS == 5
-    assert schedule["relay-notifications"]["schedule"] == settings.NOTIFY_RELAY_SECONDS == 15
+    assert schedule["sweep-deadlines"]["schedule"] == settings.SLA_SWEEP_SECONDS
+    assert schedule["relay-notifications"]["schedule"] == settings.NOTIFY_RELAY_SECONDS
     for name, entry in schedule.items():
         assert entry["options"]["expires"] > 0, name
         assert entry["task"] in app.tasks, f"{entry['task']} is not registered"

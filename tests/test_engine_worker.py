@@ -203,12 +203,8 @@ def test_update_cadence_reminder_reaches_slack_and_the_commander(engine, bob):
     # The next reminder is planned one cadence later; posting an update meets it.
     first.refresh_from_db()
     assert first.fired_at is not None
-    nxt = Deadline.objects.get(
-        incident=incident,
-        kind=DeadlineKind.UPDATE,
-        fired_at__isnull=True,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
+    nxt = Deadline.objects.pending().get(
+        incident=incident, kind=DeadlineKind.UPDATE, fired_at__isnull=True
     )
     assert nxt.due_at == first.due_at + timedelta(minutes=30)
     services.incident_post_update(incident=incident, actor=carol, message="Index rebuilt")

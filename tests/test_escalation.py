@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from incidents import services
-from incidents.engine import sla
 from incidents.errors import IncidentError
 from incidents.models import (
     Deadline,
@@ -34,30 +33,13 @@ from tests.engine_support import (
     staff_both_paths,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
 def staffed(db):
     staff_both_paths()
     return everything_channel()
-
-
-@pytest.fixture
-def at(frozen):
-    """``at(minutes)``: move the clock to T0 + minutes and run the sweep."""
-
-    def _sweep(minutes: float) -> int:
-        frozen.move_to(T0 + minutes * MIN, tick=False)
-        return sla.sweep()
-
-    return _sweep
 
 
 def fresh(incident: Incident) -> Incident:

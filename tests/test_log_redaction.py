@@ -23,7 +23,7 @@ from incidents import ack_links
 from incidents.models import Schedule
 from incidents.services.integrations import integration_create
 from tests import factories
-from tests.worker_support import BIN, ROOT, database_url, spare_port
+from tests.worker_support import BIN, ROOT, process_env, spare_port
 from treebeard_ir.redact import RedactSecretsFilter, redact_path
 
 INTEGRATION_TOKEN = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -154,16 +154,8 @@ def gunicorn_server(db):
     """``gunicorn -c gunicorn.conf.py treebeard_ir.wsgi:application`` on a spare
     port against the test database; yields (port, read_log)."""
     port = spare_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
-    env.update(
-        DATABASE_URL=database_url(),
-        BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        WEB_THREADS="2",
-        ACCESS_LOG="-",
-        DEBUG="false",
-        STATIC_MANIFEST="false",
-        PYTHONUNBUFFERED="1",
+    env = process_env(
+        BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", WEB_THREADS="2", ACCESS_LOG="-"
     )
     # Every atom a format could print, besides the shipped combined format.
     fmt = '%(h)s "%(r)s" %(s)s "%(f)s" U=%(U)s q=%(q)s auth=%({authorization}i)s'

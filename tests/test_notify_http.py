@@ -210,7 +210,8 @@ def test_a_receiver_that_never_answers_times_out_as_retryable(settings):
 
     assert caught.value.permanent is False
     assert "timed out" in caught.value.message
-    assert elapsed < 2
+    # Far below the 10 s default: the setting was used (with room for a busy machine).
+    assert elapsed < 5
 
 
 def test_the_timeout_argument_overrides_the_setting(settings):
@@ -221,7 +222,8 @@ def test_the_timeout_argument_overrides_the_setting(settings):
         with pytest.raises(TransportError, match="timed out"):
             http.post(hole.url("/hook"), body=b"{}", headers=JSON, timeout=0.2)
 
-    assert time.monotonic() - started < 2
+    # Far below the 30 s setting: the argument won (with room for a busy machine).
+    assert time.monotonic() - started < 5
 
 
 def test_a_refused_connection_is_retryable(settings):

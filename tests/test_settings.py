@@ -287,6 +287,23 @@ def start(tmp_path, **env: str) -> subprocess.CompletedProcess:
         ("EMAIL_PORT", "twenty-five"),
         ("SECRET_KEY", "too-short"),
         ("STATUS_PAGE_HOST", "https://status.example.com/"),
+        # The SLA engine.
+        ("BUSINESS_TIME_ZONE", "Nowhere/City"),
+        ("BUSINESS_HOURS_START", "nine"),
+        ("BUSINESS_HOURS_END", "08:00"),  # before the default start
+        ("BUSINESS_DAYS", "1,2,9"),
+        ("BUSINESS_HOLIDAYS", "2026-02-30"),
+        ("DIGEST_TIME", "25:00"),
+        ("SLA_SWEEP_SECONDS", "0"),
+        ("ENGINE_STALL_SECONDS", "soon"),
+        # Sign-in and password-reset throttling.
+        ("AXES_ENABLED", "maybe"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("AXES_FAILURE_LIMIT", "five"),
+        ("AXES_COOLOFF_MINUTES", "0"),
+        ("AXES_COOLOFF_MINUTES", "15m"),
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("PASSWORD_RESET_MAX_PER_HOUR", "0"),
     ],
 )
 def test_start_up_stops_on_a_bad_value_naming_the_variable(tmp_path, variable, value):

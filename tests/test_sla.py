@@ -4,6 +4,7 @@ stays correct and cheap with concurrent sweeps and busy incidents."""
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -19,26 +20,12 @@ from incidents.models import (
     EventKind,
     Incident,
     Notification,
+    SeverityPolicy,
     SlaBreach,
     TimelineEvent,
 )
 from tests import factories
 from tests.engine_support import MIN, T0, channel_messages, events, everything_channel, paged
-
-
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture
-def at(frozen):
-    def _sweep(minutes: float) -> int:
-        frozen.move_to(T0 + minutes * MIN, tick=False)
-        return sla.sweep()
-
-    return _sweep
 
 
 def breaches(incident: Incident, kind: str) -> list[SlaBreach]:
@@ -144,6 +131,19 @@ def test_after_an_outage_the_next_reminder_is_the_next_boundary_ahead(bob, at):
 
 
 @pytest.mark.django_db
+def test_the_next_reminder_follows_the_cadence_in_force_as_after_a_posted_update(bob, at):
+    incident = factories.declare(actor=bob, severity="P0")
+    services.incident_acknowledge(incident=incident, actor=bob)
+    SeverityPolicy.objects.filter(severity="P0").update(update_cadence_seconds=600)
+
+    at(16)
+
+    upcoming = Deadline.objects.get(incident=incident, kind="update", fired_at=None)
+    assert (upcoming.starts_at, upcoming.due_at) == (T0 + 15 * MIN, T0 + 25 * MIN)
+    assert (upcoming.target_seconds, upcoming.severity) == (600, "P0")
+
+
+@pytest.mark.django_db
 def test_a_missed_resolve_target_is_a_breach(bob, at):
     everything_channel()
     incident = factories.declare(actor=bob, severity="P0")
@@ -219,23 +219,40 @@ def test_a_failing_handler_leaves_its_row_due_and_does_not_stop_the_others(bob, 
     assert poison.fired_at == T0 + 17 * MIN
 
 
-@pytest.mark.django_db
-def test_a_backlog_larger_than_a_batch_is_fired_in_one_sweep(bob, frozen):
-    incident = factories.declare(actor=bob, severity="P3")
+def action_items(incident: Incident, count: int, *, first_due: datetime) -> None:
+    """``count`` pending action-item deadlines, one second apart from ``first_due``."""
     Deadline.objects.bulk_create(
         Deadline(
             incident=incident,
             kind=DeadlineKind.ACTION_ITEM,
             severity="P3",
             starts_at=T0,
-            due_at=T0 + n * timedelta(seconds=1),
+            due_at=first_due + n * timedelta(seconds=1),
             created_at=T0,
         )
-        for n in range(120)
+        for n in range(count)
     )
+
+
+@pytest.mark.django_db
+def test_a_backlog_larger_than_a_batch_is_fired_in_one_sweep(bob, frozen):
+    incident = factories.declare(actor=bob, severity="P3")
+    action_items(incident, 120, first_due=T0)
     frozen.move_to(T0 + 10 * MIN, tick=False)
 
-    assert sla.sweep(batch=50) == 120
+    # No time budget: batches follow each other until one comes back short.
+    assert sla.sweep(batch=50, budget_seconds=math.inf) == 120
+    assert SlaBreach.objects.filter(incident=incident, kind="action_item").count() == 120
+
+
+@pytest.mark.django_db
+def test_a_sweep_out_of_time_starts_no_new_batch_and_the_next_one_carries_on(bob, frozen):
+    incident = factories.declare(actor=bob, severity="P3")
+    action_items(incident, 120, first_due=T0)
+    frozen.move_to(T0 + 10 * MIN, tick=False)
+
+    # A spent budget (0 s) lets each sweep finish the batch it claimed, no more.
+    assert [sla.sweep(batch=50, budget_seconds=0) for _ in range(4)] == [50, 50, 20, 0]
     assert SlaBreach.objects.filter(incident=incident, kind="action_item").count() == 120
 
 
@@ -244,17 +261,7 @@ def test_the_sweep_costs_the_same_with_no_due_rows_however_many_are_pending(bob,
     with CaptureQueriesContext(connection) as empty:
         assert sla.sweep() == 0
     incident = factories.declare(actor=bob, severity="P3")
-    Deadline.objects.bulk_create(
-        Deadline(
-            incident=incident,
-            kind=DeadlineKind.ACTION_ITEM,
-            severity="P3",
-            starts_at=T0,
-            due_at=T0 + timedelta(days=1, seconds=n),
-            created_at=T0,
-        )
-        for n in range(500)
-    )
+    action_items(incident, 500, first_due=T0 + timedelta(days=1))
 
     with CaptureQueriesContext(connection) as busy:
         assert sla.sweep() == 0
@@ -262,6 +269,37 @@ def test_the_sweep_costs_the_same_with_no_due_rows_however_many_are_pending(bob,
     assert len(busy) == len(empty) <= 3
     claim = next(q["sql"] for q in busy.captured_queries if "FOR UPDATE" in q["sql"])
     assert "SKIP LOCKED" in claim and "LIMIT 200" in claim
+
+
+@pytest.mark.django_db
+def test_a_fired_target_still_runs_but_a_fired_step_or_reminder_does_not(bob, frozen):
+    incident = factories.declare(actor=bob, severity="P3")
+    incident.deadlines.all().delete()
+    rows = {}
+    for kind in DeadlineKind:
+        for state in ("open", "fired", "met", "cancelled"):
+            rows[kind, state] = Deadline.objects.create(
+                incident=incident,
+                kind=kind,
+                severity="P3",
+                starts_at=T0,
+                due_at=T0 + MIN,
+                created_at=T0,
+                **({f"{state}_at": T0 + 2 * MIN} if state != "open" else {}),
+            )
+
+    def states(rows_qs) -> set[tuple[str, str]]:
+        ids = set(rows_qs.values_list("pk", flat=True))
+        return {key for key, row in rows.items() if row.pk in ids}
+
+    pending = {(k, s) for k in DeadlineKind for s in ("open", "fired")}
+    assert states(incident.deadlines.pending()) == pending
+    assert states(incident.deadlines.running()) == pending - {
+        (DeadlineKind.ESCALATION, "fired"),
+        (DeadlineKind.UPDATE, "fired"),
+    }
+    assert states(Deadline.objects.due(T0 + MIN)) == {(k, "open") for k in DeadlineKind}
+    assert states(Deadline.objects.due(T0 + MIN - timedelta(seconds=1))) == set()
 
 
 def _due_rows(count: int) -> list[int]:

@@ -281,6 +281,24 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{db['NAME']}"
 
 
+def process_env(**overrides: str) -> dict[str, str]:
+    """Environment of a process a test starts (a worker, gunicorn) on the
+    product's settings and the test database: this one's, without what
+    pytest, pytest-django and Celery set here, and with ``overrides``."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "PYTEST_", "DJANGO_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="treebeard_ir.settings",
+        DATABASE_URL=database_url(),
+        STATIC_MANIFEST="false",
+        DEBUG="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
 def engine_env(
     redis_port: int, *, recorder: HttpRecorder | None, smtp: Any | None, **overrides: str
 ) -> dict[str, str]:
@@ -289,11 +307,7 @@ def engine_env(
     Timers are short so the engine reacts within a second or two: the sweep
     and the relay run every second, a lease lapses after 3 s.
     """
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "PYTEST_", "DJANGO_"))
-    }
-    env.update(
-        DATABASE_URL=database_url(),
+    env = process_env(
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         NOTIFY_ALLOWED_NETWORKS="127.0.0.1/32",
         SLA_SWEEP_SECONDS="1",
@@ -302,11 +316,7 @@ def engine_env(
         NOTIFY_LEASE_SECONDS="3",
         NOTIFY_RETRY_BASE_SECONDS="0.5",
         NOTIFY_READ_TIMEOUT="10",
-        STATIC_MANIFEST="false",
-        DEBUG="false",
         LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-        DJANGO_SETTINGS_MODULE="treebeard_ir.settings",
     )
     if recorder is not None:
         env["PAGERDUTY_EVENTS_URL"] = recorder.url("/v2/enqueue")

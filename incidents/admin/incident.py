@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from .. import access, services
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
@@ -155,6 +155,11 @@ class DeadlineInline(ReadOnlyAdminMixin, admin.TabularInline):
 # --- incidents ----------------------------------------------------------------
 
 
+# What a declaration says (the add form's first section), then its description.
+DECLARED = ("title", "severity", "source", "is_drill", "customer_impacting", "detected_at")
+DESCRIBED = ("services", "summary", "impact")
+
+
 class IncidentAddForm(ServiceForm):
     """What ``incident_declare`` takes; the service checks it (the detection
     time too) and does the rest."""
@@ -167,17 +172,7 @@ class IncidentAddForm(ServiceForm):
 
     class Meta:
         model = Incident
-        fields = (
-            "title",
-            "severity",
-            "source",
-            "is_drill",
-            "customer_impacting",
-            "detected_at",
-            "services",
-            "summary",
-            "impact",
-        )
+        fields = (*DECLARED, *DESCRIBED)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -185,6 +180,17 @@ class IncidentAddForm(ServiceForm):
         self.fields["detected_at"].help_text = "Empty: now."
 
 
+# The change form's "Times" and "Resolution" sections: set by services only.
+TIMES = (
+    "detected_at",
+    "declared_at",
+    "declared_by",
+    "acknowledged_at",
+    "identified_at",
+    "mitigated_at",
+    "resolved_at",
+)
+RESOLUTION = ("root_cause", "resolution", "false_positive", "reopen_count")
 # Shown on the change form, not edited there: each changes through a service
 # action (acknowledge, resolve, …) so that it lands on the timeline. The form
 # edits the rest, ``incident_update_fields``'s EDITABLE_FIELDS.
@@ -195,17 +201,8 @@ INCIDENT_READONLY = (
     "source",
     "is_drill",
     "escalation_level",
-    "detected_at",
-    "declared_at",
-    "declared_by",
-    "acknowledged_at",
-    "identified_at",
-    "mitigated_at",
-    "resolved_at",
-    "root_cause",
-    "resolution",
-    "false_positive",
-    "reopen_count",
+    *TIMES,
+    *RESOLUTION,
     "alert_count",
 )
 
@@ -245,19 +242,7 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
 
     def get_queryset(self, request):
         # ``Incident.commander`` reads the prefetched active assignments.
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch(
-                    "role_assignments",
-                    queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related(
-                        "user"
-                    ),
-                    to_attr="active_assignments",
-                )
-            )
-        )
+        return super().get_queryset(request).with_people()
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -267,21 +252,8 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return (
-                (
-                    None,
-                    {
-                        "fields": (
-                            "title",
-                            "severity",
-                            "source",
-                            "is_drill",
-                            "customer_impacting",
-                            "detected_at",
-                            "commander",
-                        )
-                    },
-                ),
-                ("Description", {"fields": ("services", "summary", "impact")}),
+                (None, {"fields": (*DECLARED, "commander")}),
+                ("Description", {"fields": DESCRIBED}),
             )
         return (
             (
@@ -302,24 +274,8 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
                 },
             ),
             ("Description", {"fields": ("summary", "impact")}),
-            (
-                "Times",
-                {
-                    "fields": (
-                        "detected_at",
-                        "declared_at",
-                        "declared_by",
-                        "acknowledged_at",
-                        "identified_at",
-                        "mitigated_at",
-                        "resolved_at",
-                    )
-                },
-            ),
-            (
-                "Resolution",
-                {"fields": ("root_cause", "resolution", "false_positive", "reopen_count")},
-            ),
+            ("Times", {"fields": TIMES}),
+            ("Resolution", {"fields": RESOLUTION}),
         )
 
     def get_readonly_fields(self, request, obj=None):

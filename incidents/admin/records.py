@@ -6,8 +6,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 
 from .. import services
+from ..durations import duration
 from ..models import Deadline, RoleAssignment, StatusUpdate, TimelineEvent
-from .common import ReadOnlyAdminMixin, RespondPermissionMixin, human_duration, run_each, shorten
+from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each, shorten
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -94,7 +95,7 @@ class DeadlineStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "pending":
-            return queryset.filter(met_at__isnull=True, cancelled_at__isnull=True)
+            return queryset.pending()
         if value in ("met", "cancelled", "fired"):
             return queryset.filter(**{f"{value}_at__isnull": False})
         return queryset
@@ -112,7 +113,7 @@ class DeadlineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="target")
     def target(self, deadline: Deadline) -> str:
-        return human_duration(deadline.target_seconds)
+        return duration(deadline.target_seconds)
 
     @admin.display(description="state")
     def state(self, deadline: Deadline) -> str:

@@ -41,26 +41,29 @@ class ScopedPermission(permissions.BasePermission):
         raise NotImplementedError
 
 
-class IncidentAccess(ScopedPermission):
+class ReadWriteAccess(ScopedPermission):
+    """Everyone with a view right reads; ``may_write`` says who writes."""
+
+    may_write = staticmethod(can_manage)
+
+    def allowed(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return can_view(request.user)
+        return self.may_write(request.user)
+
+
+class IncidentAccess(ReadWriteAccess):
     """Viewers read; responders act; the token must carry the scope."""
 
     message = "Your group does not allow this (Viewer reads, Responder acts on incidents)."
-
-    def allowed(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return can_view(request.user)
-        return can_respond(request.user)
+    may_write = staticmethod(can_respond)
 
 
-class ManagerWrites(ScopedPermission):
+class ManagerWrites(ReadWriteAccess):
     """Everyone signed in with a view right reads; managers write."""
 
     message = "Only managers can change this."
-
-    def allowed(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return can_view(request.user)
-        return can_manage(request.user)
+    may_write = staticmethod(can_manage)
 
 
 class ManagerOnly(ScopedPermission):

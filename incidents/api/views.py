@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.db import transaction
-from django.db.models import Q
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.timezone import make_aware
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,16 +12,7 @@ from rest_framework.response import Response
 from .. import selectors, services, triage
 from ..engine import paging
 from ..errors import DomainError
-from ..models import (
-    OPEN_STATUSES,
-    Alert,
-    Incident,
-    Integration,
-    Severity,
-    SeverityPolicy,
-    Source,
-    Status,
-)
+from ..models import Incident, Integration, SeverityPolicy
 from ..services.integrations import (
     integration_create,
     integration_delete,
@@ -35,67 +20,16 @@ from ..services.integrations import (
     integration_update,
 )
 from . import serializers as s
-from .oncall_serializers import EARLIEST_YEAR, LATEST_YEAR
+from .filters import INCIDENT_FILTERS, incident_filters
 from .pagination import PagePagination
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
 
-_BOOL = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
-
-def _bool_param(request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if raw.lower() not in _BOOL:
-        raise ValidationError({name: [f"must be true or false (got {raw[:40]!r})."]})
-    return _BOOL[raw.lower()]
-
-
-def _choice_list(request, name: str, choices) -> list[str] | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    values = [v.strip() for v in raw.split(",") if v.strip()]
-    bad = [v for v in values if v not in choices.values]
-    if bad:
-        raise ValidationError({name: [f"{bad[0]!r} is not one of {', '.join(choices.values)}."]})
-    return values
-
-
-def _time_param(request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:  # well-formed but impossible values (month 13) raise ValueError
-        value = parse_datetime(raw.replace(" ", "+"))
-        if value is None and (day := parse_date(raw)) is not None:
-            value = datetime(day.year, day.month, day.day)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError({name: [f"must be an ISO 8601 date or time (got {raw[:40]!r})."]})
-    # The same window as the on-call times: a year-9999 bound in a zone west
-    # of UTC is past what datetime (and every page showing it) can hold.
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValidationError(
-            {name: [f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."]}
-        )
-    # In UTC: PostgreSQL refuses offsets past ±15:59 (+17:18 was a 500)
-    # that Python's datetime accepts.
-    return (value if value.tzinfo else make_aware(value)).astimezone(UTC)
-
-
-INCIDENT_FILTERS = [
-    OpenApiParameter("status", str, description="Comma-separated statuses."),
-    OpenApiParameter("severity", str, description="Comma-separated P0..P3."),
-    OpenApiParameter("open", bool, description="true: not resolved; false: resolved."),
-    OpenApiParameter("service", str, description="Affected service name."),
-    OpenApiParameter("is_drill", bool),
-    OpenApiParameter("source", str),
-    OpenApiParameter("q", str, description="Text in reference, title, summary or alert titles."),
-    OpenApiParameter("detected_after", OpenApiTypes.DATETIME),
-    OpenApiParameter("detected_before", OpenApiTypes.DATETIME),
-]
+def _body(serializer_class, request) -> dict:
+    """The request body as ``serializer_class`` reads it; a 400 naming the field if it cannot."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
 
 
 def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
@@ -113,39 +47,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_value_regex = r"[A-Za-z0-9-]+"
 
     def get_queryset(self):
-        qs = selectors.incident_list()
         if self.action != "list":
-            return qs
-        request = self.request
-        if (statuses := _choice_list(request, "status", Status)) is not None:
-            qs = qs.filter(status__in=statuses)
-        if (severities := _choice_list(request, "severity", Severity)) is not None:
-            qs = qs.filter(severity__in=severities)
-        if (sources := _choice_list(request, "source", Source)) is not None:
-            qs = qs.filter(source__in=sources)
-        if (is_open := _bool_param(request, "open")) is not None:
-            qs = (
-                qs.filter(status__in=OPEN_STATUSES)
-                if is_open
-                else qs.filter(status=Status.RESOLVED)
-            )
-        if (is_drill := _bool_param(request, "is_drill")) is not None:
-            qs = qs.filter(is_drill=is_drill)
-        if service := request.query_params.get("service", "").strip():
-            qs = qs.filter(services__name=service.lower())
-        if after := _time_param(request, "detected_after"):
-            qs = qs.filter(detected_at__gte=after)
-        if before := _time_param(request, "detected_before"):
-            qs = qs.filter(detected_at__lt=before)
-        if q := request.query_params.get("q", "").strip():
-            matching_alerts = Alert.objects.filter(title__icontains=q).values("incident_id")
-            qs = qs.filter(
-                Q(ref__icontains=q)
-                | Q(title__icontains=q)
-                | Q(summary__icontains=q)
-                | Q(pk__in=matching_alerts)
-            )
-        return qs.distinct().order_by("-detected_at", "-id")
+            return selectors.incident_list()
+        return selectors.incident_list(incident_filters(self.request))
 
     def get_object(self):
         ref = self.kwargs["ref"].upper()
@@ -164,9 +68,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         summary="Declare an incident, or file a user report / support ticket",
     )
     def create(self, request):
-        data = s.DeclareSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = _body(s.DeclareSerializer, request)
         reasons: list[str] = []
         if "severity" not in fields:
             fields["severity"], reasons = triage.suggest_for_report(
@@ -192,9 +94,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request, ref=None):
         incident = self.get_object()
-        data = s.IncidentPatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = _body(s.IncidentPatchSerializer, request)
         unknown = sorted(set(request.data) - set(s.IncidentPatchSerializer().fields))
         if unknown:
             raise ValidationError({unknown[0]: ["cannot be changed here."]})
@@ -225,10 +125,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.EscalateSerializer, responses=s.EscalationResultSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, ref=None):
-        data = s.EscalateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        fields = _body(s.EscalateSerializer, request)
         incident = services.incident_escalate(
-            incident=self.get_object(), actor=request.user, **data.validated_data
+            incident=self.get_object(), actor=request.user, **fields
         )
         result = incident.escalation_outcome
         fresh = selectors.incident_by_ref(incident.ref)
@@ -239,10 +138,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def mitigate(self, request, ref=None):
-        data = s.OptionalReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        note = _body(s.OptionalReasonSerializer, request)["reason"]
         incident = services.incident_mitigate(
-            incident=self.get_object(), actor=request.user, note=data.validated_data["reason"]
+            incident=self.get_object(), actor=request.user, note=note
         )
         return _ok(request, incident)
 
@@ -250,20 +148,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def resolve(self, request, ref=None):
         incident = self.get_object()
-        data = s.ResolveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        incident = services.incident_resolve(
-            incident=incident, actor=request.user, **data.validated_data
-        )
+        fields = _body(s.ResolveSerializer, request)
+        incident = services.incident_resolve(incident=incident, actor=request.user, **fields)
         return _ok(request, incident)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, ref=None):
-        data = s.ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        reason = _body(s.ReasonSerializer, request)["reason"]
         incident = services.incident_reopen(
-            incident=self.get_object(), actor=request.user, reason=data.validated_data["reason"]
+            incident=self.get_object(), actor=request.user, reason=reason
         )
         return _ok(request, incident)
 
@@ -277,11 +171,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = incident.updates.select_related("author")
             return Response(s.StatusUpdateSerializer(rows, many=True).data)
-        data = s.PostUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        update = services.incident_post_update(
-            incident=incident, actor=request.user, **data.validated_data
-        )
+        fields = _body(s.PostUpdateSerializer, request)
+        update = services.incident_post_update(incident=incident, actor=request.user, **fields)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["get"], responses=s.RoleAssignmentSerializer(many=True))
@@ -295,9 +186,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = selectors.role_history(incident)
             return Response(s.RoleAssignmentSerializer(rows, many=True).data)
-        data = s.AssignRoleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = _body(s.AssignRoleSerializer, request)
         service = (
             services.incident_relieve_role if fields["relieve"] else (services.incident_assign_role)
         )

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from ..models import (
-    OPEN_STATUSES,
+    OPEN_STATUS_CHOICES,
     EscalationPath,
     Role,
     Severity,
@@ -17,8 +17,7 @@ from ..models import (
     Visibility,
 )
 from ..request_guards import REFUSED_KEY
-
-OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
+from ..selectors import IncidentFilters
 
 
 class DashboardForm(forms.Form):
@@ -179,17 +178,24 @@ class BoardFilterForm(forms.Form):
         required=False,
         max_length=200,
         label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Ref or title"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Ref, title or alert"}),
     )
 
     def __init__(self, *args, services: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].choices = [("", "All services"), *((s, s) for s in services)]
 
-    def filters(self) -> dict:
+    def filters(self) -> IncidentFilters:
+        """The board's choices as the filters the API's parameters make too."""
         if not self.is_valid():
-            return {}
-        return {k: v for k, v in self.cleaned_data.items() if v}
+            return IncidentFilters()
+        data = self.cleaned_data
+        return IncidentFilters(
+            severities=[data["severity"]] if data["severity"] else None,
+            statuses=[data["status"]] if data["status"] else None,
+            service=data["service"] or None,
+            q=data["q"] or None,
+        )
 
 
 class OverrideForm(DashboardForm):

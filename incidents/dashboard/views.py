@@ -96,7 +96,7 @@ def _board_version() -> str:
 def _board_context(request: HttpRequest, version: str) -> dict:
     filter_form = forms.BoardFilterForm(request.GET or None, services=selectors.service_names())
     filters = filter_form.filters()
-    incidents = selectors.open_incidents(**filters)
+    incidents = selectors.open_incidents(filters)
     for incident in incidents:
         incident.next_deadline = selectors.next_clock(incident)
         # "L1: nobody on call — paged L2", from the prefetched paging events.
@@ -106,10 +106,7 @@ def _board_context(request: HttpRequest, version: str) -> dict:
     counts = selectors.open_counts()
     return {
         "incidents": incidents,
-        # The status filter picks among open statuses; it leaves resolved alone.
-        "resolved": selectors.incidents_resolved_since(
-            clock.now() - RESOLVED_WINDOW, **{k: v for k, v in filters.items() if k != "status"}
-        ),
+        "resolved": selectors.incidents_resolved_since(clock.now() - RESOLVED_WINDOW, filters),
         "counts": counts,
         "severity_counts": [
             {"value": s.value, "label": s.label, "count": counts[s.value]} for s in Severity
@@ -120,7 +117,7 @@ def _board_context(request: HttpRequest, version: str) -> dict:
         # Pages and clocks depend on the worker and beat: say so when they lag.
         "engine_behind": watchdog.behind_seconds(),
         "filter_form": filter_form,
-        "filtered": bool(filters),
+        "filtered": filters.narrows,
         "query": query.urlencode(),
         "version": version,
     }

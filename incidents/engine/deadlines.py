@@ -20,77 +20,62 @@ def _create(
     kind: str,
     *,
     starts_at: datetime,
-    due_at: datetime,
-    target: int | None,
+    seconds: int | None,
     now: datetime,
+    due_at: datetime | None = None,
 ) -> Deadline:
+    """A deadline ``seconds`` after ``starts_at``; ``due_at`` for a target that
+    is no duration (the next business day, ``seconds`` None)."""
     return Deadline.objects.create(
         incident=incident,
         kind=kind,
         severity=policy.severity,
-        target_seconds=target,
+        target_seconds=seconds,
         starts_at=starts_at,
-        due_at=due_at,
+        due_at=due_at or starts_at + timedelta(seconds=seconds),
         created_at=now,
     )
 
 
 def schedule_acknowledge(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
-    start = incident.detected_at
+    start, kind = incident.detected_at, DeadlineKind.ACKNOWLEDGE
     if policy.ack_next_business_day:
-        _create(
-            incident,
-            policy,
-            DeadlineKind.ACKNOWLEDGE,
-            starts_at=start,
-            due_at=next_business_day_end(start),
-            target=None,
-            now=now,
-        )
+        due_at = next_business_day_end(start)
+        _create(incident, policy, kind, starts_at=start, seconds=None, now=now, due_at=due_at)
     elif policy.ack_target_seconds:
         seconds = policy.ack_target_seconds
-        _create(
-            incident,
-            policy,
-            DeadlineKind.ACKNOWLEDGE,
-            starts_at=start,
-            due_at=start + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+        _create(incident, policy, kind, starts_at=start, seconds=seconds, now=now)
 
 
 def schedule_resolve(
     incident: Incident, policy: SeverityPolicy, now: datetime, *, starts_at: datetime | None = None
 ) -> None:
     """Resolve target from detection (or from ``starts_at``, e.g. a reopening)."""
-    if policy.resolve_target_seconds:
-        seconds = policy.resolve_target_seconds
+    if seconds := policy.resolve_target_seconds:
         start = starts_at or incident.detected_at
-        _create(
-            incident,
-            policy,
-            DeadlineKind.RESOLVE,
-            starts_at=start,
-            due_at=start + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+        _create(incident, policy, DeadlineKind.RESOLVE, starts_at=start, seconds=seconds, now=now)
 
 
-def schedule_update(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
-    """The next status update is due one cadence after the last one (or now)."""
-    if policy.update_cadence_seconds:
-        seconds = policy.update_cadence_seconds
-        _create(
-            incident,
-            policy,
-            DeadlineKind.UPDATE,
-            starts_at=now,
-            due_at=now + timedelta(seconds=seconds),
-            target=seconds,
-            now=now,
-        )
+def schedule_update(
+    incident: Incident, policy: SeverityPolicy, now: datetime, *, after: Deadline | None = None
+) -> None:
+    """The next status update is due one cadence after the last one (or now).
+
+    ``after``: the reminder that just fired with no update posted (the
+    sweep). The next one starts at the first cadence boundary after it that
+    is still ahead, so after an outage of the engine the reminders it missed
+    are skipped rather than all due at once.
+    """
+    seconds = policy.update_cadence_seconds
+    if not seconds:
+        return
+    step = timedelta(seconds=seconds)
+    starts_at = now
+    if after is not None:
+        starts_at = after.due_at
+        while starts_at + step <= now:
+            starts_at += step
+    _create(incident, policy, DeadlineKind.UPDATE, starts_at=starts_at, seconds=seconds, now=now)
 
 
 def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> None:
@@ -101,9 +86,7 @@ def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> N
 
 
 def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
-    rows = Deadline.objects.filter(
-        incident=incident, met_at__isnull=True, cancelled_at__isnull=True
-    )
+    rows = Deadline.objects.filter(incident=incident).pending()
     return rows.filter(kind__in=kinds) if kinds else rows
 
 

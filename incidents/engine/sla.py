@@ -17,25 +17,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Prefetch
 
 from .. import clock
+from ..durations import duration
 from ..models import (
     Deadline,
     DeadlineKind,
     EventKind,
     Incident,
     MessageKind,
-    RoleAssignment,
+    SeverityPolicy,
     SlaBreach,
     TimelineEvent,
 )
 from ..notify import outbox
-from . import escalation
+from . import deadlines, escalation
 
 log = logging.getLogger(__name__)
 
@@ -58,25 +58,6 @@ def register(kind: str, handler: Handler) -> None:
 # --- handlers --------------------------------------------------------------------
 
 
-def _duration(seconds: int | None) -> str:
-    if not seconds:
-        return ""
-    if seconds % 3600 == 0:
-        return f"{seconds // 3600} h"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} min"
-    return f"{seconds} s"
-
-
-SLA_NAMES = {
-    DeadlineKind.ACKNOWLEDGE: "Acknowledge",
-    DeadlineKind.UPDATE: "Status update",
-    DeadlineKind.RESOLVE: "Resolve",
-    DeadlineKind.POSTMORTEM: "Post-mortem",
-    DeadlineKind.ACTION_ITEM: "Action item",
-}
-
-
 def record_breach(deadline: Deadline, incident: Incident, now: datetime) -> SlaBreach:
     """The breach row the metrics read: which SLA, its target, when it was due."""
     return SlaBreach.objects.create(
@@ -91,11 +72,11 @@ def record_breach(deadline: Deadline, incident: Incident, now: datetime) -> SlaB
 
 
 def breach_message(deadline: Deadline) -> str:
-    name = SLA_NAMES.get(deadline.kind, deadline.kind.capitalize())
-    target = _duration(deadline.target_seconds)
+    target = duration(deadline.target_seconds)
     if deadline.kind == DeadlineKind.UPDATE:
         return f"No status update for {target}: an update is due"
-    if target:
+    name = deadline.get_kind_display()
+    if deadline.target_seconds:
         return f"{name} target of {target} missed"
     return f"{name} target (next business day) missed"
 
@@ -140,8 +121,9 @@ def fire_breach(*, deadline: Deadline, incident: Incident, now: datetime) -> Non
 
 def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
     """The update cadence passed without an update: breach, a reminder to the
-    channels and the commander, and the next reminder one cadence later, so
-    reminders repeat until someone posts an update (which meets them all)."""
+    channels and the commander, and the next reminder one cadence of the
+    policy in force later (``deadlines.schedule_update``, as after a posted
+    update), so reminders repeat until someone posts an update."""
     if not incident.is_open:
         return
     event = _breach_event(deadline, incident, now)
@@ -158,23 +140,9 @@ def fire_update_due(*, deadline: Deadline, incident: Incident, now: datetime) ->
             message_kind=MessageKind.UPDATE_DUE,
             extra=extra,
         )
-    cadence = deadline.target_seconds
-    if cadence:
-        # After an outage of the engine, skip the reminders that would all be
-        # due at once: the next one is the first cadence boundary still ahead.
-        starts_at = deadline.due_at
-        step = timedelta(seconds=cadence)
-        while starts_at + step <= now:
-            starts_at += step
-        Deadline.objects.create(
-            incident=incident,
-            kind=DeadlineKind.UPDATE,
-            severity=deadline.severity,
-            target_seconds=cadence,
-            starts_at=starts_at,
-            due_at=starts_at + step,
-            created_at=now,
-        )
+    policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
+    if policy is not None:
+        deadlines.schedule_update(incident, policy, now, after=deadline)
 
 
 def fire_escalation(*, deadline: Deadline, incident: Incident, now: datetime) -> None:
@@ -197,13 +165,6 @@ register(DeadlineKind.ACTION_ITEM, fire_record_only)
 # --- the sweep -------------------------------------------------------------------------
 
 
-def due_rows(now: datetime):
-    """Pending rows due by ``now``: exactly the partial index ``deadline_pending_due``."""
-    return Deadline.objects.filter(
-        fired_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now
-    )
-
-
 def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> str:
     """Fire one claimed row in its own savepoint; returns "fired", "busy",
     "closed" or "failed". ``recheck``: an earlier row of the same batch and
@@ -220,20 +181,12 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
                 Incident.objects.select_for_update(skip_locked=True)
                 .filter(pk=deadline.incident_id)
                 # Messages show the roles: one query instead of one per role.
-                .prefetch_related(
-                    Prefetch(
-                        "role_assignments",
-                        queryset=RoleAssignment.objects.filter(
-                            relieved_at__isnull=True
-                        ).select_related("user"),
-                        to_attr="active_assignments",
-                    )
-                )
+                .with_people()
                 .first()
             )
             if incident is None:
                 return "busy"
-            if recheck and not due_rows(now).filter(pk=deadline.pk).exists():
+            if recheck and not Deadline.objects.due(now).filter(pk=deadline.pk).exists():
                 return "closed"
             handler = HANDLERS.get(deadline.kind, fire_record_only)
             handler(deadline=deadline, incident=incident, now=now)
@@ -258,7 +211,7 @@ def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
     Rows that were busy or failed are added to ``skip``."""
     fired = 0
     with transaction.atomic():
-        claimed = due_rows(now).order_by("due_at").select_for_update(skip_locked=True)
+        claimed = Deadline.objects.due(now).order_by("due_at").select_for_update(skip_locked=True)
         if skip:
             claimed = claimed.exclude(pk__in=skip)
         rows = list(claimed[:batch])

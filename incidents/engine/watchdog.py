@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from .. import clock
-from ..models import Notification, NotificationStatus
-from .sla import HEARTBEAT_KEY, due_rows
+from ..models import Deadline, Notification, NotificationStatus
+from .sla import HEARTBEAT_KEY
 
 
 def _overdue_notifications(now: datetime):
@@ -55,7 +55,9 @@ def _threshold() -> int:
 def _oldest_ages(now: datetime) -> tuple[int, int]:
     """Seconds since the oldest due-but-unfired deadline and the oldest
     overdue notification fell due (0 when there is none). Two queries."""
-    oldest_due = due_rows(now).order_by("due_at").values_list("due_at", flat=True).first()
+    oldest_due = (
+        Deadline.objects.due(now).order_by("due_at").values_list("due_at", flat=True).first()
+    )
     oldest_undelivered = (
         _overdue_notifications(now)
         .order_by("next_attempt_at")
@@ -84,7 +86,7 @@ def engine_health(now: datetime | None = None) -> dict:
         "stall_threshold_seconds": threshold,
         "checked_at": now.isoformat(),
         "oldest_due_deadline_age_seconds": deadline_age,
-        "due_deadlines": due_rows(now).count(),
+        "due_deadlines": Deadline.objects.due(now).count(),
         "oldest_undelivered_notification_age_seconds": notification_age,
         "undelivered_notifications": _overdue_notifications(now).count(),
         "last_sweep_at": last_sweep.isoformat() if last_sweep else None,

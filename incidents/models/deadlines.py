@@ -18,6 +18,36 @@ class DeadlineKind(models.TextChoices):
     POSTMORTEM = "postmortem", "Post-mortem"
     ACTION_ITEM = "action_item", "Action item"
 
+    @property
+    def clock_label(self) -> str:
+        """Its name on a ticking clock, where room is short ("Ack due in 3m")."""
+        return CLOCK_LABELS.get(self, self.label)
+
+
+CLOCK_LABELS = {
+    DeadlineKind.ACKNOWLEDGE: "Ack",
+    DeadlineKind.UPDATE: "Update",
+    DeadlineKind.ESCALATION: "Escalation",
+}
+
+
+class DeadlineQuerySet(models.QuerySet):
+    def pending(self) -> DeadlineQuerySet:
+        """Neither met nor cancelled: the promise still stands (it may have fired)."""
+        return self.filter(met_at__isnull=True, cancelled_at__isnull=True)
+
+    def running(self) -> DeadlineQuerySet:
+        """The clocks a page shows: pending, except a fired escalation step
+        (it is done) and a fired update reminder (its successor is pending)."""
+        return self.pending().exclude(
+            fired_at__isnull=False, kind__in=[DeadlineKind.ESCALATION, DeadlineKind.UPDATE]
+        )
+
+    def due(self, now) -> DeadlineQuerySet:
+        """Pending, not fired yet and due by ``now``: what the sweep claims,
+        exactly the partial index ``deadline_pending_due``."""
+        return self.pending().filter(fired_at__isnull=True, due_at__lte=now)
+
 
 class Deadline(models.Model):
     """A promise of the guide with a due time (DESIGN.md "Time-driven rules").
@@ -41,6 +71,8 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     fired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]

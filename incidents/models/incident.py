@@ -20,9 +20,7 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.INVESTIGATING, Status.IDENTIFIED, Status.MONITORING)
-
-
-OPEN_STATUS_CHOICES = [c for c in Status.choices if c[0] != Status.RESOLVED]
+OPEN_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
 
 
 class Source(models.TextChoices):
@@ -56,6 +54,21 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d}: {self.last} incident(s)"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def with_people(self) -> IncidentQuerySet:
+        """Who holds each role now, in one query for all the incidents:
+        ``commander``, ``communications_lead`` and ``responders`` read it."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "role_assignments",
+                queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related(
+                    "user"
+                ),
+                to_attr="active_assignments",
+            )
+        )
 
 
 class Incident(models.Model):
@@ -95,6 +108,8 @@ class Incident(models.Model):
         related_name="+",
     )
 
+    objects = IncidentQuerySet.as_manager()
+
     class Meta:
         ordering = ["-detected_at"]
         permissions = [("respond_incident", "Can act on incidents (responder)")]
@@ -124,7 +139,7 @@ class Incident(models.Model):
         return self.acknowledged_at is not None
 
     def _active(self, role: str) -> list[RoleAssignment]:
-        # Works from a prefetch (selectors) or falls back to a query.
+        # Works from the prefetch of ``with_people()`` or falls back to a query.
         assignments = getattr(self, "active_assignments", None)
         if assignments is None:
             assignments = list(self.role_assignments.filter(relieved_at__isnull=True))

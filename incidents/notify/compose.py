@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from ..durations import duration
 from ..guide import GUIDE_ESCALATION
 
 # The keys of ``context.incident_snapshot``; everything else in a context is
@@ -94,23 +95,6 @@ def when(value) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
     return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
-
-
-def duration(seconds) -> str:
-    """``45 s``, ``2 min 10 s``, ``1 h 5 min``, ``2 d 3 h``."""
-    if seconds is None:
-        return "unknown"
-    total = max(0, int(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
 
 
 def minutes_between(start, end) -> int | None:

@@ -209,37 +209,26 @@ def _guarded_socket(
     raise last_error or OSError(f"could not connect to {host}")
 
 
-class _GuardedHTTPConnection(http.client.HTTPConnection):
+class _GuardedConnection(http.client.HTTPConnection):
+    """HTTP, or HTTPS when ``tls``, to an address ``_guarded_socket`` checked.
+
+    ``http.client`` sends the request and reads the answer; only connecting
+    is ours: the socket goes to the checked IP, and TLS (when on) is wrapped
+    around it with the certificate checked against the name in the URL.
+    """
+
     def __init__(
         self,
         host: str,
         port: int,
         *,
+        tls: bool,
         connect_timeout: float,
         read_timeout: float,
         trusted: bool = False,
     ) -> None:
         super().__init__(host, port, timeout=read_timeout)
-        self._connect_timeout = connect_timeout
-        self._trusted = trusted
-
-    def connect(self) -> None:
-        self.sock = _guarded_socket(
-            self.host, self.port, self._connect_timeout, self.timeout, self._trusted
-        )
-
-
-class _GuardedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        *,
-        connect_timeout: float,
-        read_timeout: float,
-        trusted: bool = False,
-    ) -> None:
-        super().__init__(host, port, timeout=read_timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context() if tls else None
         self._connect_timeout = connect_timeout
         self._trusted = trusted
 
@@ -247,8 +236,10 @@ class _GuardedHTTPSConnection(http.client.HTTPSConnection):
         sock = _guarded_socket(
             self.host, self.port, self._connect_timeout, self.timeout, self._trusted
         )
-        # The certificate is checked against the name in the URL, not the IP.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        if self._tls is not None:
+            # The certificate is checked against the name in the URL, not the IP.
+            sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+        self.sock = sock
 
 
 def _read_capped(response: http.client.HTTPResponse, deadline: float) -> bytes:
@@ -296,12 +287,13 @@ def post(
         raise TransportError(f"Invalid destination URL: {exc}", permanent=True) from None
     read_timeout = float(timeout if timeout is not None else settings.NOTIFY_READ_TIMEOUT)
     connect_timeout = min(float(settings.NOTIFY_CONNECT_TIMEOUT), read_timeout)
-    cls = _GuardedHTTPSConnection if parts.scheme == "https" else _GuardedHTTPConnection
+    tls = parts.scheme == "https"
     # An explicit port: http.client would read the tail of a bare IPv6 host as one.
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    connection = cls(
+    port = parts.port or (443 if tls else 80)
+    connection = _GuardedConnection(
         parts.hostname,
         port,
+        tls=tls,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         trusted=trusted,

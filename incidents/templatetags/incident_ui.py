@@ -12,7 +12,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents import clock
-from incidents.models import Deadline
+from incidents.durations import duration
+from incidents.models import Deadline, DeadlineKind, EscalationPath
 from incidents.oncall import LOOKAROUND
 from incidents.people import display_name
 
@@ -56,14 +57,6 @@ MARKDOWN_TAGS = {
 MARKDOWN_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"}}
 MARKDOWN_EXTENSIONS = ["fenced_code", "sane_lists", "tables", "nl2br"]
 
-CLOCK_LABELS = {
-    "acknowledge": "Ack",
-    "update": "Update",
-    "resolve": "Resolve",
-    "escalation": "Escalation",
-    "postmortem": "Post-mortem",
-    "action_item": "Action item",
-}
 # A clock turns amber when this much of its window has gone (UI.md "Clocks count").
 WARN_FRACTION = 0.8
 
@@ -101,29 +94,12 @@ def initials(user) -> str:
     return name[:2].upper()
 
 
-def _span(seconds: float, *, precise: bool) -> str:
-    """3m 12s / 1h 05m / 2d 4h; ``precise`` keeps the seconds under an hour."""
-    seconds = int(abs(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s" if precise else f"{minutes}m"
-    return f"{secs}s"
-
-
 @register.filter
 def span(value) -> str:
     """A timedelta as 1h 05m."""
-    if value is None:
-        return "—"
     if isinstance(value, timedelta):
         value = value.total_seconds()
-    return _span(value, precise=False)
+    return duration(value, compact=True, precise=False)
 
 
 @register.filter
@@ -131,7 +107,7 @@ def after(moment: datetime | None, start: datetime | None) -> str:
     """How long after ``start`` ``moment`` came ("3m 12s")."""
     if moment is None or start is None:
         return ""
-    return _span(max((moment - start).total_seconds(), 0), precise=True)
+    return duration(max((moment - start).total_seconds(), 0), compact=True)
 
 
 def _absolute(moment: datetime) -> str:
@@ -157,10 +133,10 @@ def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
 def clock_label(deadline: Deadline) -> str:
     """ "Ack", "Update", … and for escalations the level they page
     ("L2 escalation", "Business L1 escalation")."""
-    if deadline.kind == "escalation" and deadline.level:
-        prefix = "Business " if deadline.path == "business" else ""
+    if deadline.kind == DeadlineKind.ESCALATION and deadline.level:
+        prefix = "Business " if deadline.path == EscalationPath.BUSINESS else ""
         return f"{prefix}L{deadline.level} escalation"
-    return CLOCK_LABELS.get(deadline.kind, deadline.get_kind_display())
+    return DeadlineKind(deadline.kind).clock_label
 
 
 def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
@@ -168,8 +144,8 @@ def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
     label = clock_label(deadline)
     left = (deadline.due_at - now).total_seconds()
     if left < 0:
-        return f"{label} overdue by {_span(left, precise=False)}"
-    return f"{label} due in {_span(left, precise=True)}"
+        return f"{label} overdue by {duration(left, compact=True, precise=False)}"
+    return f"{label} due in {duration(left, compact=True)}"
 
 
 @register.simple_tag
@@ -206,7 +182,7 @@ def age(moment: datetime | None, prefix: str = "") -> SafeString:
         iso=moment.isoformat(),
         prefix=prefix,
         absolute=_absolute(moment),
-        text=_span(max(seconds, 0), precise=False),
+        text=duration(max(seconds, 0), compact=True, precise=False),
     )
 
 
@@ -260,6 +236,13 @@ def shift_until(shift, zone=None) -> SafeString:
 
 
 @register.filter
+def shift_rows(card: dict) -> list[tuple]:
+    """A schedule card's shifts as the (shift, schedule, zone) rows of
+    ``_shift_table.html``, the shape the profile's shifts already have."""
+    return [(shift, card["schedule"], card["zone"]) for shift in card["shifts"]]
+
+
+@register.filter
 def duration_short(seconds) -> str:
     """A span of seconds as people say it: "4m", "1h 05m", "2d 4h"."""
-    return _span(float(seconds or 0), precise=False)
+    return duration(seconds or 0, compact=True, precise=False)

@@ -2,8 +2,7 @@
 
 Idempotent: users are created once (their passwords kept in
 var/demo-credentials.txt and printed on every run); incidents are seeded
-only into an empty database. Everything goes through the real services,
-with the clock set back, so timelines and deadlines look like real ones.
+only into an empty database, as the stories of incidents/demo.py.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from incidents import clock, services
+from incidents import clock, demo, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
 from incidents.models import (
     Channel,
@@ -120,231 +119,19 @@ class Command(BaseCommand):
                 members=[people[username] for username in members],
             )
         for user in people.values():
-            ContactMethod.objects.get_or_create(
-                user=user, kind="email", value=f"{user.username}@treebeard.example"
+            address = f"{user.username}@treebeard.example"
+            if not ContactMethod.objects.filter(user=user, kind="email", value=address).exists():
+                services.contact_add(actor=user, user=user, kind="email", value=address)
+        if not Channel.objects.filter(name="incidents@ mailing list").exists():
+            services.channel_create(
+                actor=None,
+                name="incidents@ mailing list",
+                kind="email",
+                target="incidents@treebeard.example",
+                severities=["P1", "P3"],
             )
-        Channel.objects.get_or_create(
-            name="incidents@ mailing list",
-            defaults={
-                "kind": "email",
-                "target": "incidents@treebeard.example",
-                "severities": ["P1", "P3"],
-            },
-        )
 
     def _incidents(self, people) -> None:
         now = clock.now()
-        riley, sam, priya, ellis = (people[n] for n in ("responder", "sam", "priya", "ellis"))
-
-        def at(minutes_ago: float):
-            return clock.frozen(now - timedelta(minutes=minutes_ago))
-
-        def declare(minutes_ago, **fields):
-            with at(minutes_ago):
-                return services.incident_declare(actor=fields.pop("actor", None), **fields)
-
-        # P0, just detected by monitoring, nobody has acknowledged yet.
-        declare(
-            3,
-            title="Checkout API returning 502 for all requests",
-            severity="P0",
-            summary="All API pods crash-looping after the 01:40 deploy.",
-            impact="No customer can complete a purchase.",
-            services=["api", "checkout"],
-            source="monitoring",
-        )
-
-        # P0 under command: identified, updates flowing.
-        inc = declare(
-            42,
-            actor=riley,
-            title="Primary PostgreSQL unreachable",
-            severity="P0",
-            summary="Connection errors from every service since 01:10.",
-            impact="Sign-in and orders fail for all users.",
-            services=["database", "api"],
-            source="health_check",
-            customer_impacting=True,
-        )
-        with at(39):
-            inc = services.incident_acknowledge(incident=inc, actor=riley)
-            inc = services.incident_assign_role(
-                incident=inc, actor=riley, role="commander", user=riley
-            )
-        with at(36):
-            inc = services.incident_assign_role(
-                incident=inc, actor=riley, role="responder", user=priya
-            )
-            inc = services.incident_assign_role(
-                incident=inc, actor=riley, role="communications_lead", user=ellis
-            )
-        with at(30):
-            services.incident_post_update(
-                incident=inc,
-                actor=riley,
-                status="investigating",
-                visibility="public",
-                message="We are investigating failed sign-ins and orders.",
-            )
-        with at(14):
-            services.incident_post_update(
-                incident=inc,
-                actor=priya,
-                status="identified",
-                message="Primary ran out of disk: **WAL archiving** stalled. Failing over.",
-            )
-
-        # P1 mitigated, being watched.
-        inc = declare(
-            130,
-            actor=sam,
-            title="P95 latency above 3 s on search",
-            severity="P1",
-            summary="Search P95 at 4.2 s since the index rebuild.",
-            impact="Search is slow for all users.",
-            services=["search"],
-            source="monitoring",
-        )
-        with at(124):
-            inc = services.incident_acknowledge(incident=inc, actor=sam)
-            inc = services.incident_assign_role(incident=inc, actor=sam, role="commander", user=sam)
-        with at(95):
-            services.incident_post_update(
-                incident=inc, actor=sam, status="identified", message="Rebuild left a cold cache."
-            )
-        with at(60):
-            inc = services.incident_mitigate(
-                incident=inc, actor=sam, note="Cache warmed; P95 back to 900 ms."
-            )
-
-        # P1 acknowledged but nobody in command yet.
-        inc = declare(
-            9,
-            title="Claude API rate limited (429s)",
-            severity="P1",
-            summary="Upstream 429s on 4% of completions.",
-            services=["ai-gateway"],
-            source="monitoring",
-        )
-        with at(6):
-            services.incident_acknowledge(incident=inc, actor=priya)
-
-        # P2s.
-        declare(
-            25,
-            title="Elevated error rate on image uploads (1.4%)",
-            severity="P2",
-            services=["uploads"],
-            source="anomaly",
-        )
-        inc = declare(
-            200,
-            actor=ellis,
-            title="Slow queries on reporting dashboard",
-            severity="P2",
-            services=["reporting"],
-            source="team_member",
-        )
-        with at(190):
-            inc = services.incident_acknowledge(incident=inc, actor=ellis)
-            inc = services.incident_change_status(
-                incident=inc,
-                actor=ellis,
-                status="identified",
-                note="Missing index on events.created_at",
-            )
-
-        # P3 from a user report.
-        declare(
-            300,
-            title="Typo in the billing email footer",
-            severity="P3",
-            services=["email"],
-            source="user_report",
-        )
-
-        # Resolved history.
-        inc = declare(
-            60 * 20,
-            actor=sam,
-            title="Redis cache evictions spiking",
-            severity="P1",
-            services=["cache"],
-            source="monitoring",
-        )
-        with at(60 * 20 - 4):
-            inc = services.incident_acknowledge(incident=inc, actor=sam)
-            inc = services.incident_assign_role(incident=inc, actor=sam, role="commander", user=sam)
-        with at(60 * 20 - 30):
-            inc = services.incident_mitigate(incident=inc, actor=sam)
-        with at(60 * 20 - 75):
-            services.incident_resolve(
-                incident=inc,
-                actor=sam,
-                root_cause="maxmemory too low after traffic growth",
-                resolution="Raised maxmemory to 8 GB and added an alert.",
-            )
-        inc = declare(
-            60 * 30,
-            title="Error rate 1.2% on login (false alarm)",
-            severity="P2",
-            services=["auth"],
-            source="monitoring",
-        )
-        with at(60 * 30 - 20):
-            inc = services.incident_acknowledge(incident=inc, actor=priya)
-            services.incident_resolve(
-                incident=inc,
-                actor=priya,
-                false_positive=True,
-                root_cause="Synthetic check pointed at a retired host.",
-            )
-        inc = declare(
-            60 * 26,
-            actor=ellis,
-            title="Game day: region failover drill",
-            severity="P1",
-            services=["api"],
-            source="drill",
-        )
-        with at(60 * 26 - 2):
-            inc = services.incident_acknowledge(incident=inc, actor=ellis)
-        with at(60 * 26 - 50):
-            services.incident_resolve(
-                incident=inc,
-                actor=ellis,
-                root_cause="Planned drill",
-                resolution="Failover completed in 11 minutes.",
-            )
-        inc = declare(
-            60 * 72,
-            actor=riley,
-            title="Orders duplicated by payment retry",
-            severity="P0",
-            services=["checkout", "database"],
-            source="support_ticket",
-            customer_impacting=True,
-        )
-        with at(60 * 72 - 3):
-            inc = services.incident_acknowledge(incident=inc, actor=riley)
-            inc = services.incident_assign_role(
-                incident=inc, actor=riley, role="commander", user=riley
-            )
-        with at(60 * 72 - 40):
-            inc = services.incident_resolve(
-                incident=inc,
-                actor=riley,
-                root_cause="Idempotency key ignored on retry",
-                resolution="Hotfix deployed; duplicates refunded.",
-            )
-        with at(60 * 70):
-            inc = services.incident_reopen(
-                incident=inc, actor=riley, reason="Duplicates seen again on the EU shard."
-            )
-        with at(60 * 69):
-            services.incident_resolve(
-                incident=inc,
-                actor=riley,
-                root_cause="Idempotency key ignored on retry (EU shard ran the old build)",
-                resolution="Redeployed EU shard.",
-            )
+        for told in demo.STORIES:
+            demo.play(told, people=people, now=now)
