@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from ..ingest import KINDS, parse_batch
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
 from ..ingest.types import Batch, PayloadError
-from ..services.alerts import NOT_STORED, ingest
+from ..services.alerts import NOT_STORED, alert_record
 from ..services.integrations import integration_lookup
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def integration_webhook(request, token: str, kind: str):
         _refused(integration, batch)
         if batch.refused and not batch.alerts:
             return _all_refused(batch)
-        outcomes = ingest(integration=integration, kind=kind, alerts=batch.alerts)
+        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts)
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable()
@@ -181,7 +181,7 @@ def pagerduty_enqueue(request):
                 message="Requests for this integration key exceeded the limit.",
                 errors=["Rate limit exceeded"],
             )
-        outcome = ingest(integration=integration, kind="pagerduty", alerts=[alert])[0]
+        outcome = alert_record(integration=integration, kind="pagerduty", alerts=[alert])[0]
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable("message")

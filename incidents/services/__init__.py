@@ -16,7 +16,7 @@ admin and the tasks call these; none repeats their checks. The public
 names are re-exported here: ``services.incident_declare(...)``.
 """
 
-from .alerts import AlertOutcome, ingest
+from .alerts import AlertOutcome, alert_record
 from .contacts import (
     contact_add,
     contact_remove,
@@ -49,6 +49,7 @@ from .tokens import api_token_create, api_token_lookup, api_token_revoke
 
 __all__ = [
     "AlertOutcome",
+    "alert_record",
     "api_token_create",
     "api_token_lookup",
     "api_token_revoke",
@@ -69,7 +70,6 @@ __all__ = [
     "incident_reopen",
     "incident_resolve",
     "incident_update_fields",
-    "ingest",
     "integration_create",
     "integration_delete",
     "integration_lookup",
