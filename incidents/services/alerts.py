@@ -2,25 +2,27 @@
 batch, then opens, joins, acknowledges or resolves incidents by fingerprint
 (the parsing of each tool's payload is in ingest/).
 
-Ingestion runs at the speed of the database. Alerts that join an open
-incident (the storm case) are decided before they are written, the whole
-batch is one INSERT and the incidents' alert counts move by one UPDATE: a
-batch over fingerprints whose incidents are open costs three queries,
-whatever its size. Those three statements (``alert_sql``) are written in
-SQL: on this path the ORM's query building cost more than the database.
+Ingestion runs at the speed of the database. In a storm, firing alerts of
+fingerprints whose incident is open are written, joined and counted by one
+statement (``alert_sql.join_open``): a batch of them, or a single repeat,
+costs one query whatever its size. The rest (an alert that opens an
+incident, clears or acknowledges one) is written in one INSERT and routed
+under its groups' locks. Those statements are SQL (``alert_sql``): on this
+path the ORM's query building cost more than the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db import DataError, transaction
+from django.db import DataError, connection, transaction
 
 from .. import clock
 from ..errors import DomainError
@@ -40,7 +42,7 @@ from ..models import (
 )
 from ..timebounds import typed_time_problem
 from . import alert_sql
-from .alert_sql import Group, IncidentMoved
+from .alert_sql import Group
 from .incidents import incident_acknowledge, incident_declare, incident_resolve
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ NOT_STORED = "not_stored"
 # minute is precise enough, and writing it on every request would make every
 # request of a storm update the same row.
 LAST_ALERT_PRECISION = timedelta(minutes=1)
+KINDS = frozenset(IntegrationKind.values)
 
 
 @dataclass
@@ -82,18 +85,17 @@ def alert_record(
     in order. Replaying the same payload changes nothing.
 
     1. Build the rows: a key for each alert and its suggested severity.
-    2. In one transaction, lock the groups of the batch's fingerprints (one
-       ``SELECT … FOR UPDATE``, in fingerprint order, so two batches never
-       deadlock and two alerts of one fingerprint never open two incidents).
-    3. Decide what can be decided before writing: a firing alert whose group
-       has an open incident joins it; an alert that clears or acknowledges
-       nothing is ignored.
-    4. Write the batch in one ``INSERT … ON CONFLICT DO NOTHING``, which says
-       which alerts are new: a replayed one is not written again.
-    5. Route the rest one by one, in order: open an incident, note the alert
-       on the timeline, resolve or acknowledge where the integration says so.
-    6. Count the alerts of each incident in one UPDATE; note when the
-       integration last sent.
+    2. Firing alerts whose fingerprint's incident is open join it: one
+       statement writes them, counts them on it and skips replays.
+    3. The rest, in one transaction: lock the groups of their fingerprints
+       and the groups' incidents (in order, so two batches never deadlock
+       and two alerts of one fingerprint never open two incidents); decide
+       what needs only the alert's own row (join, ignore); write them in one
+       ``INSERT … ON CONFLICT DO NOTHING``, which says which are new; route
+       the others one by one, in order: open an incident, note the alert on
+       the timeline, resolve or acknowledge where the integration says so;
+       count the incidents' new alerts in one UPDATE.
+    4. Note when the integration last sent.
 
     The parsers fit every field to its column (``ingest.types.check_alert``);
     should the database still refuse one alert's values, the batch is written
@@ -101,7 +103,7 @@ def alert_record(
     ``not_stored`` and logged, never the batch: a 5xx makes the sender
     re-send the whole batch, for ever.
     """
-    if kind not in IntegrationKind.values:
+    if kind not in KINDS:
         raise DomainError(f"Unknown alert kind {kind!r}.", field="kind")
     if not alerts:
         return []
@@ -110,7 +112,7 @@ def alert_record(
     try:
         outcomes = _record(integration, kind, alerts, now)
     except (DataError, UnicodeEncodeError):
-        # Rolled back whole: written again one by one.
+        # Written by none of the statements that failed: again, one by one.
         outcomes = [_record_alone(integration, kind, alert, now) for alert in alerts]
     if any(o.action != NOT_STORED for o in outcomes):
         _note_last_alert(integration, now)
@@ -160,6 +162,12 @@ def _row(integration: Integration, kind: str, parsed: ParsedAlert, now: datetime
     )
 
 
+def _outcome(alert: Alert, ref: str | None, *, duplicate: bool) -> AlertOutcome:
+    return AlertOutcome(
+        alert.fingerprint, alert.status, alert.action, ref, duplicate, alert.severity
+    )
+
+
 def _record_alone(
     integration: Integration, kind: str, alert: ParsedAlert, now: datetime
 ) -> AlertOutcome:
@@ -176,24 +184,72 @@ def _record_alone(
 def _record(
     integration: Integration, kind: str, alerts: list[ParsedAlert], now: datetime
 ) -> list[AlertOutcome]:
-    """Steps 2 to 6, on rows built afresh for each try (a try that rolled
-    back leaves its marks on the rows it wrote)."""
-    try:
-        rows = [_row(integration, kind, alert, now) for alert in alerts]
-        return _locked(integration, rows, careful=False)
-    except IncidentMoved:
-        rows = [_row(integration, kind, alert, now) for alert in alerts]
-        return _locked(integration, rows, careful=True)
+    rows = [_row(integration, kind, alert, now) for alert in alerts]
+    first: dict[str, Alert] = {}  # occurrence key -> the batch's first alert with it
+    for row in rows:
+        first.setdefault(row.occurrence_key, row)
+    done = _join_open(integration, list(first.values()))
+    rest = [row for key, row in first.items() if key not in done]
+    if rest:
+        done.update(_locked(integration, rest))
+    outcomes, seen = [], set()
+    for row in rows:
+        outcome = done[row.occurrence_key]
+        if row.occurrence_key in seen:
+            outcome = replace(outcome, duplicate=True)
+        seen.add(row.occurrence_key)
+        outcomes.append(outcome)
+    return outcomes
 
 
-def _locked(integration: Integration, rows: list[Alert], *, careful: bool) -> list[AlertOutcome]:
+def _join_open(integration: Integration, rows: list[Alert]) -> dict[str, AlertOutcome]:
+    """Step 2: outcomes by occurrence key of the alerts that joined an open
+    incident, and of replays of alerts already stored. A fingerprint with an
+    alert that is not firing in this batch is left whole to step 3, which
+    keeps the batch's order."""
+    if connection.vendor != "postgresql":
+        return {}
+    mixed = {row.fingerprint for row in rows if row.status != AlertStatus.FIRING}
+    firing = [row for row in rows if row.fingerprint not in mixed]
+    if not firing:
+        return {}
+    # A statement that fails must leave an enclosing transaction usable;
+    # in autocommit the statement is a transaction of its own.
+    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+        found = alert_sql.join_open(integration.pk, firing)
+    done: dict[str, AlertOutcome] = {}
+    replayed = []
+    for row in firing:
+        joined = found.get(row.fingerprint)
+        if joined is None:
+            continue
+        if row.occurrence_key in joined.inserted:
+            done[row.occurrence_key] = AlertOutcome(
+                row.fingerprint, row.status, AlertAction.JOINED, joined.ref, False, row.severity
+            )
+        else:
+            replayed.append(row.occurrence_key)
+    if replayed:
+        stored = Alert.objects.select_related("incident").filter(
+            integration=integration, occurrence_key__in=replayed
+        )
+        # One stored by an older release and never routed is routed in step 3.
+        for alert in stored:
+            if alert.action != AlertAction.PENDING:
+                ref = alert.incident.ref if alert.incident_id is not None else None
+                done[alert.occurrence_key] = _outcome(alert, ref, duplicate=True)
+    return done
+
+
+def _locked(integration: Integration, rows: list[Alert]) -> dict[str, AlertOutcome]:
+    """Step 3, for alerts of distinct occurrence keys."""
     fingerprints = sorted({row.fingerprint for row in rows})
     firing = {row.fingerprint for row in rows if row.status == AlertStatus.FIRING}
     with transaction.atomic():
-        groups = alert_sql.lock_groups(integration.pk, fingerprints, careful=careful)
+        groups = alert_sql.lock_groups(integration.pk, fingerprints)
         missing = sorted(firing - groups.keys())
         if not missing:
-            return _Batch(integration, groups, careful=careful).write(rows)
+            return _Batch(integration, groups).write(rows)
     # A fingerprint seen for the first time: its group row is created first,
     # committed on its own (an empty group is harmless), and the locks are then
     # taken again in one ordered statement. Taking a new row's lock while
@@ -203,8 +259,8 @@ def _locked(integration: Integration, rows: list[Alert], *, careful: bool) -> li
         ignore_conflicts=True,
     )
     with transaction.atomic():
-        groups = alert_sql.lock_groups(integration.pk, fingerprints, careful=careful)
-        return _Batch(integration, groups, careful=careful).write(rows)
+        groups = alert_sql.lock_groups(integration.pk, fingerprints)
+        return _Batch(integration, groups).write(rows)
 
 
 def _decided(alert: Alert, group: Group | None) -> tuple[str, int | None] | None:
@@ -220,26 +276,37 @@ def _decided(alert: Alert, group: Group | None) -> tuple[str, int | None] | None
 
 @dataclass
 class _Batch:
-    """Steps 3 to 6 of ``alert_record`` for one batch, under its groups' locks."""
+    """Step 3 of ``alert_record`` for alerts of distinct occurrence keys,
+    under their groups' locks."""
 
     integration: Integration
     groups: dict[str, Group]
-    careful: bool
     counts: Counter = field(default_factory=Counter)  # incident id -> its new alerts
     joined: dict[int, list[int]] = field(default_factory=dict)  # incident id -> alert ids
     ignored: list[int] = field(default_factory=list)  # alert ids
-    acted: set[int] = field(default_factory=set)  # incidents this batch opened or changed
     refs: dict[int, str] = field(default_factory=dict)  # incident id -> reference
 
     def __post_init__(self) -> None:
         self.refs = {g.incident_id: g.ref for g in self.groups.values() if g.ref is not None}
 
-    def write(self, rows: list[Alert]) -> list[AlertOutcome]:
-        first = self._decide(rows)
-        new = alert_sql.insert_new(list(first.values()))
-        stored = self._replayed([key for key in first if key not in new])
+    def write(self, rows: list[Alert]) -> dict[str, AlertOutcome]:
+        waiting: set[str] = set()  # fingerprints with an alert to route one by one
+        for row in rows:
+            # Once one alert of a fingerprint waits, the later ones wait too:
+            # the waiting one may open or close the incident they would join.
+            group = self.groups.get(row.fingerprint)
+            decided = None if row.fingerprint in waiting else _decided(row, group)
+            if decided is None:
+                waiting.add(row.fingerprint)
+            else:
+                row.action, row.incident_id = decided
+        new = alert_sql.insert_new(rows)
+        stored = self._replayed(
+            [row.occurrence_key for row in rows if row.occurrence_key not in new]
+        )
         routed = set(new)  # the keys this call wrote or acted upon
-        for key, row in first.items():
+        for row in rows:
+            key = row.occurrence_key
             if key in new:
                 row.pk = new[key]
                 stored[key] = row
@@ -255,30 +322,10 @@ class _Batch:
             if alert.action in (AlertAction.JOINED, AlertAction.OPENED):
                 self.counts[alert.incident_id] += 1
         self._write_later()
-        outcomes, seen = [], set()
-        for row in rows:
-            key = row.occurrence_key
-            outcomes.append(self._outcome(stored[key], key in seen or key not in routed))
-            seen.add(key)
-        return outcomes
-
-    def _decide(self, rows: list[Alert]) -> dict[str, Alert]:
-        """Step 3; the batch's first alert of each occurrence key."""
-        first: dict[str, Alert] = {}
-        waiting: set[str] = set()  # fingerprints with an alert to route one by one
-        for row in rows:
-            if row.occurrence_key in first:
-                continue
-            first[row.occurrence_key] = row
-            # Once one alert of a fingerprint waits, the later ones wait too:
-            # the waiting one may open or close the incident they would join.
-            group = self.groups.get(row.fingerprint)
-            decided = None if row.fingerprint in waiting else _decided(row, group)
-            if decided is None:
-                waiting.add(row.fingerprint)
-            else:
-                row.action, row.incident_id = decided
-        return first
+        return {
+            key: _outcome(alert, self.refs.get(alert.incident_id), duplicate=key not in routed)
+            for key, alert in stored.items()
+        }
 
     def _replayed(self, keys: list[str]) -> dict[str, Alert]:
         if not keys:
@@ -295,25 +342,15 @@ class _Batch:
             Alert.objects.filter(pk__in=ids).update(action=AlertAction.JOINED, incident=incident_id)
         if self.ignored:
             Alert.objects.filter(pk__in=self.ignored).update(action=AlertAction.IGNORED)
-        # Read before this transaction held their groups, the incidents the
-        # alerts joined may have been resolved since; the careful way locked
-        # them and needs no check.
-        open_as_read = set() if self.careful else set(self.counts) - self.acted
-        alert_sql.count_alerts(self.counts, open_as_read=open_as_read)
-
-    def _outcome(self, alert: Alert, duplicate: bool) -> AlertOutcome:
-        ref = self.refs[alert.incident_id] if alert.incident_id is not None else None
-        return AlertOutcome(
-            alert.fingerprint, alert.status, alert.action, ref, duplicate, alert.severity
-        )
+        alert_sql.count_alerts(self.counts)
 
     # --- routing one alert (step 5) ------------------------------------------
 
     def _route(self, alert: Alert) -> None:
         """What needs only the alert's own row is left for ``_write_later``;
-        the rest runs in a savepoint. Should the incident have moved on
-        meanwhile (someone resolved it by hand) or a value not fit on it, the
-        alert stays stored, marked as not acted upon."""
+        the rest runs in a savepoint: should a rule refuse it (a severity
+        without its policy) or a value not fit on the incident, the alert
+        stays stored, marked as not acted upon."""
         group = self.groups.get(alert.fingerprint)
         decided = _decided(alert, group)
         if decided is not None:
@@ -334,15 +371,11 @@ class _Batch:
                 log.exception("integration %s: an alert could not be routed", self.integration.pk)
             action, incident = AlertAction.IGNORED, None
             self.ignored.append(alert.pk)
-            if group is not None and group.incident_id is not None:
-                group.point_at(Incident.objects.get(pk=group.incident_id))
         alert.action, alert.incident = action, incident
         if incident is not None:
             self.refs[incident.pk] = incident.ref
-        if action in (AlertAction.OPENED, AlertAction.RESOLVED, AlertAction.ACKNOWLEDGED):
-            self.acted.add(incident.pk)  # locked by this transaction since
-        if group is not None and incident is not None:
-            group.point_at(incident)  # its state now, for the batch's later alerts
+            if group is not None:
+                group.point_at(incident)  # its state now, for the batch's later alerts
 
 
 def _act(integration: Integration, alert: Alert, group: Group | None) -> tuple[str, Incident]:
