@@ -15,64 +15,20 @@ from __future__ import annotations
 
 import logging
 
-import redis
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .. import clock
 from ..ingest import KINDS, parse_batch
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
 from ..ingest.types import Batch, PayloadError
 from ..services.alerts import NOT_STORED, alert_record
 from ..services.integrations import integration_lookup
+from .ingest_limit import retry_after_if_limited
 
 log = logging.getLogger(__name__)
-
-
-def _retry_after_if_limited(integration) -> int | None:
-    """Fixed one-minute window per integration in the shared cache. A cache
-    outage must not block alerts, so it then lets everything through."""
-    now = clock.now().timestamp()
-    key = f"ingest-rate:{integration.pk}:{int(now // 60)}"
-    try:
-        count = _count_request(key)
-    except Exception:  # the limiter is best-effort; the alert is not
-        log.warning("ingest rate limiter unavailable", exc_info=True)
-        return None
-    if count > integration.rate_limit_per_minute:
-        return max(1, 60 - int(now % 60))
-    return None
-
-
-# Redis clients by address, one per process (each holds a connection pool).
-_redis_clients: dict[str, redis.Redis] = {}
-
-
-def _count_request(key: str) -> int:
-    """The requests counted under ``key`` (two minutes' life), this one
-    included. On Redis, one round trip (SET NX and INCR in a pipeline, under
-    the cache's own key name): Django's cache API takes three (``add``, then
-    ``incr``'s EXISTS and INCRBY), a cost every alert request would pay."""
-    config = settings.CACHES["default"]
-    location = config.get("LOCATION")
-    if not config["BACKEND"].endswith(".RedisCache") or not isinstance(location, str):
-        cache.add(key, 0, timeout=120)
-        return cache.incr(key)
-    client = _redis_clients.get(location)
-    if client is None:
-        client = _redis_clients[location] = redis.Redis.from_url(
-            location, socket_timeout=2, socket_connect_timeout=2
-        )
-    name = cache.make_key(key)
-    pipe = client.pipeline(transaction=False)
-    pipe.set(name, 0, ex=120, nx=True)
-    pipe.incr(name)
-    return pipe.execute()[1]
 
 
 def _body(request) -> bytes | None:
@@ -125,7 +81,7 @@ def integration_webhook(request, token: str, kind: str):
         integration = integration_lookup(token)
         if integration is None:
             return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
-        if retry_after := _retry_after_if_limited(integration):
+        if retry_after := retry_after_if_limited(integration):
             return _limited(retry_after, detail="Rate limit for this integration exceeded.")
         body = _body(request)
         if body is None:
@@ -201,7 +157,7 @@ def pagerduty_enqueue(request):
                 ["'routing_key' does not match an enabled integration"],
                 status=404,
             )
-        if retry_after := _retry_after_if_limited(integration):
+        if retry_after := retry_after_if_limited(integration):
             return _limited(
                 retry_after,
                 status="throttle event",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import secrets
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from .. import audit
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
 from ..safejson import text_problem
+from . import alert_sql
 from .tokens import hash_key
 
 NAME_MAX = Integration._meta.get_field("name").max_length
@@ -244,11 +245,4 @@ def integration_lookup(key: str) -> Integration | None:
     surrogate that cannot be hashed, a megabyte of text) is just unknown."""
     if not key or len(key) > 256 or text_problem(key):
         return None
-    # Every alert request starts here: a raw SELECT costs a third of the
-    # ORM's query building (bench/ingest.py measures ingestion).
-    table = connection.ops.quote_name(Integration._meta.db_table)
-    found = Integration.objects.raw(
-        f"SELECT * FROM {table} WHERE token_hash = %s AND enabled",  # noqa: S608
-        [hash_key(key)],
-    )
-    return next(iter(found), None)
+    return alert_sql.integration_by_token(hash_key(key))
