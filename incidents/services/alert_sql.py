@@ -19,6 +19,7 @@ import functools
 import weakref
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
@@ -124,13 +125,18 @@ def integration_by_token(token_hash: str) -> Integration | None:
 # --- the storm: firing alerts that join open incidents -----------------------
 
 
-@dataclass
-class Joined:
-    """What ``join_open`` found and did for a fingerprint with an open incident."""
+class Known(NamedTuple):
+    """An alert of the batch that ``join_open`` wrote (``new``) or found
+    stored already (a replay), and what it did: its action, the reference
+    of its incident, and, for a stored one, the fingerprint, status and
+    severity it was stored with."""
 
-    incident_id: int
-    ref: str
-    inserted: dict[str, int]  # occurrence key -> id of the alerts it wrote
+    new: bool
+    action: str
+    ref: str | None
+    fingerprint: str | None = None
+    status: str | None = None
+    severity: str | None = None
 
 
 @functools.lru_cache(maxsize=256)
@@ -142,6 +148,7 @@ def _join_sql(rows: int, fingerprints: int) -> str:
     row = (
         "(" + ", ".join(f"CAST(%s AS {f.db_type(connection).split('(')[0]})" for f in fields) + ")"
     )
+    alerts = _q(Alert._meta.db_table)
     groups, incidents = _q(AlertGroupKey._meta.db_table), _q(Incident._meta.db_table)
     return (
         "WITH open AS ("  # noqa: S608
@@ -151,32 +158,36 @@ def _join_sql(rows: int, fingerprints: int) -> str:
         " AND i.status <> %s ORDER BY i.id FOR NO KEY UPDATE OF i"
         f"), batch ({columns}) AS (VALUES {', '.join([row] * rows)}"
         "), inserted AS ("
-        f" INSERT INTO {_q(Alert._meta.db_table)} ({columns}, incident_id, action)"
+        f" INSERT INTO {alerts} ({columns}, incident_id, action)"
         f" SELECT {', '.join('batch.' + _q(f.column) for f in fields)}, open.id, %s"
         " FROM batch JOIN open ON open.fingerprint = batch.fingerprint"
         " ON CONFLICT (integration_id, occurrence_key) DO NOTHING"
-        " RETURNING id, occurrence_key, incident_id"
+        " RETURNING fingerprint, occurrence_key, incident_id"
         "), counted AS ("
         f" UPDATE {incidents} SET alert_count = alert_count + added.alerts"
         " FROM (SELECT incident_id, count(*) AS alerts FROM inserted"
         " GROUP BY incident_id) added"
         f" WHERE {incidents}.id = added.incident_id"
-        ") SELECT open.fingerprint, open.id, open.ref, inserted.id, inserted.occurrence_key"
-        " FROM open LEFT JOIN inserted ON inserted.incident_id = open.id"
+        ") SELECT inserted.occurrence_key, TRUE, NULL, open.ref, NULL, NULL, NULL"
+        " FROM inserted JOIN open ON open.fingerprint = inserted.fingerprint"
+        " UNION ALL SELECT a.occurrence_key, FALSE, a.action, i.ref, a.fingerprint, a.status,"
+        f" a.severity FROM {alerts} a LEFT JOIN {incidents} i ON i.id = a.incident_id"
+        f" WHERE a.integration_id = %s AND a.occurrence_key IN ({_marks(rows)})"
     )
 
 
-def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Joined]:
+def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Known]:
     """Write the firing alerts in ``rows`` whose fingerprint's incident is
-    open, as joining it, and count them on it: one statement (per ``CHUNK``),
-    atomic on its own. Returns what it did by fingerprint; a fingerprint it
-    does not name has no open incident, and an alert of a named fingerprint
-    that it did not write is a replay (``ON CONFLICT DO NOTHING``).
+    open, as joining it, and count them on it; and find those stored
+    already (replays, which it does not write again). One statement per
+    ``CHUNK``, atomic on its own. Returns what it wrote or found, by
+    occurrence key; an alert it does not name is left to the caller (its
+    fingerprint has no open incident).
 
     The incidents are locked (in id order: two statements never deadlock)
     and read after the lock, so an incident resolved meanwhile is not
     joined: its alerts are left to the caller, which opens a new one."""
-    found: dict[str, Joined] = {}
+    known: dict[str, Known] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
             fingerprints = sorted({row.fingerprint for row in chunk})
@@ -186,6 +197,8 @@ def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Joined]:
                 Status.RESOLVED.value,
                 *_values(chunk, _fields(routed=False)),
                 AlertAction.JOINED.value,
+                integration_id,
+                *(row.occurrence_key for row in chunk),
             ]
             sql = _join_sql(len(chunk), len(fingerprints))
             if len(chunk) <= PREPARED_UP_TO:
@@ -193,11 +206,9 @@ def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Joined]:
                 _execute_prepared(cursor, name, sql, params)
             else:
                 cursor.execute(sql, params)
-            for fingerprint, incident_id, ref, pk, key in cursor.fetchall():
-                joined = found.setdefault(fingerprint, Joined(incident_id, ref, {}))
-                if pk is not None:
-                    joined.inserted[key] = pk
-    return found
+            for key, new, action, ref, *stored in cursor.fetchall():
+                known[key] = Known(new, action or AlertAction.JOINED, ref, *stored)
+    return known
 
 
 # --- everything else: under the groups' locks --------------------------------

@@ -216,28 +216,23 @@ def _join_open(integration: Integration, rows: list[Alert]) -> dict[str, AlertOu
     # A statement that fails must leave an enclosing transaction usable;
     # in autocommit the statement is a transaction of its own.
     with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-        found = alert_sql.join_open(integration.pk, firing)
+        known = alert_sql.join_open(integration.pk, firing)
     done: dict[str, AlertOutcome] = {}
-    replayed = []
     for row in firing:
-        joined = found.get(row.fingerprint)
-        if joined is None:
+        found = known.get(row.occurrence_key)
+        if found is None or found.action == AlertAction.PENDING:
+            # No open incident; or stored by an older release and never
+            # routed: both are routed in step 3.
             continue
-        if row.occurrence_key in joined.inserted:
-            done[row.occurrence_key] = AlertOutcome(
-                row.fingerprint, row.status, AlertAction.JOINED, joined.ref, False, row.severity
+        if found.new:
+            outcome = AlertOutcome(
+                row.fingerprint, row.status, found.action, found.ref, False, row.severity
             )
         else:
-            replayed.append(row.occurrence_key)
-    if replayed:
-        stored = Alert.objects.select_related("incident").filter(
-            integration=integration, occurrence_key__in=replayed
-        )
-        # One stored by an older release and never routed is routed in step 3.
-        for alert in stored:
-            if alert.action != AlertAction.PENDING:
-                ref = alert.incident.ref if alert.incident_id is not None else None
-                done[alert.occurrence_key] = _outcome(alert, ref, duplicate=True)
+            outcome = AlertOutcome(
+                found.fingerprint, found.status, found.action, found.ref, True, found.severity
+            )
+        done[row.occurrence_key] = outcome
     return done
 
 
