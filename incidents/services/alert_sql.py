@@ -1,12 +1,14 @@
 """The statements alert ingestion runs, in SQL (``services.alerts`` and
 ``integration_lookup`` call them; nothing else should).
-``Incident.alert_count`` is written here only.
+``Incident.alert_count`` belongs to ``alert_record``: it is written here
+only, by ``join_open`` and ``count_alerts``.
 
 Ingestion runs at the speed of the database: in a storm, a request is a
-token lookup (``integration_by_token``) and ONE statement, ``join_open``. Built by the ORM, each of
-these statements cost more in Python than in PostgreSQL (the query compiler,
-not the query), so they are written here once, from the models' own table
-and column names, with every value a parameter.
+token lookup (``integration_by_token``) and ONE statement, ``join_open``.
+Built by the ORM, each of these statements cost more in Python than in
+PostgreSQL (the query compiler, not the query), so they are written here
+once, from the models' own table and column names, with every value a
+parameter; the two that every request runs are prepared statements.
 
 ``join_open`` is PostgreSQL's (it needs data-modifying ``WITH``); the rest
 stays portable to SQLite, the demo's embedded database, which takes no row
