@@ -41,8 +41,7 @@ from ..models import (
     TimelineEvent,
 )
 from ..timebounds import typed_time_problem
-from . import alert_sql
-from .alert_sql import Group
+from .alert_sql import Group, count_alerts, insert_new, join_open, lock_groups
 from .incidents import incident_acknowledge, incident_declare, incident_resolve
 
 log = logging.getLogger(__name__)
@@ -216,7 +215,7 @@ def _join_open(integration: Integration, rows: list[Alert]) -> dict[str, AlertOu
     # A statement that fails must leave an enclosing transaction usable;
     # in autocommit the statement is a transaction of its own.
     with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-        known = alert_sql.join_open(integration.pk, firing)
+        known = join_open(integration.pk, firing)
     done: dict[str, AlertOutcome] = {}
     for row in firing:
         found = known.get(row.occurrence_key)
@@ -241,7 +240,7 @@ def _locked(integration: Integration, rows: list[Alert]) -> dict[str, AlertOutco
     fingerprints = sorted({row.fingerprint for row in rows})
     firing = {row.fingerprint for row in rows if row.status == AlertStatus.FIRING}
     with transaction.atomic():
-        groups = alert_sql.lock_groups(integration.pk, fingerprints)
+        groups = lock_groups(integration.pk, fingerprints)
         missing = sorted(firing - groups.keys())
         if not missing:
             return _Batch(integration, groups).write(rows)
@@ -254,7 +253,7 @@ def _locked(integration: Integration, rows: list[Alert]) -> dict[str, AlertOutco
         ignore_conflicts=True,
     )
     with transaction.atomic():
-        groups = alert_sql.lock_groups(integration.pk, fingerprints)
+        groups = lock_groups(integration.pk, fingerprints)
         return _Batch(integration, groups).write(rows)
 
 
@@ -295,7 +294,7 @@ class _Batch:
                 waiting.add(row.fingerprint)
             else:
                 row.action, row.incident_id = decided
-        new = alert_sql.insert_new(rows)
+        new = insert_new(rows)
         stored = self._replayed(
             [row.occurrence_key for row in rows if row.occurrence_key not in new]
         )
@@ -337,7 +336,7 @@ class _Batch:
             Alert.objects.filter(pk__in=ids).update(action=AlertAction.JOINED, incident=incident_id)
         if self.ignored:
             Alert.objects.filter(pk__in=self.ignored).update(action=AlertAction.IGNORED)
-        alert_sql.count_alerts(self.counts)
+        count_alerts(self.counts)
 
     # --- routing one alert (step 5) ------------------------------------------
 

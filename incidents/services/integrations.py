@@ -11,7 +11,7 @@ from .. import audit
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
 from ..safejson import text_problem
-from . import alert_sql
+from .alert_sql import integration_by_token
 from .tokens import hash_key
 
 NAME_MAX = Integration._meta.get_field("name").max_length
@@ -245,4 +245,4 @@ def integration_lookup(key: str) -> Integration | None:
     surrogate that cannot be hashed, a megabyte of text) is just unknown."""
     if not key or len(key) > 256 or text_problem(key):
         return None
-    return alert_sql.integration_by_token(hash_key(key))
+    return integration_by_token(hash_key(key))
