@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
 from incidents.models import Alert, AlertAction, EventKind, Incident, Status, TimelineEvent
 from incidents.services.integrations import integration_create
-
-SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
+from tests.ingest_support import SAMPLES, sample
 
 pytestmark = pytest.mark.django_db
-
-
-def sample(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
 
 
 def raw_sample(name: str) -> bytes:

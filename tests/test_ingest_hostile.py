@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from incidents.ingest.types import ParsedAlert
 from incidents.models import Alert, Incident, TimelineEvent
+from incidents.services.alerts import NOT_STORED, alert_record
 from incidents.services.integrations import integration_create
 from tests.ingest_support import SHAPES, bounded, hostile_body, json_values, mutated, sample
 
@@ -401,12 +403,9 @@ def test_bodies_that_are_not_json_are_400_whatever_the_content_type(
 
 
 def test_an_alert_the_database_refuses_is_not_stored_and_the_rest_of_the_batch_is(alice):
-    # The parsers never hand ingest() such an alert; this is the net below them.
-    from incidents.ingest.types import ParsedAlert
-    from incidents.services.alerts import NOT_STORED, ingest
-
+    # The parsers never hand alert_record() such an alert; this is the net below them.
     integration, _ = integration_create(actor=alice, name="net", kind="generic")
-    outcomes = ingest(
+    outcomes = alert_record(
         integration=integration,
         kind="generic",
         alerts=[

@@ -14,9 +14,7 @@ and as little work as possible before the 202.
 from __future__ import annotations
 
 import logging
-import time
 
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
@@ -26,26 +24,11 @@ from django.views.decorators.http import require_POST
 from ..ingest import KINDS, parse_batch
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
 from ..ingest.types import Batch, PayloadError
-from ..services.alerts import NOT_STORED, ingest
+from ..services.alerts import NOT_STORED, alert_record
 from ..services.integrations import integration_lookup
+from .ingest_limit import retry_after_if_limited
 
 log = logging.getLogger(__name__)
-
-
-def _retry_after_if_limited(integration) -> int | None:
-    """Fixed one-minute window per integration in the shared cache. A cache
-    outage must not block alerts, so it then lets everything through."""
-    now = time.time()
-    key = f"ingest-rate:{integration.pk}:{int(now // 60)}"
-    try:
-        cache.add(key, 0, timeout=120)
-        count = cache.incr(key)
-    except Exception:  # the limiter is best-effort; the alert is not
-        log.warning("ingest rate limiter unavailable", exc_info=True)
-        return None
-    if count > integration.rate_limit_per_minute:
-        return max(1, 60 - int(now % 60))
-    return None
 
 
 def _body(request) -> bytes | None:
@@ -98,7 +81,7 @@ def integration_webhook(request, token: str, kind: str):
         integration = integration_lookup(token)
         if integration is None:
             return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
-        if retry_after := _retry_after_if_limited(integration):
+        if retry_after := retry_after_if_limited(integration):
             return _limited(retry_after, detail="Rate limit for this integration exceeded.")
         body = _body(request)
         if body is None:
@@ -113,7 +96,7 @@ def integration_webhook(request, token: str, kind: str):
         _refused(integration, batch)
         if batch.refused and not batch.alerts:
             return _all_refused(batch)
-        outcomes = ingest(integration=integration, kind=kind, alerts=batch.alerts)
+        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts)
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable()
@@ -174,14 +157,14 @@ def pagerduty_enqueue(request):
                 ["'routing_key' does not match an enabled integration"],
                 status=404,
             )
-        if retry_after := _retry_after_if_limited(integration):
+        if retry_after := retry_after_if_limited(integration):
             return _limited(
                 retry_after,
                 status="throttle event",
                 message="Requests for this integration key exceeded the limit.",
                 errors=["Rate limit exceeded"],
             )
-        outcome = ingest(integration=integration, kind="pagerduty", alerts=[alert])[0]
+        outcome = alert_record(integration=integration, kind="pagerduty", alerts=[alert])[0]
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable("message")

@@ -460,8 +460,8 @@ def alert_problem(alert: ParsedAlert) -> tuple[str, str] | None:
 
 def check_alert(alert: ParsedAlert, *, where: str) -> ParsedAlert:
     """``alert`` normalised, or ``PayloadError`` for a field that cannot be
-    stored: the last check before an alert leaves a parser, so ``ingest``
-    never meets a value the database refuses."""
+    stored: the last check before an alert leaves a parser, so
+    ``alert_record`` never meets a value the database refuses."""
     problem = alert_problem(normalise(alert))
     if problem:
         name, reason = problem

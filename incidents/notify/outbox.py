@@ -163,6 +163,12 @@ def _status_for_email(incident: Incident) -> tuple[str, str]:
         ).exists()
         if first:
             # Once on the timeline, so responders know why mail went quiet.
+            # Written here, through the one public timeline writer, because
+            # only the outbox knows the cap was just reached: handing it back
+            # would make each of the nine services and engine steps that
+            # notify (declare, acknowledge, update, resolve, reopen,
+            # escalate, the sweep's breaches and pages) repeat this check.
+            # It is the only event the outbox writes.
             TimelineEvent.record(
                 incident,
                 EventKind.NOTIFICATION,

@@ -3,7 +3,8 @@ convention 1; docs/architecture.md). One module per topic, so any rule is
 found in one obvious file:
 
 - ``incidents``: the incident lifecycle, ``incident_<verb>()``;
-- ``alerts``: alerts from monitoring tools, stored and routed;
+- ``alerts``: alerts from monitoring tools, stored and routed (``alert_record``;
+  ``alert_sql`` holds its few hand-written statements);
 - ``integrations``: the tools that send alerts;
 - ``schedules``: on-call schedules, their rotations (and members) and overrides;
 - ``policies``: severity policies, escalation policies and their levels;
@@ -22,7 +23,7 @@ admin and the tasks call these; none repeats their checks. The public
 names are re-exported here: ``services.incident_declare(...)``.
 """
 
-from .alerts import AlertOutcome, ingest
+from .alerts import AlertOutcome, alert_record
 from .channels import (
     channel_create,
     channel_delete,
@@ -96,6 +97,7 @@ from .tokens import (
 __all__ = [
     "OPERATOR",
     "AlertOutcome",
+    "alert_record",
     "api_token_create",
     "api_token_lookup",
     "api_token_rename",
@@ -127,7 +129,6 @@ __all__ = [
     "incident_reopen",
     "incident_resolve",
     "incident_update_fields",
-    "ingest",
     "integration_create",
     "integration_delete",
     "integration_lookup",

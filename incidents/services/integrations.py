@@ -11,6 +11,7 @@ from .. import audit
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
 from ..safejson import text_problem
+from .alert_sql import integration_by_token
 from .tokens import hash_key
 
 NAME_MAX = Integration._meta.get_field("name").max_length
@@ -244,8 +245,4 @@ def integration_lookup(key: str) -> Integration | None:
     surrogate that cannot be hashed, a megabyte of text) is just unknown."""
     if not key or len(key) > 256 or text_problem(key):
         return None
-    return (
-        Integration.objects.select_related("default_service")
-        .filter(token_hash=hash_key(key), enabled=True)
-        .first()
-    )
+    return integration_by_token(hash_key(key))
