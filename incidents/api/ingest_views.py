@@ -24,8 +24,8 @@ from django.views.decorators.http import require_POST
 from ..ingest import KINDS, parse_batch
 from ..ingest.pagerduty import PagerDutyEventError, parse_event
 from ..ingest.types import Batch, PayloadError
-from ..services.alerts import NOT_STORED, alert_record
-from ..services.integrations import integration_lookup
+from ..services.alerts import NOT_STORED, SenderGone, alert_record
+from ..services.integrations import integration_sender
 from .ingest_limit import retry_after_if_limited
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,16 @@ def _unavailable(message_key: str = "detail") -> JsonResponse:
     return response
 
 
+def _unknown_token() -> JsonResponse:
+    return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
+
+
+def _unknown_routing_key() -> JsonResponse:
+    return _pd_invalid(
+        "Unknown routing key", ["'routing_key' does not match an enabled integration"], status=404
+    )
+
+
 def _limited(retry_after: int, **body) -> JsonResponse:
     response = JsonResponse(body, status=429)
     response["Retry-After"] = str(retry_after)
@@ -78,9 +88,9 @@ def integration_webhook(request, token: str, kind: str):
             status=404,
         )
     try:
-        integration = integration_lookup(token)
+        integration, kept = integration_sender(token)
         if integration is None:
-            return JsonResponse({"detail": "No enabled integration has this token."}, status=404)
+            return _unknown_token()
         if retry_after := retry_after_if_limited(integration):
             return _limited(retry_after, detail="Rate limit for this integration exceeded.")
         body = _body(request)
@@ -96,7 +106,9 @@ def integration_webhook(request, token: str, kind: str):
         _refused(integration, batch)
         if batch.refused and not batch.alerts:
             return _all_refused(batch)
-        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts)
+        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts, kept=kept)
+    except SenderGone:
+        return _unknown_token()
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable()
@@ -150,13 +162,9 @@ def pagerduty_enqueue(request):
     except PagerDutyEventError as exc:
         return _pd_invalid(str(exc), list(exc.errors) or [str(exc)])
     try:
-        integration = integration_lookup(routing_key)
+        integration, kept = integration_sender(routing_key)
         if integration is None:
-            return _pd_invalid(
-                "Unknown routing key",
-                ["'routing_key' does not match an enabled integration"],
-                status=404,
-            )
+            return _unknown_routing_key()
         if retry_after := retry_after_if_limited(integration):
             return _limited(
                 retry_after,
@@ -164,7 +172,11 @@ def pagerduty_enqueue(request):
                 message="Requests for this integration key exceeded the limit.",
                 errors=["Rate limit exceeded"],
             )
-        outcome = alert_record(integration=integration, kind="pagerduty", alerts=[alert])[0]
+        outcome = alert_record(
+            integration=integration, kind="pagerduty", alerts=[alert], kept=kept
+        )[0]
+    except SenderGone:
+        return _unknown_routing_key()
     except (OperationalError, InterfaceError):
         log.exception("database unavailable during ingestion")
         return _unavailable("message")

@@ -73,7 +73,12 @@ class AlertAction(models.TextChoices):
 class Alert(models.Model):
     """One alert event as received, raw and parsed. Never deleted by the app."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
+    # No index of their own: ``alert_occurrence_once`` starts with the
+    # integration and ``alert_incident`` with the incident, and every index
+    # is written again by each of a storm's inserts.
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=IntegrationKind.choices)
     fingerprint = models.CharField(max_length=128)
     occurrence_key = models.CharField(max_length=64)
@@ -93,7 +98,12 @@ class Alert(models.Model):
     received_at = models.DateTimeField()
     raw = models.JSONField(default=dict)
     incident = models.ForeignKey(
-        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        Incident,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        db_index=False,
     )
     action = models.CharField(
         max_length=16, choices=AlertAction.choices, default=AlertAction.PENDING

@@ -3,8 +3,11 @@
 ``Incident.alert_count`` belongs to ``alert_record``: it is written here
 only, by ``join_open`` and ``count_alerts``.
 
-Ingestion runs at the speed of the database: in a storm, a request is a
-token lookup (``integration_by_token``) and ONE statement, ``join_open``.
+Ingestion runs at the speed of the database: in a storm, a request is ONE
+statement, ``join_open`` (which checks the sender's token itself, so the
+webhooks may keep the integration they read for a few seconds:
+``integration_sender``), and a token lookup (``integration_by_token``) now
+and then.
 Built by the ORM, each of these statements cost more in Python than in
 PostgreSQL (the query compiler, not the query), so they are written here
 once, from the models' own table and column names, with every value a
@@ -152,11 +155,17 @@ def _join_sql(rows: int, fingerprints: int) -> str:
     )
     alerts = _q(Alert._meta.db_table)
     groups, incidents = _q(AlertGroupKey._meta.db_table), _q(Incident._meta.db_table)
+    integrations = _q(Integration._meta.db_table)
     return (
-        "WITH open AS ("  # noqa: S608
-        f" SELECT g.fingerprint, i.id, i.ref FROM {groups} g"
+        # The sender, as it is now: a disabled integration or a rotated
+        # token writes and finds nothing (its caller may have kept it).
+        f"WITH sender AS (SELECT id FROM {integrations}"  # noqa: S608
+        " WHERE id = %s AND token_hash = %s AND enabled"
+        "), open AS ("
+        f" SELECT g.fingerprint, i.id, i.ref FROM sender JOIN {groups} g"
+        " ON g.integration_id = sender.id"
         f" JOIN {incidents} i ON i.id = g.incident_id"
-        f" WHERE g.integration_id = %s AND g.fingerprint IN ({_marks(fingerprints)})"
+        f" WHERE g.fingerprint IN ({_marks(fingerprints)})"
         " AND i.status <> %s ORDER BY i.id FOR NO KEY UPDATE OF i"
         f"), batch ({columns}) AS (VALUES {', '.join([row] * rows)}"
         "), inserted AS ("
@@ -173,12 +182,13 @@ def _join_sql(rows: int, fingerprints: int) -> str:
         ") SELECT inserted.occurrence_key, TRUE, NULL, open.ref, NULL, NULL, NULL"
         " FROM inserted JOIN open ON open.fingerprint = inserted.fingerprint"
         " UNION ALL SELECT a.occurrence_key, FALSE, a.action, i.ref, a.fingerprint, a.status,"
-        f" a.severity FROM {alerts} a LEFT JOIN {incidents} i ON i.id = a.incident_id"
-        f" WHERE a.integration_id = %s AND a.occurrence_key IN ({_marks(rows)})"
+        f" a.severity FROM sender JOIN {alerts} a ON a.integration_id = sender.id"
+        f" LEFT JOIN {incidents} i ON i.id = a.incident_id"
+        f" WHERE a.occurrence_key IN ({_marks(rows)})"
     )
 
 
-def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Known]:
+def join_open(integration: Integration, rows: list[Alert]) -> dict[str, Known]:
     """Write the firing alerts in ``rows`` whose fingerprint's incident is
     open, as joining it, and count them on it; and find those stored
     already (replays, which it does not write again). One statement per
@@ -188,18 +198,20 @@ def join_open(integration_id: int, rows: list[Alert]) -> dict[str, Known]:
 
     The incidents are locked (in id order: two statements never deadlock)
     and read after the lock, so an incident resolved meanwhile is not
-    joined: its alerts are left to the caller, which opens a new one."""
+    joined: its alerts are left to the caller, which opens a new one. The
+    statement reads the integration too: when it is disabled or its token
+    has changed, nothing is written or found."""
     known: dict[str, Known] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
             fingerprints = sorted({row.fingerprint for row in chunk})
             params = [
-                integration_id,
+                integration.pk,
+                integration.token_hash,
                 *fingerprints,
                 Status.RESOLVED.value,
                 *_values(chunk, _fields(routed=False)),
                 AlertAction.JOINED.value,
-                integration_id,
                 *(row.occurrence_key for row in chunk),
             ]
             sql = _join_sql(len(chunk), len(fingerprints))

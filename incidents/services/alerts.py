@@ -41,7 +41,14 @@ from ..models import (
     TimelineEvent,
 )
 from ..timebounds import typed_time_problem
-from .alert_sql import Group, count_alerts, insert_new, join_open, lock_groups
+from .alert_sql import (
+    Group,
+    count_alerts,
+    insert_new,
+    integration_by_token,
+    join_open,
+    lock_groups,
+)
 from .incidents import incident_acknowledge, incident_declare, incident_resolve
 
 log = logging.getLogger(__name__)
@@ -78,10 +85,15 @@ class AlertOutcome:
 
 
 def alert_record(
-    *, integration: Integration, kind: str, alerts: Sequence[ParsedAlert]
+    *, integration: Integration, kind: str, alerts: Sequence[ParsedAlert], kept: bool = False
 ) -> list[AlertOutcome]:
     """Store the alerts a tool sent and act on them; one outcome per alert,
     in order. Replaying the same payload changes nothing.
+
+    ``kept``: ``integration`` is one the process read a few seconds ago
+    (``integrations.integration_sender``). Step 2 checks its token and
+    ``enabled`` in its own statement; step 3 reads it again first, and
+    raises ``SenderGone`` when it is disabled or its token has changed.
 
     1. Build the rows: a key for each alert and its suggested severity.
     2. Firing alerts whose fingerprint's incident is open join it: one
@@ -109,13 +121,22 @@ def alert_record(
     now = clock.now()
     alerts = [_ensure_keys(parsed) for parsed in alerts]
     try:
-        outcomes = _record(integration, kind, alerts, now)
+        outcomes = _record(integration, kind, alerts, now, kept=kept)
     except (DataError, UnicodeEncodeError):
         # Written by none of the statements that failed: again, one by one.
-        outcomes = [_record_alone(integration, kind, alert, now) for alert in alerts]
+        outcomes = [_record_alone(integration, kind, alert, now, kept=kept) for alert in alerts]
     if any(o.action != NOT_STORED for o in outcomes):
         _note_last_alert(integration, now)
     return outcomes
+
+
+class SenderGone(DomainError):
+    """The integration a webhook kept was disabled, or its token changed,
+    since it was read: the request is answered as for an unknown token."""
+
+
+def _gone():
+    raise SenderGone("No enabled integration has this token.", field="token")
 
 
 # --- the rows ----------------------------------------------------------------
@@ -168,10 +189,10 @@ def _outcome(alert: Alert, ref: str | None, *, duplicate: bool) -> AlertOutcome:
 
 
 def _record_alone(
-    integration: Integration, kind: str, alert: ParsedAlert, now: datetime
+    integration: Integration, kind: str, alert: ParsedAlert, now: datetime, *, kept: bool
 ) -> AlertOutcome:
     try:
-        return _record(integration, kind, [alert], now)[0]
+        return _record(integration, kind, [alert], now, kept=kept)[0]
     except (DataError, UnicodeEncodeError):
         log.exception("integration %s: an alert could not be stored", integration.pk)
         return AlertOutcome(alert.fingerprint[:128], alert.status, NOT_STORED, None, False)
@@ -181,15 +202,26 @@ def _record_alone(
 
 
 def _record(
-    integration: Integration, kind: str, alerts: list[ParsedAlert], now: datetime
+    integration: Integration,
+    kind: str,
+    alerts: list[ParsedAlert],
+    now: datetime,
+    *,
+    kept: bool,
 ) -> list[AlertOutcome]:
     rows = [_row(integration, kind, alert, now) for alert in alerts]
     first: dict[str, Alert] = {}  # occurrence key -> the batch's first alert with it
-    for row in rows:
+    sent: dict[str, ParsedAlert] = {}
+    for row, alert in zip(rows, alerts, strict=True):
         first.setdefault(row.occurrence_key, row)
+        sent.setdefault(row.occurrence_key, alert)
     done = _join_open(integration, list(first.values()))
     rest = [row for key, row in first.items() if key not in done]
     if rest:
+        if kept:
+            # Everything below acts on the integration as it is now.
+            integration = integration_by_token(integration.token_hash) or _gone()
+            rest = [_row(integration, kind, sent[row.occurrence_key], now) for row in rest]
         done.update(_locked(integration, rest))
     outcomes, seen = [], set()
     for row in rows:
@@ -215,7 +247,7 @@ def _join_open(integration: Integration, rows: list[Alert]) -> dict[str, AlertOu
     # A statement that fails must leave an enclosing transaction usable;
     # in autocommit the statement is a transaction of its own.
     with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-        known = join_open(integration.pk, firing)
+        known = join_open(integration, firing)
     done: dict[str, AlertOutcome] = {}
     for row in firing:
         found = known.get(row.occurrence_key)
