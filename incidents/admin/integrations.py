@@ -116,16 +116,8 @@ class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
 class IntegrationForm(ServiceForm):
     class Meta:
         model = Integration
-        fields = (
-            "name",
-            "kind",
-            "default_service",
-            "severity_mapping",
-            "auto_acknowledge",
-            "auto_resolve",
-            "enabled",
-            "rate_limit_per_minute",
-        )
+        # What a manager sets is what the service audits (never the token).
+        fields = integrations.AUDITED
 
 
 def _by_service_name(data: dict) -> dict:
