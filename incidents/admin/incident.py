@@ -74,12 +74,11 @@ class AssignRoleInline(NewRowsInline, admin.TabularInline):
             kwargs["queryset"] = get_user_model().objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def add_row(self, request, incident: Incident, data: dict) -> RoleAssignment:
-        services.incident_assign_role(
-            incident=incident, actor=request.user, role=data["role"], user=data["user"]
-        )
+    def add_row(self, request, data: dict) -> RoleAssignment:
+        incident, role, user = data["incident"], data["role"], data["user"]
+        services.incident_assign_role(incident=incident, actor=request.user, role=role, user=user)
         return RoleAssignment.objects.get(
-            incident=incident, role=data["role"], user=data["user"], relieved_at__isnull=True
+            incident=incident, role=role, user=user, relieved_at__isnull=True
         )
 
 
@@ -114,9 +113,9 @@ class PostUpdateInline(NewRowsInline, admin.StackedInline):
     verbose_name = "status update to post"
     verbose_name_plural = "Post a status update"
 
-    def add_row(self, request, incident: Incident, data: dict) -> StatusUpdate:
+    def add_row(self, request, data: dict) -> StatusUpdate:
         return services.incident_post_update(
-            incident=incident,
+            incident=data["incident"],
             actor=request.user,
             message=data["message"],
             status=data.get("status") or None,
