@@ -41,6 +41,19 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AddFormMixin:
+    """A page whose add form (``add_form``) is not its change form, as
+    Django's ``UserAdmin``: what is given once at creation differs from what
+    changes later."""
+
+    add_form: type[forms.ModelForm]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
+
+
 class RespondPermissionMixin:
     """Lets actions declare ``permissions=["respond"]`` (incidents.access)."""
 

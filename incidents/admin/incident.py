@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from .. import access, services
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
 from .common import (
+    AddFormMixin,
     ReadOnlyAdminMixin,
     RespondPermissionMixin,
     ServiceAdminMixin,
@@ -207,7 +208,7 @@ INCIDENT_READONLY = (
 
 
 @admin.register(Incident)
-class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(RespondPermissionMixin, AddFormMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
     add_form = IncidentAddForm
     list_display = (
@@ -242,11 +243,6 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
     def get_queryset(self, request):
         # ``Incident.commander`` reads the prefetched active assignments.
         return super().get_queryset(request).with_people()
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

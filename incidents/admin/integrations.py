@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from .. import privileges
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from ..services import integrations, tokens
-from .common import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
+from .common import AddFormMixin, ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
 
 
 def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
@@ -34,7 +34,7 @@ class ApiTokenAddForm(ServiceForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(AddFormMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Tokens are created by ``tokens.api_token_create`` (key shown once),
     renamed and revoked, never otherwise edited: the key, its owner and
     scopes stay as issued."""
@@ -56,11 +56,6 @@ class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
     search_fields = ("prefix", "name", "user__username", "user__email")
     date_hierarchy = "created_at"
     actions = ["revoke_selected"]
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
