@@ -328,23 +328,32 @@ class IncidentAdmin(RespondPermissionMixin, AddFormMixin, ServiceAdminMixin, adm
 
     # -- bulk actions --
 
-    @admin.action(description="Acknowledge selected", permissions=["respond"])
-    def acknowledge_selected(self, request, queryset: QuerySet[Incident]) -> None:
+    def for_each_incident(self, request, queryset: QuerySet[Incident], call, *, done: str) -> None:
+        """A bulk action: ``call(incident)`` in the order they were detected,
+        each named by its reference in the messages (``run_each``)."""
         run_each(
             self,
             request,
             queryset.order_by("detected_at", "pk"),
+            call,
+            done=done,
+            label=lambda incident: incident.ref,
+        )
+
+    @admin.action(description="Acknowledge selected", permissions=["respond"])
+    def acknowledge_selected(self, request, queryset: QuerySet[Incident]) -> None:
+        self.for_each_incident(
+            request,
+            queryset,
             lambda incident: services.incident_acknowledge(incident=incident, actor=request.user),
             done="Acknowledged",
-            label=lambda incident: incident.ref,
         )
 
     @admin.action(description="Resolve selected as false positive", permissions=["respond"])
     def resolve_as_false_positive(self, request, queryset: QuerySet[Incident]) -> None:
-        run_each(
-            self,
+        self.for_each_incident(
             request,
-            queryset.order_by("detected_at", "pk"),
+            queryset,
             lambda incident: services.incident_resolve(
                 incident=incident,
                 actor=request.user,
@@ -352,5 +361,4 @@ class IncidentAdmin(RespondPermissionMixin, AddFormMixin, ServiceAdminMixin, adm
                 false_positive=True,
             ),
             done="Resolved as false positive",
-            label=lambda incident: incident.ref,
         )
