@@ -25,6 +25,7 @@ from ..models import Override, Rotation, RotationMember, Schedule
 from ..oncall import LOOKAROUND, oncall_by_schedule, shifts
 from . import oncall_serializers as s
 from .pagination import PagePagination
+from .parsers import read_body
 from .permissions import ManagerWrites, ScopedPermission
 
 DEFAULT_SHIFTS_WINDOW = timedelta(days=7)
@@ -154,11 +155,8 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         schedule = self.get_object()
         if request.method == "GET":
             return Response(s.OverrideSerializer(schedule.upcoming_overrides, many=True).data)
-        data = s.OverrideSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        override = services.override_add(
-            schedule=schedule, actor=request.user, **data.validated_data
-        )
+        fields = read_body(s.OverrideSerializer, request)
+        override = services.override_add(schedule=schedule, actor=request.user, **fields)
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
