@@ -225,6 +225,14 @@ class SeverityPolicyViewSet(
         )
 
 
+def _by_service_name(fields: dict) -> dict:
+    """An integration's input as the service takes it: the default service
+    by its name (the serializer reads ``{"default_service": {"name": …}}``)."""
+    if "default_service" not in fields:
+        return dict(fields)
+    return {**fields, "default_service": (fields["default_service"] or {}).get("name")}
+
+
 class IntegrationViewSet(viewsets.ModelViewSet):
     """Alert sources (managers). The secret token is shown once, on creation."""
 
@@ -235,11 +243,8 @@ class IntegrationViewSet(viewsets.ModelViewSet):
 
     @extend_schema(responses={201: s.IntegrationCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        fields = read_body(s.IntegrationSerializer, request)
-        service = (fields.pop("default_service", None) or {}).get("name")
-        integration, token = integration_create(
-            actor=request.user, default_service=service, **fields
-        )
+        fields = _by_service_name(read_body(s.IntegrationSerializer, request))
+        integration, token = integration_create(actor=request.user, **fields)
         body = s.IntegrationSerializer(
             integration, context={"request": request, "token": token}
         ).data
@@ -247,9 +252,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        fields = dict(serializer.validated_data)
-        if "default_service" in fields:
-            fields["default_service"] = (fields["default_service"] or {}).get("name")
+        fields = _by_service_name(serializer.validated_data)
         serializer.instance = integration_update(
             actor=self.request.user, integration=serializer.instance, **fields
         )
