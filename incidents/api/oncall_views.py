@@ -72,6 +72,17 @@ def _time_param(request, name: str, default: datetime | None = None) -> datetime
     return s.parse_aware(raw, name)
 
 
+def _user_param(request):
+    """``?user=<username>``: that person, None when not given; a 400 when nobody is called so."""
+    username = request.query_params.get("user", "").strip()
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"user": [f"No user is called {username!r}."]})
+    return user
+
+
 class OncallView(APIView):
     """Who is on call at a moment, for every schedule (or one)."""
 
@@ -203,12 +214,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"end": [f"must be at most {MAX_SHIFTS_WINDOW.days} days after start."]}
             )
-        user = None
-        if username := request.query_params.get("user", "").strip():
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise ValidationError({"user": [f"No user is called {username!r}."]})
-        rows = shifts(schedule, start, end, user=user)
+        rows = shifts(schedule, start, end, user=_user_param(request))
         return Response(s.ShiftSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -227,9 +233,4 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def calendar(self, request, pk=None):
         """For signed-in people; calendar apps subscribe to ``ical_url`` instead."""
         schedule = self.get_object()
-        user = None
-        if username := request.query_params.get("user", "").strip():
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise ValidationError({"user": [f"No user is called {username!r}."]})
-        return calendar_response(schedule, user=user)
+        return calendar_response(schedule, user=_user_param(request))
