@@ -17,10 +17,6 @@ from django.urls import reverse
 from django.utils.text import Truncator
 
 from .. import access
-
-# A duration reads the same in the admin as in messages (incidents/durations.py);
-# the admin modules still saying ``human_duration`` get the one function.
-from ..durations import duration as human_duration  # noqa: F401
 from ..errors import DomainError
 
 
