@@ -14,7 +14,7 @@ from ..services import integrations, tokens
 from .common import AddFormMixin, ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
 
 
-def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
+def _with_secret(modeladmin, request, secret: str, what: str) -> None:
     # Only the hash is stored: this message is the one time the secret is shown.
     modeladmin.message_user(
         request, f"{what} Copy it now, it is not shown again: {secret}", messages.WARNING
@@ -79,7 +79,7 @@ class ApiTokenAdmin(AddFormMixin, ServiceAdminMixin, admin.ModelAdmin):
 
     def add_row(self, request, data: dict) -> ApiToken:
         token, key = tokens.api_token_create(actor=request.user, **data)
-        _with_secret(self, request, token, key, f"API token {token.prefix}… for {token.user}.")
+        _with_secret(self, request, key, f"API token {token.prefix}… for {token.user}.")
         return token
 
     def change_row(self, request, token: ApiToken, changes: dict) -> None:
@@ -165,7 +165,6 @@ class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         _with_secret(
             self,
             request,
-            integration,
             _endpoints(integration, key),
             f"Integration {integration.name}: send alerts to the URL below.",
         )
@@ -188,7 +187,6 @@ class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             _with_secret(
                 self,
                 request,
-                integration,
                 _endpoints(integration, key),
                 f"New token for {integration.name}; the old one no longer works.",
             )
