@@ -13,7 +13,14 @@ from django.test import RequestFactory
 
 from incidents.admin.common import ServiceAdminMixin
 from incidents.admin.contacts import ContactMethodForm
-from incidents.models import AuditEntry, ContactMethod, Schedule
+from incidents.models import (
+    AuditEntry,
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    Rotation,
+    Schedule,
+)
 from tests.admin_support import form_data, inline_prefix, signed_in, url, with_row
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +67,43 @@ def test_a_change_form_that_copies_its_input_onto_the_row_is_refused_loudly(alic
     with pytest.raises(ImproperlyConfigured, match="must be a ServiceForm"):
         CopyingScheduleAdmin(Schedule, admin.site).save_model(request, schedule, form, True)
     assert changed == []
+
+
+def a_level_on_the_technical_path(alice) -> tuple:
+    policy = EscalationPolicy.objects.get(path="technical")
+    return (
+        policy,
+        "levels",
+        {"level": "5", "name": "Chief", "starts_after_minutes": "90", "user": alice.pk},
+    )
+
+
+def a_rotation_on_the_engineers_schedule(alice) -> tuple:
+    schedule = Schedule.objects.get(slug="on-call-engineer")
+    row = {"name": "Extra", "priority": "3", "interval": "weekly"}
+    return schedule, "rotations", {**row, "starts_at_0": "2026-01-01", "starts_at_1": "09:00"}
+
+
+@pytest.mark.parametrize(
+    ("given", "model", "parent_field", "action"),
+    [
+        (a_level_on_the_technical_path, EscalationLevel, "policy", "escalation_level_create"),
+        (a_rotation_on_the_engineers_schedule, Rotation, "schedule", "rotation_create"),
+    ],
+    ids=["policy's level", "schedule's rotation"],
+)
+def test_a_row_added_on_its_parents_page_is_stored_by_the_service_under_that_parent(
+    alice, given, model, parent_field, action
+):
+    parent, prefix, row = given(alice)
+    client = signed_in(alice)
+    page = client.get(url(type(parent), "change", parent.pk))
+
+    response = client.post(
+        url(type(parent), "change", parent.pk), with_row(form_data(page), prefix, row)
+    )
+
+    assert response.status_code == 302
+    added = model.objects.get(name=row["name"], **{parent_field: parent})
+    entry = AuditEntry.objects.get(action=action)
+    assert (entry.object_id, entry.actor) == (str(added.pk), alice)

@@ -26,18 +26,6 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("object_repr", "object_id", "actor_name", "action")
     date_hierarchy = "at"
     list_select_related = ("actor",)
-    fields = (
-        "at",
-        "actor",
-        "actor_name",
-        "entry_point",
-        "action",
-        "object_type",
-        "object_id",
-        "object_repr",
-        "before",
-        "after",
-    )
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # One object's history from a link: ?object_type=…&object_id=….

@@ -12,6 +12,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
+from ..durations import duration
 from ..errors import DomainError
 from ..models import Channel, ChannelKind, Notification, Severity, SlaBreach
 from ..notify.channels import mask_secret, mask_target
@@ -22,7 +23,6 @@ from .common import (
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
-    human_duration,
     run_each,
     shorten,
 )
@@ -256,9 +256,9 @@ class SlaBreachAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="target")
     def target(self, breach: SlaBreach) -> str:
-        return human_duration(breach.target_seconds)
+        return duration(breach.target_seconds)
 
     @admin.display(description="kept late by")
     def late_by(self, breach: SlaBreach) -> str:
         late = breach.late_by_seconds
-        return "not yet kept" if late is None else human_duration(late)
+        return "not yet kept" if late is None else duration(late)

@@ -10,16 +10,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import Truncator
 
 from .. import access
-
-# A duration reads the same in the admin as in messages (incidents/durations.py);
-# the admin modules still saying ``human_duration`` get the one function.
-from ..durations import duration as human_duration  # noqa: F401
 from ..errors import DomainError
 
 
@@ -38,6 +35,19 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AddFormMixin:
+    """A page whose add form (``add_form``) is not its change form, as
+    Django's ``UserAdmin``: what is given once at creation differs from what
+    changes later."""
+
+    add_form: type[forms.ModelForm]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, **kwargs)
 
 
 class RespondPermissionMixin:
@@ -166,6 +176,16 @@ def _refusing_formset(formset_class, error: DomainError):
     return Refusing
 
 
+def inline_row(formset: BaseInlineFormSet, form: forms.ModelForm) -> dict:
+    """A new inline row's input as its model's page has it: the row's own
+    fields and its parent, not the formset's bookkeeping (the row's id and
+    ``DELETE``)."""
+    bookkeeping = {formset.model._meta.pk.name, DELETION_FIELD_NAME}
+    data = {name: value for name, value in form.cleaned_data.items() if name not in bookkeeping}
+    data[formset.fk.name] = formset.instance
+    return data
+
+
 class ServiceRowsFormSet(BaseInlineFormSet):
     """An inline's rows as ``ServiceForm``s: their uniqueness is the
     service's to check too (row by row, as it stores them), not the formset's."""
@@ -176,10 +196,13 @@ class ServiceRowsFormSet(BaseInlineFormSet):
 
 class ServiceRowsInline:
     """An inline whose rows services store (``ServiceAdminMixin.save_formset``).
-    A subclass says how with up to three methods: ``add_row(request, parent,
-    data)`` returns the new row, ``change_row(request, row, changes)`` (only
-    the fields that changed) and ``remove_row(request, row)``; an inline that
-    offers no change or deletion leaves those out."""
+    A subclass says how with the methods of a ``ServiceAdminMixin`` page:
+    ``add_row(request, data)`` returns the new row (``data``: the row's
+    fields and its parent under the foreign key's name, as the model's own
+    page gives them, ``inline_row``), ``change_row(request, row, changes)``
+    (only the fields that changed) and ``remove_row(request, row)``; an
+    inline that offers no change or deletion leaves those out. A model with
+    a page and an inline writes them once, in a mixin both use."""
 
     form = ServiceForm
     formset = ServiceRowsFormSet
@@ -280,7 +303,7 @@ class ServiceAdminMixin:
                 elif not row_form.has_changed():
                     continue
                 elif row.pk is None:
-                    added = inline.add_row(request, formset.instance, row_form.cleaned_data)
+                    added = inline.add_row(request, inline_row(formset, row_form))
                     formset.new_objects.append(added)
                 else:
                     inline.change_row(request, row, changes_of(row_form))

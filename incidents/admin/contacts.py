@@ -27,12 +27,15 @@ class ContactMethodForm(ServiceForm):
         fields = ("user", "kind", "value", "enabled")
 
 
-# What a row of the person page's inline gives ``contact_add`` (the person is the page's).
+# A row of the person page's inline (the person is the page's).
 ROW_FIELDS = ("kind", "value", "enabled")
 
 
 class ContactMethodRows:
     """The service calls the contact methods' page and the inline share."""
+
+    def add_row(self, request, data: dict) -> ContactMethod:
+        return contacts.contact_add(actor=request.user, **data)
 
     def change_row(self, request, method: ContactMethod, changes: dict) -> None:
         contacts.contact_update(actor=request.user, method=method, **changes)
@@ -69,9 +72,6 @@ class ContactMethodAdmin(ContactMethodRows, ServiceAdminMixin, admin.ModelAdmin)
             kwargs["queryset"] = privileges.alterable_people(request.user).filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def add_row(self, request, data: dict) -> ContactMethod:
-        return contacts.contact_add(actor=request.user, **data)
-
 
 class ContactMethodInline(ContactMethodRows, ServiceRowsInline, admin.TabularInline):
     model = ContactMethod
@@ -79,7 +79,3 @@ class ContactMethodInline(ContactMethodRows, ServiceRowsInline, admin.TabularInl
     fields = ROW_FIELDS
     extra = 0
     verbose_name_plural = "Contact methods (how pages reach this person)"
-
-    def add_row(self, request, person, data: dict) -> ContactMethod:
-        fields = {name: data[name] for name in ROW_FIELDS}
-        return contacts.contact_add(actor=request.user, user=person, **fields)

@@ -24,21 +24,24 @@ class EscalationLevelForm(ServiceForm):
         fields = LEVEL_FIELDS
 
 
-class EscalationLevelInline(ServiceRowsInline, admin.TabularInline):
-    model = EscalationLevel
-    form = EscalationLevelForm
-    extra = 0
-    ordering = ("level",)
+class EscalationLevelRows:
+    """The service calls the levels' page and the policy's inline share."""
 
-    def add_row(self, request, policy: EscalationPolicy, data: dict) -> EscalationLevel:
-        fields = {name: data[name] for name in LEVEL_FIELDS}
-        return services.escalation_level_create(actor=request.user, policy=policy, **fields)
+    def add_row(self, request, data: dict) -> EscalationLevel:
+        return services.escalation_level_create(actor=request.user, **data)
 
     def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
         services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
 
     def remove_row(self, request, level: EscalationLevel) -> None:
         services.escalation_level_delete(actor=request.user, escalation_level=level)
+
+
+class EscalationLevelInline(EscalationLevelRows, ServiceRowsInline, admin.TabularInline):
+    model = EscalationLevel
+    form = EscalationLevelForm
+    extra = 0
+    ordering = ("level",)
 
 
 class EscalationPolicyForm(ServiceForm):
@@ -81,21 +84,12 @@ class EscalationLevelAdminForm(ServiceForm):
 
 
 @admin.register(EscalationLevel)
-class EscalationLevelAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class EscalationLevelAdmin(EscalationLevelRows, ServiceAdminMixin, admin.ModelAdmin):
     form = EscalationLevelAdminForm
     list_display = ("policy", *LEVEL_FIELDS)
     list_filter = ("policy", "critical_only")
     list_select_related = ("policy", "schedule", "user", "group")
     fields = EscalationLevelAdminForm.Meta.fields
-
-    def add_row(self, request, data: dict) -> EscalationLevel:
-        return services.escalation_level_create(actor=request.user, **data)
-
-    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
-        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
-
-    def remove_row(self, request, level: EscalationLevel) -> None:
-        services.escalation_level_delete(actor=request.user, escalation_level=level)
 
 
 @admin.register(IncidentEscalationStep)

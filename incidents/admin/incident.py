@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from .. import access, services
 from ..models import Deadline, Incident, RoleAssignment, Status, StatusUpdate, TimelineEvent
 from .common import (
+    AddFormMixin,
     ReadOnlyAdminMixin,
     RespondPermissionMixin,
     ServiceAdminMixin,
@@ -74,12 +75,11 @@ class AssignRoleInline(NewRowsInline, admin.TabularInline):
             kwargs["queryset"] = get_user_model().objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def add_row(self, request, incident: Incident, data: dict) -> RoleAssignment:
-        services.incident_assign_role(
-            incident=incident, actor=request.user, role=data["role"], user=data["user"]
-        )
+    def add_row(self, request, data: dict) -> RoleAssignment:
+        incident, role, user = data["incident"], data["role"], data["user"]
+        services.incident_assign_role(incident=incident, actor=request.user, role=role, user=user)
         return RoleAssignment.objects.get(
-            incident=incident, role=data["role"], user=data["user"], relieved_at__isnull=True
+            incident=incident, role=role, user=user, relieved_at__isnull=True
         )
 
 
@@ -114,9 +114,9 @@ class PostUpdateInline(NewRowsInline, admin.StackedInline):
     verbose_name = "status update to post"
     verbose_name_plural = "Post a status update"
 
-    def add_row(self, request, incident: Incident, data: dict) -> StatusUpdate:
+    def add_row(self, request, data: dict) -> StatusUpdate:
         return services.incident_post_update(
-            incident=incident,
+            incident=data["incident"],
             actor=request.user,
             message=data["message"],
             status=data.get("status") or None,
@@ -208,7 +208,7 @@ INCIDENT_READONLY = (
 
 
 @admin.register(Incident)
-class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin):
+class IncidentAdmin(RespondPermissionMixin, AddFormMixin, ServiceAdminMixin, admin.ModelAdmin):
     form = ServiceForm
     add_form = IncidentAddForm
     list_display = (
@@ -243,11 +243,6 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
     def get_queryset(self, request):
         # ``Incident.commander`` reads the prefetched active assignments.
         return super().get_queryset(request).with_people()
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -333,23 +328,32 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
 
     # -- bulk actions --
 
-    @admin.action(description="Acknowledge selected", permissions=["respond"])
-    def acknowledge_selected(self, request, queryset: QuerySet[Incident]) -> None:
+    def for_each_incident(self, request, queryset: QuerySet[Incident], call, *, done: str) -> None:
+        """A bulk action: ``call(incident)`` in the order they were detected,
+        each named by its reference in the messages (``run_each``)."""
         run_each(
             self,
             request,
             queryset.order_by("detected_at", "pk"),
+            call,
+            done=done,
+            label=lambda incident: incident.ref,
+        )
+
+    @admin.action(description="Acknowledge selected", permissions=["respond"])
+    def acknowledge_selected(self, request, queryset: QuerySet[Incident]) -> None:
+        self.for_each_incident(
+            request,
+            queryset,
             lambda incident: services.incident_acknowledge(incident=incident, actor=request.user),
             done="Acknowledged",
-            label=lambda incident: incident.ref,
         )
 
     @admin.action(description="Resolve selected as false positive", permissions=["respond"])
     def resolve_as_false_positive(self, request, queryset: QuerySet[Incident]) -> None:
-        run_each(
-            self,
+        self.for_each_incident(
             request,
-            queryset.order_by("detected_at", "pk"),
+            queryset,
             lambda incident: services.incident_resolve(
                 incident=incident,
                 actor=request.user,
@@ -357,5 +361,4 @@ class IncidentAdmin(RespondPermissionMixin, ServiceAdminMixin, admin.ModelAdmin)
                 false_positive=True,
             ),
             done="Resolved as false positive",
-            label=lambda incident: incident.ref,
         )

@@ -11,10 +11,10 @@ from django.db.models import QuerySet
 from .. import privileges
 from ..models import Alert, AlertGroupKey, ApiToken, Integration, IntegrationKind, TokenScope
 from ..services import integrations, tokens
-from .common import ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
+from .common import AddFormMixin, ReadOnlyAdminMixin, ServiceAdminMixin, ServiceForm, run_each
 
 
-def _with_secret(modeladmin, request, obj, secret: str, what: str) -> None:
+def _with_secret(modeladmin, request, secret: str, what: str) -> None:
     # Only the hash is stored: this message is the one time the secret is shown.
     modeladmin.message_user(
         request, f"{what} Copy it now, it is not shown again: {secret}", messages.WARNING
@@ -34,7 +34,7 @@ class ApiTokenAddForm(ServiceForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(AddFormMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Tokens are created by ``tokens.api_token_create`` (key shown once),
     renamed and revoked, never otherwise edited: the key, its owner and
     scopes stay as issued."""
@@ -56,11 +56,6 @@ class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
     search_fields = ("prefix", "name", "user__username", "user__email")
     date_hierarchy = "created_at"
     actions = ["revoke_selected"]
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -84,7 +79,7 @@ class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
 
     def add_row(self, request, data: dict) -> ApiToken:
         token, key = tokens.api_token_create(actor=request.user, **data)
-        _with_secret(self, request, token, key, f"API token {token.prefix}… for {token.user}.")
+        _with_secret(self, request, key, f"API token {token.prefix}… for {token.user}.")
         return token
 
     def change_row(self, request, token: ApiToken, changes: dict) -> None:
@@ -116,16 +111,8 @@ class ApiTokenAdmin(ServiceAdminMixin, admin.ModelAdmin):
 class IntegrationForm(ServiceForm):
     class Meta:
         model = Integration
-        fields = (
-            "name",
-            "kind",
-            "default_service",
-            "severity_mapping",
-            "auto_acknowledge",
-            "auto_resolve",
-            "enabled",
-            "rate_limit_per_minute",
-        )
+        # What a manager sets is what the service audits (never the token).
+        fields = integrations.AUDITED
 
 
 def _by_service_name(data: dict) -> dict:
@@ -178,7 +165,6 @@ class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
         _with_secret(
             self,
             request,
-            integration,
             _endpoints(integration, key),
             f"Integration {integration.name}: send alerts to the URL below.",
         )
@@ -201,7 +187,6 @@ class IntegrationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             _with_secret(
                 self,
                 request,
-                integration,
                 _endpoints(integration, key),
                 f"New token for {integration.name}; the old one no longer works.",
             )

@@ -58,6 +58,33 @@ def _active_users():
     return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
+# --- the service calls a model's page and its inline share ---------------------------
+
+
+class RotationRows:
+    """A rotation's change and removal (added: ``RotationInline`` without
+    members, ``RotationAdmin`` with them)."""
+
+    def change_row(self, request, rotation: Rotation, changes: dict) -> None:
+        services.rotation_update(actor=request.user, rotation=rotation, **changes)
+
+    def remove_row(self, request, rotation: Rotation) -> None:
+        services.rotation_delete(actor=request.user, rotation=rotation)
+
+
+class OverrideRows:
+    """The overrides' page and the schedule's inline."""
+
+    def add_row(self, request, data: dict) -> Override:
+        return services.override_add(actor=request.user, **data)
+
+    def change_row(self, request, override: Override, changes: dict) -> None:
+        services.override_change(actor=request.user, override=override, **changes)
+
+    def remove_row(self, request, override: Override) -> None:
+        services.override_remove(actor=request.user, override=override)
+
+
 # --- schedules ---------------------------------------------------------------------
 
 
@@ -78,7 +105,7 @@ class ScheduleForm(ServiceForm):
         self.fields["time_zone"].choices = [(z, z) for z in sorted(schedules.iana_time_zones())]
 
 
-class RotationInline(ServiceRowsInline, admin.TabularInline):
+class RotationInline(RotationRows, ServiceRowsInline, admin.TabularInline):
     model = Rotation
     fields = (*ROTATION_FIELDS, "members")
     readonly_fields = ("members",)
@@ -94,18 +121,11 @@ class RotationInline(ServiceRowsInline, admin.TabularInline):
             return "Save, then add members on the rotation's page."
         return ", ".join(m.user.get_username() for m in rotation.members.all()) or "—"
 
-    def add_row(self, request, schedule: Schedule, data: dict) -> Rotation:
-        fields = {name: data[name] for name in ROTATION_FIELDS}
-        return services.rotation_create(actor=request.user, schedule=schedule, **fields)
-
-    def change_row(self, request, rotation: Rotation, changes: dict) -> None:
-        services.rotation_update(actor=request.user, rotation=rotation, **changes)
-
-    def remove_row(self, request, rotation: Rotation) -> None:
-        services.rotation_delete(actor=request.user, rotation=rotation)
+    def add_row(self, request, data: dict) -> Rotation:
+        return services.rotation_create(actor=request.user, **data)
 
 
-class OverrideInline(ServiceRowsInline, admin.TabularInline):
+class OverrideInline(OverrideRows, ServiceRowsInline, admin.TabularInline):
     model = Override
     fields = (*OVERRIDE_FIELDS, "created_by")
     readonly_fields = ("created_by",)
@@ -124,16 +144,6 @@ class OverrideInline(ServiceRowsInline, admin.TabularInline):
         if db_field.name == "user":
             kwargs["queryset"] = _active_users()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def add_row(self, request, schedule: Schedule, data: dict) -> Override:
-        fields = {name: data[name] for name in OVERRIDE_FIELDS}
-        return services.override_add(actor=request.user, schedule=schedule, **fields)
-
-    def change_row(self, request, override: Override, changes: dict) -> None:
-        services.override_change(actor=request.user, override=override, **changes)
-
-    def remove_row(self, request, override: Override) -> None:
-        services.override_remove(actor=request.user, override=override)
 
 
 class ScheduleChangeList(ChangeList):
@@ -272,7 +282,7 @@ def _turn_order(members) -> list:
 
 
 @admin.register(Rotation)
-class RotationAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class RotationAdmin(RotationRows, ServiceAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "schedule",
@@ -311,12 +321,9 @@ class RotationAdmin(ServiceAdminMixin, admin.ModelAdmin):
             adopt(form.instance, created)
             return
         rotation = form.instance
-        services.rotation_update(actor=request.user, rotation=rotation, **changes_of(form))
+        self.change_row(request, rotation, changes_of(form))
         if members.has_changed():
             services.rotation_set_members(actor=request.user, rotation=rotation, members=people)
-
-    def remove_row(self, request, rotation: Rotation) -> None:
-        services.rotation_delete(actor=request.user, rotation=rotation)
 
 
 @admin.register(RotationMember)
@@ -355,7 +362,7 @@ class OverrideForm(ServiceForm):
 
 
 @admin.register(Override)
-class OverrideAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class OverrideAdmin(OverrideRows, ServiceAdminMixin, admin.ModelAdmin):
     form = OverrideForm
     list_display = ("schedule", "user", "starts_at", "ends_at", "reason", "created_by")
     list_filter = ("schedule",)
@@ -364,12 +371,3 @@ class OverrideAdmin(ServiceAdminMixin, admin.ModelAdmin):
     date_hierarchy = "starts_at"
     fields = (*OverrideForm.Meta.fields, "created_by")
     readonly_fields = ("created_by",)
-
-    def add_row(self, request, data: dict) -> Override:
-        return services.override_add(actor=request.user, **data)
-
-    def change_row(self, request, override: Override, changes: dict) -> None:
-        services.override_change(actor=request.user, override=override, **changes)
-
-    def remove_row(self, request, override: Override) -> None:
-        services.override_remove(actor=request.user, override=override)

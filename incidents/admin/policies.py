@@ -8,13 +8,13 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from .. import services
+from ..durations import duration
 from ..models import NotifyChannel, ReferenceCounter, Service, Severity, SeverityPolicy, Status
 from ..services.policies import SEVERITY_FIELDS
 from .common import (
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
-    human_duration,
 )
 
 
@@ -94,15 +94,15 @@ class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def acknowledge_within(self, policy: SeverityPolicy) -> str:
         if policy.ack_next_business_day:
             return "next business day"
-        return human_duration(policy.ack_target_seconds)
+        return duration(policy.ack_target_seconds)
 
     @admin.display(description="resolve within")
     def resolve_within(self, policy: SeverityPolicy) -> str:
-        return human_duration(policy.resolve_target_seconds)
+        return duration(policy.resolve_target_seconds)
 
     @admin.display(description="update every")
     def update_every(self, policy: SeverityPolicy) -> str:
-        return human_duration(policy.update_cadence_seconds)
+        return duration(policy.update_cadence_seconds)
 
     @admin.display(description="notify")
     def channels(self, policy: SeverityPolicy) -> str:

@@ -13,6 +13,7 @@ from ..people import display_name
 from ..services import channels
 from . import channel_serializers as cs
 from .pagination import PagePagination
+from .parsers import read_body
 from .permissions import ManagerOnly
 
 
@@ -31,9 +32,8 @@ class ChannelViewSet(viewsets.ModelViewSet):
 
     @extend_schema(responses={201: cs.ChannelCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        data = self.get_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        channel = channels.channel_create(actor=request.user, **data.validated_data)
+        fields = read_body(cs.ChannelSerializer, request)
+        channel = channels.channel_create(actor=request.user, **fields)
         body = cs.ChannelCreatedSerializer(channel, context={"reveal": True}).data
         return Response(body, status=status.HTTP_201_CREATED)
 

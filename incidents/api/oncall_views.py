@@ -25,6 +25,7 @@ from ..models import Override, Rotation, RotationMember, Schedule
 from ..oncall import LOOKAROUND, oncall_by_schedule, shifts
 from . import oncall_serializers as s
 from .pagination import PagePagination
+from .parsers import read_body
 from .permissions import ManagerWrites, ScopedPermission
 
 DEFAULT_SHIFTS_WINDOW = timedelta(days=7)
@@ -69,6 +70,17 @@ def _time_param(request, name: str, default: datetime | None = None) -> datetime
     if raw in (None, ""):
         return default
     return s.parse_aware(raw, name)
+
+
+def _user_param(request):
+    """``?user=<username>``: that person, None when not given; a 400 when nobody is called so."""
+    username = request.query_params.get("user", "").strip()
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"user": [f"No user is called {username!r}."]})
+    return user
 
 
 class OncallView(APIView):
@@ -154,11 +166,8 @@ class ScheduleViewSet(viewsets.ModelViewSet):
         schedule = self.get_object()
         if request.method == "GET":
             return Response(s.OverrideSerializer(schedule.upcoming_overrides, many=True).data)
-        data = s.OverrideSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        override = services.override_add(
-            schedule=schedule, actor=request.user, **data.validated_data
-        )
+        fields = read_body(s.OverrideSerializer, request)
+        override = services.override_add(schedule=schedule, actor=request.user, **fields)
         return Response(s.OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
@@ -205,12 +214,7 @@ class ScheduleViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"end": [f"must be at most {MAX_SHIFTS_WINDOW.days} days after start."]}
             )
-        user = None
-        if username := request.query_params.get("user", "").strip():
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise ValidationError({"user": [f"No user is called {username!r}."]})
-        rows = shifts(schedule, start, end, user=user)
+        rows = shifts(schedule, start, end, user=_user_param(request))
         return Response(s.ShiftSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -229,9 +233,4 @@ class ScheduleViewSet(viewsets.ModelViewSet):
     def calendar(self, request, pk=None):
         """For signed-in people; calendar apps subscribe to ``ical_url`` instead."""
         schedule = self.get_object()
-        user = None
-        if username := request.query_params.get("user", "").strip():
-            user = get_user_model().objects.filter(username=username).first()
-            if user is None:
-                raise ValidationError({"user": [f"No user is called {username!r}."]})
-        return calendar_response(schedule, user=user)
+        return calendar_response(schedule, user=_user_param(request))

@@ -22,14 +22,8 @@ from ..services.integrations import (
 from . import serializers as s
 from .filters import INCIDENT_FILTERS, incident_filters
 from .pagination import PagePagination
+from .parsers import read_body
 from .permissions import IncidentAccess, ManagerOnly, ManagerWrites
-
-
-def _body(serializer_class, request) -> dict:
-    """The request body as ``serializer_class`` reads it; a 400 naming the field if it cannot."""
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
 
 
 def _ok(request, incident, code=status.HTTP_200_OK) -> Response:
@@ -68,7 +62,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         summary="Declare an incident, or file a user report / support ticket",
     )
     def create(self, request):
-        fields = _body(s.DeclareSerializer, request)
+        fields = read_body(s.DeclareSerializer, request)
         reasons: list[str] = []
         if "severity" not in fields:
             fields["severity"], reasons = triage.suggest_for_report(
@@ -94,7 +88,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def partial_update(self, request, ref=None):
         incident = self.get_object()
-        fields = _body(s.IncidentPatchSerializer, request)
+        fields = read_body(s.IncidentPatchSerializer, request)
         unknown = sorted(set(request.data) - set(s.IncidentPatchSerializer().fields))
         if unknown:
             raise ValidationError({unknown[0]: ["cannot be changed here."]})
@@ -125,7 +119,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.EscalateSerializer, responses=s.EscalationResultSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, ref=None):
-        fields = _body(s.EscalateSerializer, request)
+        fields = read_body(s.EscalateSerializer, request)
         incident = services.incident_escalate(
             incident=self.get_object(), actor=request.user, **fields
         )
@@ -138,7 +132,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def mitigate(self, request, ref=None):
-        note = _body(s.OptionalReasonSerializer, request)["reason"]
+        note = read_body(s.OptionalReasonSerializer, request)["reason"]
         incident = services.incident_mitigate(
             incident=self.get_object(), actor=request.user, note=note
         )
@@ -148,14 +142,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def resolve(self, request, ref=None):
         incident = self.get_object()
-        fields = _body(s.ResolveSerializer, request)
+        fields = read_body(s.ResolveSerializer, request)
         incident = services.incident_resolve(incident=incident, actor=request.user, **fields)
         return _ok(request, incident)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, ref=None):
-        reason = _body(s.ReasonSerializer, request)["reason"]
+        reason = read_body(s.ReasonSerializer, request)["reason"]
         incident = services.incident_reopen(
             incident=self.get_object(), actor=request.user, reason=reason
         )
@@ -171,7 +165,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = incident.updates.select_related("author")
             return Response(s.StatusUpdateSerializer(rows, many=True).data)
-        fields = _body(s.PostUpdateSerializer, request)
+        fields = read_body(s.PostUpdateSerializer, request)
         update = services.incident_post_update(incident=incident, actor=request.user, **fields)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
@@ -186,7 +180,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if request.method == "GET":
             rows = selectors.role_history(incident)
             return Response(s.RoleAssignmentSerializer(rows, many=True).data)
-        fields = _body(s.AssignRoleSerializer, request)
+        fields = read_body(s.AssignRoleSerializer, request)
         service = (
             services.incident_relieve_role if fields["relieve"] else (services.incident_assign_role)
         )
@@ -231,6 +225,14 @@ class SeverityPolicyViewSet(
         )
 
 
+def _by_service_name(fields: dict) -> dict:
+    """An integration's input as the service takes it: the default service
+    by its name (the serializer reads ``{"default_service": {"name": …}}``)."""
+    if "default_service" not in fields:
+        return dict(fields)
+    return {**fields, "default_service": (fields["default_service"] or {}).get("name")}
+
+
 class IntegrationViewSet(viewsets.ModelViewSet):
     """Alert sources (managers). The secret token is shown once, on creation."""
 
@@ -241,13 +243,8 @@ class IntegrationViewSet(viewsets.ModelViewSet):
 
     @extend_schema(responses={201: s.IntegrationCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        data = self.get_serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        service = (fields.pop("default_service", None) or {}).get("name")
-        integration, token = integration_create(
-            actor=request.user, default_service=service, **fields
-        )
+        fields = _by_service_name(read_body(s.IntegrationSerializer, request))
+        integration, token = integration_create(actor=request.user, **fields)
         body = s.IntegrationSerializer(
             integration, context={"request": request, "token": token}
         ).data
@@ -255,9 +252,7 @@ class IntegrationViewSet(viewsets.ModelViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
-        fields = dict(serializer.validated_data)
-        if "default_service" in fields:
-            fields["default_service"] = (fields["default_service"] or {}).get("name")
+        fields = _by_service_name(serializer.validated_data)
         serializer.instance = integration_update(
             actor=self.request.user, integration=serializer.instance, **fields
         )

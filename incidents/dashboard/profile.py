@@ -7,6 +7,9 @@ anyone's in the admin. The rules live in ``contacts``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,11 +39,21 @@ class ContactForm(DashboardForm):
     )
 
 
-def _mine(request: HttpRequest, method_id: int) -> ContactMethod:
-    method = ContactMethod.objects.filter(pk=method_id, user=request.user).first()
-    if method is None:
-        raise Http404("No such contact method of yours.")
-    return method
+def on_my_contact_method(act: Callable[[HttpRequest, ContactMethod], None]):
+    """A POST on one of my contact methods (another's, or none: 404): ``act``
+    on it, then back to the list with the message ``act`` left."""
+
+    @require_POST
+    @view_required
+    @wraps(act)
+    def view(request: HttpRequest, method_id: int) -> HttpResponse:
+        method = ContactMethod.objects.filter(pk=method_id, user=request.user).first()
+        if method is None:
+            raise Http404("No such contact method of yours.")
+        act(request, method)
+        return _back()
+
+    return view
 
 
 def _back() -> HttpResponse:
@@ -97,34 +110,25 @@ def contact_add(request: HttpRequest) -> HttpResponse:
     return _page(request, form, status=400)
 
 
-@require_POST
-@view_required
-def contact_enabled(request: HttpRequest, method_id: int) -> HttpResponse:
-    method = _mine(request, method_id)
+@on_my_contact_method
+def contact_enabled(request: HttpRequest, method: ContactMethod) -> None:
     enabled = request.POST.get("enabled") == "1"
     contacts.contact_update(actor=request.user, method=method, enabled=enabled)
     verb = "Resumed" if enabled else "Paused"
     messages.success(request, f"{verb} pages to {method.value}.")
-    return _back()
 
 
-@require_POST
-@view_required
-def contact_remove(request: HttpRequest, method_id: int) -> HttpResponse:
-    method = _mine(request, method_id)
+@on_my_contact_method
+def contact_remove(request: HttpRequest, method: ContactMethod) -> None:
     contacts.contact_remove(method=method, actor=request.user)
     messages.success(request, f"Removed {method.value}.")
-    return _back()
 
 
-@require_POST
-@view_required
-def contact_test(request: HttpRequest, method_id: int) -> HttpResponse:
-    method = _mine(request, method_id)
+@on_my_contact_method
+def contact_test(request: HttpRequest, method: ContactMethod) -> None:
     try:
         outcome = contacts.contact_test(method=method, actor=request.user)
     except (TransportError, DomainError) as err:
         messages.error(request, f"Test to {method.value} failed: {err.message}")
     else:
         messages.success(request, f"Test {outcome['ref']} sent to {method.value}.")
-    return _back()
