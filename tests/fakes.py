@@ -19,10 +19,12 @@ import json
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from aiosmtpd.controller import Controller
 
@@ -54,7 +56,24 @@ def _wait(condition: threading.Condition, ready, timeout: float, what) -> None:
             condition.wait(left)
 
 
-class HttpRecorder:
+class _LoopbackServer(ABC):
+    """A server on 127.0.0.1 with a random port, started by ``start()`` or
+    by entering a ``with`` block and stopped on leaving it."""
+
+    @abstractmethod
+    def start(self) -> Self: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class HttpRecorder(_LoopbackServer):
     """A threaded HTTP/1.1 server on 127.0.0.1 with a random port.
 
     ``with HttpRecorder() as rec: rec.url("/hook")`` → ``http://127.0.0.1:<port>/hook``.
@@ -124,12 +143,6 @@ class HttpRecorder:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> HttpRecorder:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- configuration -------------------------------------------------------
 
@@ -214,7 +227,7 @@ class _Controller(Controller):
         super()._trigger_server()
 
 
-class SmtpSink:
+class SmtpSink(_LoopbackServer):
     """An SMTP server (aiosmtpd) on 127.0.0.1 with a random port.
 
     ``.messages`` are parsed ``EmailMessage`` objects (``policy.default``),
@@ -239,12 +252,6 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
@@ -293,16 +300,18 @@ class SmtpSink:
         return self.messages
 
 
-class BlackHole:
+class BlackHole(_LoopbackServer):
     """Accepts TCP connections on 127.0.0.1 and never answers: a receiver
-    that hangs. ``url(path)`` as for HttpRecorder."""
+    that hangs."""
+
+    url = HttpRecorder.url
 
     def __init__(self) -> None:
         self._sock: socket.socket | None = None
         self._held: list[socket.socket] = []
         self._stop = threading.Event()
 
-    def __enter__(self) -> BlackHole:
+    def start(self) -> BlackHole:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
@@ -318,7 +327,7 @@ class BlackHole:
                 continue
             self._held.append(conn)  # keep it open, say nothing
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         self._stop.set()
         for conn in self._held:
             conn.close()
@@ -329,6 +338,3 @@ class BlackHole:
     def port(self) -> int:
         assert self._sock is not None
         return self._sock.getsockname()[1]
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
