@@ -21,10 +21,11 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Generic, Self, TypeVar
 
 from aiosmtpd.controller import Controller
 
@@ -46,14 +47,42 @@ class Recorded:
         return json.loads(self.body)
 
 
-def _wait(condition: threading.Condition, ready, timeout: float, what) -> None:
-    deadline = time.monotonic() + timeout
-    with condition:
-        while not ready():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(what())
-            condition.wait(left)
+T = TypeVar("T")
+
+
+class _Inbox(Generic[T]):
+    """What a fake server received, in order, shared with the server's
+    threads; ``lock`` also guards the server's own answers to come."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()  # an RLock: add() may run under it
+        self._items: list[T] = []
+
+    def add(self, item: T) -> None:
+        with self.lock:
+            self._items.append(item)
+            self.lock.notify_all()
+
+    @property
+    def items(self) -> list[T]:
+        with self.lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._items.clear()
+
+    def wait_for(self, count: int, timeout: float, what: Callable[[list[T]], str]) -> list[T]:
+        """At least ``count`` items (all of them), else AssertionError saying
+        ``what`` of those that came."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self._items) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(what(list(self._items)))
+                self.lock.wait(left)
+            return list(self._items)
 
 
 class _LoopbackServer(ABC):
@@ -86,8 +115,7 @@ class HttpRecorder(_LoopbackServer):
     DEFAULT: Response = (200, {"Content-Type": "text/plain;charset=utf-8"}, b"ok")
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._requests: list[Recorded] = []
+        self._inbox: _Inbox[Recorded] = _Inbox()
         self._scripts: dict[str, deque[Response]] = defaultdict(deque)
         self._default: Response = self.DEFAULT
         self._server: ThreadingHTTPServer | None = None
@@ -156,47 +184,41 @@ class HttpRecorder(_LoopbackServer):
 
     def script(self, path: str, responses: list[Response]) -> None:
         """Answer the next requests to ``path`` with ``responses``, in order."""
-        with self._lock:
+        with self._inbox.lock:
             self._scripts[path].extend(responses)
 
     def set_default(self, status: int, headers: dict[str, str], body: bytes | str) -> None:
-        with self._lock:
+        with self._inbox.lock:
             self._default = (status, headers, body)
 
     # --- what arrived --------------------------------------------------------
 
     def _record(self, request: Recorded) -> Response:
-        with self._lock:
-            self._requests.append(request)
+        with self._inbox.lock:
+            self._inbox.add(request)
             queue = self._scripts.get(request.path)
-            answer = queue.popleft() if queue else self._default
-            self._lock.notify_all()
-            return answer
+            return queue.popleft() if queue else self._default
 
     @property
     def requests(self) -> list[Recorded]:
-        with self._lock:
-            return list(self._requests)
+        return self._inbox.items
 
     def requests_to(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
 
     def clear(self) -> None:
-        with self._lock:
-            self._requests.clear()
+        self._inbox.clear()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         """At least ``count`` requests (all of them), else AssertionError."""
-        _wait(
-            self._lock,
-            lambda: len(self._requests) >= count,
+        return self._inbox.wait_for(
+            count,
             timeout,
-            lambda: (
+            lambda got: (
                 f"expected {count} request(s) within {timeout} s, "
-                f"got {len(self._requests)}: {[(r.method, r.path) for r in self._requests]}"
+                f"got {len(got)}: {[(r.method, r.path) for r in got]}"
             ),
         )
-        return self.requests
 
 
 @dataclass(frozen=True)
@@ -237,8 +259,7 @@ class SmtpSink(_LoopbackServer):
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._envelopes: list[Envelope] = []
+        self._inbox: _Inbox[Envelope] = _Inbox()
         self._failures: deque[str] = deque()
         self.refused_recipients: set[str] = set()
         self._controller: _Controller | None = None
@@ -264,40 +285,36 @@ class SmtpSink(_LoopbackServer):
         return f"smtp://127.0.0.1:{self.port}"
 
     def fail_next(self, *replies: str) -> None:
-        with self._lock:
+        with self._inbox.lock:
             self._failures.extend(replies)
 
     def _receive(self, envelope) -> str:
-        with self._lock:
+        with self._inbox.lock:
             if self._failures:
                 return self._failures.popleft()
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            self._envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))
-            self._lock.notify_all()
+            self._inbox.add(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
     @property
     def envelopes(self) -> list[Envelope]:
-        with self._lock:
-            return list(self._envelopes)
+        return self._inbox.items
 
     @property
     def messages(self) -> list[EmailMessage]:
         return [e.message for e in self.envelopes]
 
     def clear(self) -> None:
-        with self._lock:
-            self._envelopes.clear()
+        self._inbox.clear()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """At least ``count`` messages (all of them), else AssertionError."""
-        _wait(
-            self._lock,
-            lambda: len(self._envelopes) >= count,
+        arrived = self._inbox.wait_for(
+            count,
             timeout,
-            lambda: f"expected {count} message(s) within {timeout} s, got {len(self._envelopes)}",
+            lambda got: f"expected {count} message(s) within {timeout} s, got {len(got)}",
         )
-        return self.messages
+        return [e.message for e in arrived]
 
 
 class BlackHole(_LoopbackServer):
