@@ -121,18 +121,22 @@ def write_row(
     key: str,
     incident: Incident | None,
     event,
-    channel,
+    channel: Channel | None = None,
     recipient=None,
     recipient_id: int | None = None,
-    transport: str,
-    target: str,
+    transport: str = "",
+    target: str = "",
     message_kind: str,
     context: dict,
     status: str,
     now: datetime,
     last_error: str = "",
 ) -> Notification | None:
-    """Insert one row unless its key exists (the same event seen twice)."""
+    """Insert one row unless its key exists (the same event seen twice). A
+    channel's row goes by the channel's kind to the channel's target; any
+    other row names its ``transport`` and ``target``."""
+    if channel is not None:
+        transport, target = channel.kind, channel.target
     try:
         with transaction.atomic():
             return Notification.objects.create(
@@ -218,9 +222,6 @@ def notify_incident(
             incident=incident,
             event=event,
             channel=channel,
-            recipient=None,
-            transport=channel.kind,
-            target=channel.target,
             message_kind=message_kind,
             context=context,
             status=status,
@@ -277,7 +278,6 @@ def _pager_follow_ups(
             key=f"{_event_part(incident, event, message_kind)}:pager:{digest}",
             incident=incident,
             event=event,
-            channel=None,
             recipient_id=recipient_id,
             transport=ChannelKind.PAGERDUTY,
             target=target,
@@ -326,7 +326,6 @@ def page_people(
             key=f"{_event_part(incident, event, message_kind)}:contact:{method.pk}",
             incident=incident,
             event=event,
-            channel=None,
             recipient=method.user,
             transport=transport,
             target=method.value,
