@@ -25,7 +25,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+# A 390-pixel phone: the browser context's options (``open_page(**PHONE)``).
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 PASSWORD = "correct horse battery staple"  # tests/factories.py
 
 
@@ -211,7 +217,7 @@ def test_clocks_tick_and_screenshots_of_board_and_incident(live_server, open_pag
     assert desktop.locator(".clock--breached", has_text="Ack overdue by").count() >= 1
     shoot(desktop, "board-desktop")
 
-    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = open_page(**PHONE)
     phone.goto(f"{live_server.url}/accounts/login/")
     shoot(phone, "login-phone", full_page=False)
     sign_in(phone, live_server, "bob")
@@ -316,7 +322,7 @@ def test_responder_takes_a_shift_on_the_oncall_page(live_server, open_page, bob,
     assert card.locator(".overrides__item", has_text="Swap with Alice").count() == 1
     shoot(page, "oncall-desktop")
 
-    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = open_page(**PHONE)
     sign_in(phone, live_server, "bob")
     phone.goto(f"{live_server.url}/oncall/")
     shoot(phone, "oncall-phone", full_page=False)
@@ -357,7 +363,7 @@ def test_a_person_adds_and_tests_a_contact_method_on_their_profile(
     assert "Nobody can page you yet" not in page.locator("#contact-methods").inner_text()
     shoot(page, "profile-desktop")
 
-    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = open_page(**PHONE)
     sign_in(phone, live_server, "bob")
     phone.locator(".topbar__me").click()  # the avatar: the name is hidden on a phone
     phone.wait_for_url(f"{live_server.url}/me/")
@@ -377,7 +383,7 @@ def test_the_acknowledge_link_of_a_paging_email_works_on_a_phone(live_server, op
     )
     path = urlsplit(ack_links.url_for(incident, bob)).path
 
-    phone = open_page(PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    phone = open_page(**PHONE)
     phone.goto(f"{live_server.url}{path}")  # not signed in: the link is the proof
     shoot(phone, "ack-link-phone", full_page=False)
     phone.get_by_role("button", name="Acknowledge as Bob").click()
