@@ -3,7 +3,7 @@ it, each some minutes ago, played through the real services with the clock
 set back, so timelines, deadlines and notifications look like real ones.
 
 ``manage.py seed_demo`` plays ``STORIES`` for ``make run``; the browser
-tests play their own to photograph a busy board.
+tests play them too, so their screenshots show the board people see.
 """
 
 from __future__ import annotations
@@ -136,9 +136,9 @@ STORIES = (
         services=["ai-gateway"],
         source="monitoring",
     ),
-    # P2s.
+    # P2s; the first is past its one-hour acknowledge target.
     story(
-        25,
+        70,
         None,
         title="Elevated error rate on image uploads (1.4%)",
         severity="P2",

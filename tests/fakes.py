@@ -19,10 +19,13 @@ import json
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Generic, Self, TypeVar
 
 from aiosmtpd.controller import Controller
 
@@ -44,17 +47,62 @@ class Recorded:
         return json.loads(self.body)
 
 
-def _wait(condition: threading.Condition, ready, timeout: float, what) -> None:
-    deadline = time.monotonic() + timeout
-    with condition:
-        while not ready():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(what())
-            condition.wait(left)
+T = TypeVar("T")
 
 
-class HttpRecorder:
+class _Inbox(Generic[T]):
+    """What a fake server received, in order, shared with the server's
+    threads; ``lock`` also guards the server's own answers to come."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()  # an RLock: add() may run under it
+        self._items: list[T] = []
+
+    def add(self, item: T) -> None:
+        with self.lock:
+            self._items.append(item)
+            self.lock.notify_all()
+
+    @property
+    def items(self) -> list[T]:
+        with self.lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._items.clear()
+
+    def wait_for(self, count: int, timeout: float, what: Callable[[list[T]], str]) -> list[T]:
+        """At least ``count`` items (all of them), else AssertionError saying
+        ``what`` of those that came."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(self._items) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(what(list(self._items)))
+                self.lock.wait(left)
+            return list(self._items)
+
+
+class _LoopbackServer(ABC):
+    """A server on 127.0.0.1 with a random port, started by ``start()`` or
+    by entering a ``with`` block and stopped on leaving it."""
+
+    @abstractmethod
+    def start(self) -> Self: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class HttpRecorder(_LoopbackServer):
     """A threaded HTTP/1.1 server on 127.0.0.1 with a random port.
 
     ``with HttpRecorder() as rec: rec.url("/hook")`` → ``http://127.0.0.1:<port>/hook``.
@@ -67,8 +115,7 @@ class HttpRecorder:
     DEFAULT: Response = (200, {"Content-Type": "text/plain;charset=utf-8"}, b"ok")
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._requests: list[Recorded] = []
+        self._inbox: _Inbox[Recorded] = _Inbox()
         self._scripts: dict[str, deque[Response]] = defaultdict(deque)
         self._default: Response = self.DEFAULT
         self._server: ThreadingHTTPServer | None = None
@@ -125,12 +172,6 @@ class HttpRecorder:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> HttpRecorder:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     # --- configuration -------------------------------------------------------
 
     @property
@@ -143,47 +184,41 @@ class HttpRecorder:
 
     def script(self, path: str, responses: list[Response]) -> None:
         """Answer the next requests to ``path`` with ``responses``, in order."""
-        with self._lock:
+        with self._inbox.lock:
             self._scripts[path].extend(responses)
 
     def set_default(self, status: int, headers: dict[str, str], body: bytes | str) -> None:
-        with self._lock:
+        with self._inbox.lock:
             self._default = (status, headers, body)
 
     # --- what arrived --------------------------------------------------------
 
     def _record(self, request: Recorded) -> Response:
-        with self._lock:
-            self._requests.append(request)
+        with self._inbox.lock:
+            self._inbox.add(request)
             queue = self._scripts.get(request.path)
-            answer = queue.popleft() if queue else self._default
-            self._lock.notify_all()
-            return answer
+            return queue.popleft() if queue else self._default
 
     @property
     def requests(self) -> list[Recorded]:
-        with self._lock:
-            return list(self._requests)
+        return self._inbox.items
 
     def requests_to(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.path == path]
 
     def clear(self) -> None:
-        with self._lock:
-            self._requests.clear()
+        self._inbox.clear()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         """At least ``count`` requests (all of them), else AssertionError."""
-        _wait(
-            self._lock,
-            lambda: len(self._requests) >= count,
+        return self._inbox.wait_for(
+            count,
             timeout,
-            lambda: (
+            lambda got: (
                 f"expected {count} request(s) within {timeout} s, "
-                f"got {len(self._requests)}: {[(r.method, r.path) for r in self._requests]}"
+                f"got {len(got)}: {[(r.method, r.path) for r in got]}"
             ),
         )
-        return self.requests
 
 
 @dataclass(frozen=True)
@@ -214,7 +249,7 @@ class _Controller(Controller):
         super()._trigger_server()
 
 
-class SmtpSink:
+class SmtpSink(_LoopbackServer):
     """An SMTP server (aiosmtpd) on 127.0.0.1 with a random port.
 
     ``.messages`` are parsed ``EmailMessage`` objects (``policy.default``),
@@ -224,8 +259,7 @@ class SmtpSink:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._envelopes: list[Envelope] = []
+        self._inbox: _Inbox[Envelope] = _Inbox()
         self._failures: deque[str] = deque()
         self.refused_recipients: set[str] = set()
         self._controller: _Controller | None = None
@@ -240,12 +274,6 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     @property
     def port(self) -> int:
         assert self._controller is not None, "SmtpSink is not started"
@@ -257,52 +285,50 @@ class SmtpSink:
         return f"smtp://127.0.0.1:{self.port}"
 
     def fail_next(self, *replies: str) -> None:
-        with self._lock:
+        with self._inbox.lock:
             self._failures.extend(replies)
 
     def _receive(self, envelope) -> str:
-        with self._lock:
+        with self._inbox.lock:
             if self._failures:
                 return self._failures.popleft()
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            self._envelopes.append(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))
-            self._lock.notify_all()
+            self._inbox.add(Envelope(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
     @property
     def envelopes(self) -> list[Envelope]:
-        with self._lock:
-            return list(self._envelopes)
+        return self._inbox.items
 
     @property
     def messages(self) -> list[EmailMessage]:
         return [e.message for e in self.envelopes]
 
     def clear(self) -> None:
-        with self._lock:
-            self._envelopes.clear()
+        self._inbox.clear()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """At least ``count`` messages (all of them), else AssertionError."""
-        _wait(
-            self._lock,
-            lambda: len(self._envelopes) >= count,
+        arrived = self._inbox.wait_for(
+            count,
             timeout,
-            lambda: f"expected {count} message(s) within {timeout} s, got {len(self._envelopes)}",
+            lambda got: f"expected {count} message(s) within {timeout} s, got {len(got)}",
         )
-        return self.messages
+        return [e.message for e in arrived]
 
 
-class BlackHole:
+class BlackHole(_LoopbackServer):
     """Accepts TCP connections on 127.0.0.1 and never answers: a receiver
-    that hangs. ``url(path)`` as for HttpRecorder."""
+    that hangs."""
+
+    url = HttpRecorder.url
 
     def __init__(self) -> None:
         self._sock: socket.socket | None = None
         self._held: list[socket.socket] = []
         self._stop = threading.Event()
 
-    def __enter__(self) -> BlackHole:
+    def start(self) -> BlackHole:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(16)
@@ -318,7 +344,7 @@ class BlackHole:
                 continue
             self._held.append(conn)  # keep it open, say nothing
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         self._stop.set()
         for conn in self._held:
             conn.close()
@@ -329,6 +355,3 @@ class BlackHole:
     def port(self) -> int:
         assert self._sock is not None
         return self._sock.getsockname()[1]
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"

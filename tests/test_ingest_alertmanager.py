@@ -13,7 +13,7 @@ from incidents.ingest.alertmanager import parse_alertmanager
 from incidents.ingest.grafana import parse_grafana
 from incidents.ingest.types import ParsedAlert, PayloadError
 from tests.ingest_support import SAMPLES, sample
-from tests.parser_support import utc
+from tests.parser_support import refusal, utc
 
 AM_URL = (
     "http://prometheus.example.com:9090/graph?g0.expr=job%3Acheckout_5xx%3Aratio5m"
@@ -224,11 +224,7 @@ def test_alertmanager_title_falls_back_without_summary_or_alertname():
     ],
 )
 def test_alertmanager_invalid_payloads_name_the_field(body, field, message):
-    with pytest.raises(PayloadError) as caught:
-        parse_alertmanager(body)
-    assert caught.value.field == field
-    assert caught.value.message == message
-    assert str(caught.value) == message
+    assert refusal(parse_alertmanager, body) == (field, message)
 
 
 @pytest.mark.parametrize("body", ["just text", 42, None, True])

@@ -8,28 +8,34 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+N = TypeVar("N", int, float)
 
 
-def _raw(name: str, environ: dict | None) -> str | None:
-    return (environ if environ is not None else os.environ).get(name)
+def _given(name: str, environ: dict | None) -> str | None:
+    """The variable's value as written, or None when it is unset or blank.
+
+    Empty means unset for every reader here: ``SECURE_SSL_REDIRECT=`` passed
+    through by a compose file must not switch the redirect off."""
+    value = (environ if environ is not None else os.environ).get(name)
+    return None if value is None or value.strip() == "" else value
 
 
 def env_str(name: str, default: str, *, environ: dict | None = None) -> str:
-    value = _raw(name, environ)
-    return default if value is None or value.strip() == "" else value.strip()
+    value = _given(name, environ)
+    return default if value is None else value.strip()
 
 
 def env_bool(name: str, default: bool, *, environ: dict | None = None) -> bool:
-    value = _raw(name, environ)
-    # Empty means unset, as for every other reader here: ``SECURE_SSL_REDIRECT=``
-    # passed through by a compose file must not switch the redirect off.
-    if value is None or value.strip() == "":
+    value = _given(name, environ)
+    if value is None:
         return default
     lowered = value.strip().lower()
     if lowered in _TRUE:
@@ -42,36 +48,35 @@ def env_bool(name: str, default: bool, *, environ: dict | None = None) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, environ: dict | None = None) -> int:
-    value = _raw(name, environ)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}.")
-    return number
+    return _number(name, default, minimum, environ, parse=int, kind="a whole number")
 
 
 def env_float(
     name: str, default: float, *, minimum: float = 0.0, environ: dict | None = None
 ) -> float:
-    value = _raw(name, environ)
-    if value is None or value.strip() == "":
+    return _number(name, default, minimum, environ, parse=float, kind="a number")
+
+
+def _number(
+    name: str, default: N, minimum: N, environ: dict | None, *, parse: Callable[[str], N], kind: str
+) -> N:
+    value = _given(name, environ)
+    if value is None:
         return default
     try:
-        number = float(value.strip())
+        number = parse(value.strip())
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
-    if number != number or number < minimum:  # NaN, or below the floor
-        raise ImproperlyConfigured(f"{name}={value!r} must be a number of at least {minimum}.")
+        number = None
+    if number is None or number != number:  # not a number at all, or NaN
+        raise ImproperlyConfigured(f"{name}={value!r} is not {kind}.")
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r} must be at least {minimum}.")
     return number
 
 
 def env_list(name: str, default: list[str], *, environ: dict | None = None) -> list[str]:
-    value = _raw(name, environ)
-    if value is None or value.strip() == "":
+    value = _given(name, environ)
+    if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -134,8 +139,8 @@ def email_from_url(name: str, *, environ: dict | None = None) -> dict | None:
     ``console://`` prints mails, ``locmem://`` keeps them in memory (tests).
     Returns ``None`` when the variable is not set.
     """
-    value = _raw(name, environ)
-    if value is None or value.strip() == "":
+    value = _given(name, environ)
+    if value is None:
         return None
     parts = urlsplit(value.strip())
     simple = {

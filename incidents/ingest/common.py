@@ -113,7 +113,12 @@ def each_alert(items: list, prefix: str, parse_item: Callable[[dict, str], Parse
             batch.alerts.append(check_alert(parse_item(item, where), where=where))
         except PayloadError as exc:
             batch.refused.append(
-                Refusal(index, exc.field, exc.message, fingerprint=_own_fingerprint(item))
+                Refusal(
+                    index=index,
+                    fingerprint=_own_fingerprint(item),
+                    field=exc.field,
+                    message=exc.message,
+                )
             )
     return batch
 

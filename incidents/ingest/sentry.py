@@ -96,6 +96,12 @@ def batch(payload: Any, *, headers: Mapping[str, str] | None = None) -> Batch:
     return Batch(parse_sentry(payload, resource=header(headers, "Sentry-Hook-Resource")))
 
 
+def _present(**fields: str) -> dict[str, str]:
+    """The fields that have a value, in order: Sentry leaves unknowns empty
+    or null, and a label or annotation without a value says nothing."""
+    return {name: value for name, value in fields.items() if value}
+
+
 def _sentry_tags(value: Any) -> dict[str, str]:
     """Event tags: [[key, value], …], [{"key":…, "value":…}, …] or an object."""
     if isinstance(value, dict):
@@ -132,16 +138,15 @@ def _sentry_event(payload: dict, event: dict, *, rule: str, where: str) -> Parse
     project = text(event.get("project_slug")) or (
         found.group(1) if (found := _SENTRY_PROJECT_IN_URL.search(text(event.get("url")))) else ""
     )
-    for key, value in (
-        ("project", project),
-        ("level", text(event.get("level"))),
-        ("platform", text(event.get("platform"))),
-        ("environment", text(event.get("environment"))),
-    ):
-        if value:
-            labels.setdefault(key, value)
+    for key, value in _present(
+        project=project,
+        level=text(event.get("level")),
+        platform=text(event.get("platform")),
+        environment=text(event.get("environment")),
+    ).items():
+        labels.setdefault(key, value)  # the event's own tags win
     culprit = text(event.get("culprit")).strip()
-    annotations = {k: v for k, v in (("triggered_rule", rule), ("culprit", culprit)) if v}
+    annotations = _present(triggered_rule=rule, culprit=culprit)
     description = "\n".join(
         line
         for line in (
@@ -185,20 +190,16 @@ def _sentry_issue(payload: dict, issue: dict, action: str) -> ParsedAlert:
     )
     project = issue.get("project") if isinstance(issue.get("project"), dict) else {}
     slug = text(project.get("slug") or project.get("name"))
-    labels = {
-        k: v
-        for k, v in (
-            ("project", slug),
-            ("level", text(issue.get("level"))),
-            ("platform", text(issue.get("platform"))),
-            ("short_id", text(issue.get("shortId"))),
-            ("status", text(issue.get("status"))),
-            ("substatus", text(issue.get("substatus"))),
-        )
-        if v
-    }
+    labels = _present(
+        project=slug,
+        level=text(issue.get("level")),
+        platform=text(issue.get("platform")),
+        short_id=text(issue.get("shortId")),
+        status=text(issue.get("status")),
+        substatus=text(issue.get("substatus")),
+    )
     culprit = text(issue.get("culprit")).strip()
-    annotations = {"culprit": culprit} if culprit else {}
+    annotations = _present(culprit=culprit)
     if isinstance(assigned, dict):
         annotations["assigned_to"] = text(
             assigned.get("name") or assigned.get("email") or assigned.get("id")
@@ -251,18 +252,14 @@ def _sentry_metric_alert(payload: dict, data: dict, action: str) -> ParsedAlert:
         for p in _list(incident.get("projects")) or _list(rule.get("projects"))
         if isinstance(p, str | int)
     ]
-    labels = {
-        k: v
-        for k, v in (
-            ("alert_rule", text(rule.get("name"))),
-            ("aggregate", text(rule.get("aggregate"))),
-            ("dataset", text(rule.get("dataset"))),
-            ("query", text(rule.get("query"))),
-            ("environment", text(rule.get("environment"))),
-            ("projects", ",".join(projects)),
-        )
-        if v
-    }
+    labels = _present(
+        alert_rule=text(rule.get("name")),
+        aggregate=text(rule.get("aggregate")),
+        dataset=text(rule.get("dataset")),
+        query=text(rule.get("query")),
+        environment=text(rule.get("environment")),
+        projects=",".join(projects),
+    )
     values = {}
     if (number := to_float(data.get("metric_value"))) is not None:
         values[text(rule.get("aggregate")) or "metric_value"] = number
@@ -283,14 +280,10 @@ def _sentry_metric_alert(payload: dict, data: dict, action: str) -> ParsedAlert:
         source_severity=action if action in ("critical", "warning") else "",
         service=projects[0] if projects else "",
         labels=labels,
-        annotations={
-            k: v
-            for k, v in (
-                ("description_title", text(data.get("description_title"))),
-                ("incident_title", text(incident.get("title"))),
-            )
-            if v
-        },
+        annotations=_present(
+            description_title=text(data.get("description_title")),
+            incident_title=text(incident.get("title")),
+        ),
         values=values,
         starts_at=parse_timestamp(started, field=f"data.metric_alert.{started_field}"),
         ends_at=parse_timestamp(incident.get("date_closed"), field="data.metric_alert.date_closed"),
@@ -323,16 +316,12 @@ def _sentry_legacy_plugin(payload: dict) -> ParsedAlert:
         description=f"Culprit: {culprit}" if culprit else "",
         source_severity=text(payload.get("level")).strip().lower(),
         service=project,
-        labels={
-            k: v
-            for k, v in (
-                ("project", project),
-                ("level", text(payload.get("level"))),
-                ("logger", text(payload.get("logger"))),
-            )
-            if v
-        },
-        annotations={"triggering_rules": rules_text} if rules_text else {},
+        labels=_present(
+            project=project,
+            level=text(payload.get("level")),
+            logger=text(payload.get("logger")),
+        ),
+        annotations=_present(triggering_rules=rules_text),
         starts_at=_event_time(event, "event"),
         url=clean_url(payload.get("url")),
         occurrence_key=occurrence_key(fingerprint, "firing", event_id or content_digest(payload)),

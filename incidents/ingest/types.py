@@ -14,7 +14,7 @@ import json
 import math
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -72,18 +72,14 @@ class Refusal:
     kept (a sender re-sends a whole batch on a 5xx, so one bad alert must
     never block the others)."""
 
+    # In the order the API answers with them (README, "refused").
     index: int
+    fingerprint: str | None
     field: str | None
     message: str
-    fingerprint: str | None = None
 
     def as_dict(self) -> dict:
-        return {
-            "index": self.index,
-            "fingerprint": self.fingerprint,
-            "field": self.field,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 @dataclass

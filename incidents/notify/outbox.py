@@ -18,6 +18,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery import current_app
@@ -93,14 +94,6 @@ def _channels_for(severity: str) -> list[Channel]:
     ]
 
 
-def _event_part(incident: Incident, event: TimelineEvent | None, message_kind: str) -> str:
-    if event is not None:
-        return f"event:{event.pk}"
-    # Without an event the message is one per incident and kind (e.g. a test
-    # or a caller that has nothing to point at).
-    return f"incident:{incident.pk}:{message_kind}"
-
-
 def _email_cap_reached(incident: Incident) -> bool:
     sent = (
         Notification.objects.filter(incident=incident, transport=ChannelKind.EMAIL)
@@ -121,18 +114,22 @@ def write_row(
     key: str,
     incident: Incident | None,
     event,
-    channel,
+    channel: Channel | None = None,
     recipient=None,
     recipient_id: int | None = None,
-    transport: str,
-    target: str,
+    transport: str = "",
+    target: str = "",
     message_kind: str,
     context: dict,
     status: str,
     now: datetime,
     last_error: str = "",
 ) -> Notification | None:
-    """Insert one row unless its key exists (the same event seen twice)."""
+    """Insert one row unless its key exists (the same event seen twice). A
+    channel's row goes by the channel's kind to the channel's target; any
+    other row names its ``transport`` and ``target``."""
+    if channel is not None:
+        transport, target = channel.kind, channel.target
     try:
         with transaction.atomic():
             return Notification.objects.create(
@@ -152,6 +149,51 @@ def write_row(
             )
     except IntegrityError:
         return None
+
+
+@dataclass
+class _Message:
+    """One message about an incident on its way to its destinations, and the
+    rows written for it so far."""
+
+    incident: Incident
+    event: TimelineEvent | None
+    kind: str
+    context: dict
+    now: datetime
+    rows: list[Notification] = field(default_factory=list)
+
+    def write(
+        self,
+        destination: str,
+        *,
+        status: str = NotificationStatus.PENDING,
+        context: dict | None = None,
+        **fields,
+    ) -> None:
+        """Write its row for ``destination`` (``channel:3``, ``contact:7``, …):
+        keyed by the event and the destination, so the same event seen twice
+        writes nothing new. ``fields``: the rest of ``write_row``'s."""
+        row = write_row(
+            key=f"{self._about}:{destination}",
+            incident=self.incident,
+            event=self.event,
+            message_kind=self.kind,
+            context=self.context if context is None else context,
+            status=status,
+            now=self.now,
+            **fields,
+        )
+        if row is not None:
+            self.rows.append(row)
+
+    @property
+    def _about(self) -> str:
+        if self.event is not None:
+            return f"event:{self.event.pk}"
+        # Without an event the message is one per incident and kind (e.g. a test
+        # or a caller that has nothing to point at).
+        return f"incident:{self.incident.pk}:{self.kind}"
 
 
 def _status_for_email(incident: Incident) -> tuple[str, str]:
@@ -201,7 +243,7 @@ def notify_incident(
     now = clock.now()
     policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
     context = {**incident_snapshot(incident, policy=policy), **(extra or {})}
-    rows: list[Notification] = []
+    message = _Message(incident, event, message_kind, context, now)
     for channel in _channels_for(incident.severity):
         if message_kind not in CARRIES.get(channel.kind, ()):
             continue
@@ -213,29 +255,14 @@ def notify_incident(
                 status = NotificationStatus.DIGEST
             else:
                 status, error = _status_for_email(incident)
-        row = write_row(
-            key=f"{_event_part(incident, event, message_kind)}:channel:{channel.pk}",
-            incident=incident,
-            event=event,
-            channel=channel,
-            recipient=None,
-            transport=channel.kind,
-            target=channel.target,
-            message_kind=message_kind,
-            context=context,
-            status=status,
-            now=now,
-            last_error=error,
-        )
-        if row is not None:
-            rows.append(row)
+        message.write(f"channel:{channel.pk}", channel=channel, status=status, last_error=error)
     if message_kind in PAGER_FOLLOW_UPS:
         covered = {
             c.target for c in _channels_for(incident.severity) if c.kind == ChannelKind.PAGERDUTY
         }
-        rows += _pager_follow_ups(incident, event, message_kind, context, now, skip=covered)
-    dispatch_on_commit(rows)
-    return rows
+        _pager_follow_ups(message, skip=covered)
+    dispatch_on_commit(message.rows)
+    return message.rows
 
 
 # PagerDuty alerts raised on a person's own service (a contact method) are
@@ -244,20 +271,12 @@ PAGER_FOLLOW_UPS = frozenset({MessageKind.ACKNOWLEDGED, MessageKind.RESOLVED})
 PAGER_TRIGGERS = (MessageKind.INITIAL, MessageKind.ESCALATION, MessageKind.REOPENED)
 
 
-def _pager_follow_ups(
-    incident: Incident,
-    event: TimelineEvent | None,
-    message_kind: str,
-    context: dict,
-    now: datetime,
-    *,
-    skip: set[str],
-) -> list[Notification]:
+def _pager_follow_ups(message: _Message, *, skip: set[str]) -> None:
     """One acknowledge/resolve per routing key this incident paged a person
     on (same ``dedup_key``, so PagerDuty closes that person's alert too)."""
     paged = (
         Notification.objects.filter(
-            incident=incident,
+            incident=message.incident,
             transport=ChannelKind.PAGERDUTY,
             recipient__isnull=False,
             message_kind__in=PAGER_TRIGGERS,
@@ -266,29 +285,18 @@ def _pager_follow_ups(
         .order_by("id")
         .values_list("target", "recipient_id")
     )
-    rows: list[Notification] = []
     seen = set(skip)
     for target, recipient_id in paged:
         if target in seen:
             continue
         seen.add(target)
         digest = hashlib.sha256(target.encode()).hexdigest()[:16]
-        row = write_row(
-            key=f"{_event_part(incident, event, message_kind)}:pager:{digest}",
-            incident=incident,
-            event=event,
-            channel=None,
+        message.write(
+            f"pager:{digest}",
             recipient_id=recipient_id,
             transport=ChannelKind.PAGERDUTY,
             target=target,
-            message_kind=message_kind,
-            context=context,
-            status=NotificationStatus.PENDING,
-            now=now,
         )
-        if row is not None:
-            rows.append(row)
-    return rows
 
 
 def page_people(
@@ -307,12 +315,12 @@ def page_people(
     if not users:
         return []
     context = {**incident_snapshot(incident), **(extra or {})}
+    message = _Message(incident, event, message_kind, context, now)
     methods = (
         ContactMethod.objects.filter(user__in=users, enabled=True, kind__in=list(CONTACT_TRANSPORT))
         .select_related("user")
         .order_by("user_id", "id")
     )
-    rows: list[Notification] = []
     for method in methods:
         transport = CONTACT_TRANSPORT[method.kind]
         status, error = NotificationStatus.PENDING, ""
@@ -322,24 +330,17 @@ def page_people(
             if incident.acknowledged_at is None and can_respond(method.user):
                 # PagerDuty has its own acknowledge; an email gets a link.
                 extra_ctx["ack_url"] = ack_links.url_for(incident, method.user)
-        row = write_row(
-            key=f"{_event_part(incident, event, message_kind)}:contact:{method.pk}",
-            incident=incident,
-            event=event,
-            channel=None,
+        message.write(
+            f"contact:{method.pk}",
             recipient=method.user,
             transport=transport,
             target=method.value,
-            message_kind=message_kind,
             context={**context, "recipient": method.user.get_username(), **extra_ctx},
             status=status,
-            now=now,
             last_error=error,
         )
-        if row is not None:
-            rows.append(row)
-    dispatch_on_commit(rows)
-    return rows
+    dispatch_on_commit(message.rows)
+    return message.rows
 
 
 def email_capped(incident: Incident) -> bool:
