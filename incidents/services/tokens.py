@@ -10,9 +10,10 @@ import secrets
 
 from django.db import transaction
 
-from .. import audit, clock, privileges
+from .. import clock, privileges
 from ..errors import DomainError
 from ..models import ApiToken, TokenScope
+from .edits import create_row, save_changes
 
 API_KEY_PREFIX = "tbir_"
 NAME_MAX = ApiToken._meta.get_field("name").max_length
@@ -62,44 +63,44 @@ def api_token_create(
     if actor is not OPERATOR:
         privileges.require_issue_token(actor, user)
     key = _new_key(API_KEY_PREFIX)
-    token = ApiToken.objects.create(
-        user=user,
-        name=_check_name(name),
-        prefix=key[:12],
-        key_hash=hash_key(key),
-        scopes=_check_scopes(scopes),
-    )
-    audit.record(
-        actor=actor, action="api_token_create", obj=token, after=audit.snapshot(token, AUDITED)
+    state = {
+        "user": user,
+        "name": _check_name(name),
+        "prefix": key[:12],
+        "key_hash": hash_key(key),
+        "scopes": _check_scopes(scopes),
+    }
+    token = create_row(
+        actor=actor, action="api_token_create", model=ApiToken, state=state, audited=AUDITED
     )
     return token, key
-
-
-def _change(*, actor, token: ApiToken, action: str, **fields) -> ApiToken:
-    before = audit.snapshot(token, AUDITED)
-    for field, value in fields.items():
-        setattr(token, field, value)
-    token.save(update_fields=list(fields))
-    after = audit.snapshot(token, AUDITED)
-    audit.record(actor=actor, action=action, obj=token, before=before, after=after)
-    return token
 
 
 @transaction.atomic
 def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
     """What the token is for; its key, owner and scopes stay as issued."""
-    name = _check_name(name)
-    if name == token.name:
-        return token
-    return _change(actor=actor, token=token, action="api_token_rename", name=name)
+    save_changes(
+        actor=actor,
+        action="api_token_rename",
+        row=token,
+        values={"name": _check_name(name)},
+        audited=AUDITED,
+    )
+    return token
 
 
 @transaction.atomic
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """The key stops working now; the row stays, saying who had access when."""
-    if token.revoked_at is not None:
-        return token
-    return _change(actor=actor, token=token, action="api_token_revoke", revoked_at=clock.now())
+    if token.revoked_at is None:
+        save_changes(
+            actor=actor,
+            action="api_token_revoke",
+            row=token,
+            values={"revoked_at": clock.now()},
+            audited=AUDITED,
+        )
+    return token
 
 
 def api_token_lookup(key: str) -> ApiToken | None:
