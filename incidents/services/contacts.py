@@ -26,12 +26,15 @@ from ..models import ChannelKind, ContactKind, ContactMethod
 from ..notify import probe
 from ..people import display_name
 from .channels import ROUTING_KEY
+from .edits import UNSET, create_row, delete_row, given, update_row
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.
 _SLACK = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{1,79}")
 VALUE_MAX = ContactMethod._meta.get_field("value").max_length
-_UNSET = object()
+# What people edit of a contact method; the log keeps its person too, and
+# the value as ``_shown`` shows it.
+FIELDS = ("kind", "value", "enabled")
 
 # Which transport pages a method directly (Slack: mentioned, not paged).
 TESTABLE = {ContactKind.EMAIL: ChannelKind.EMAIL, ContactKind.PAGERDUTY: ChannelKind.PAGERDUTY}
@@ -80,6 +83,16 @@ def _check_once(*, actor, user, kind: str, value: str, method: ContactMethod | N
         raise DomainError(_already(actor, user), field="value")
 
 
+def _state(state: dict, *, actor, method: ContactMethod) -> dict:
+    """A whole contact method of ``method``'s person as it would be stored,
+    checked: a value that reaches someone by its kind, once per person."""
+    kind = _check_kind(state["kind"])
+    value = _check_value(kind, state["value"])
+    if (kind, value) != (method.kind, method.value):
+        _check_once(actor=actor, user=method.user, kind=kind, value=value, method=method)
+    return {"kind": kind, "value": value, "enabled": bool(state["enabled"])}
+
+
 def _already(actor, user) -> str:
     if actor.pk == user.pk:
         return "You already have this contact method."
@@ -106,11 +119,12 @@ def _audited(method: ContactMethod) -> dict:
     return {**audit.snapshot(method, ("user", "kind", "enabled")), "value": _shown(method)}
 
 
-def _record(*, actor, action: str, method: ContactMethod, **changes) -> None:
-    """Audit a change made to someone else's contact methods only."""
-    if actor.pk != method.user_id:
-        named = f"{method.user} {method.kind}: {_shown(method)}"
-        audit.record(actor=actor, action=action, obj=method, object_repr=named, **changes)
+def _record(*, actor, obj: ContactMethod, **entry) -> None:
+    """Audit a change made to someone else's contact methods only (``edits``'
+    ``record``), naming the method without its routing key."""
+    if actor.pk != obj.user_id:
+        named = f"{obj.user} {obj.kind}: {_shown(obj)}"
+        audit.record(actor=actor, obj=obj, object_repr=named, **entry)
 
 
 @transaction.atomic
@@ -122,13 +136,17 @@ def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> 
     _check_once(actor=actor, user=user, kind=kind, value=value)
     try:
         with transaction.atomic():
-            method = ContactMethod.objects.create(
-                user=user, kind=kind, value=value, enabled=bool(enabled)
+            return create_row(
+                actor=actor,
+                action="contact_add",
+                model=ContactMethod,
+                state={"user": user, "kind": kind, "value": value, "enabled": bool(enabled)},
+                audited=FIELDS,
+                shown=_audited,
+                record=_record,
             )
     except IntegrityError:  # added by a concurrent request since the check
         raise DomainError(_already(actor, user), field="value") from None
-    _record(actor=actor, action="contact_add", method=method, after=_audited(method))
-    return method
 
 
 @transaction.atomic
@@ -136,32 +154,22 @@ def contact_update(
     *,
     actor,
     method: ContactMethod,
-    kind: str = _UNSET,
-    value: str = _UNSET,
-    enabled: bool = _UNSET,
+    kind: str = UNSET,
+    value: str = UNSET,
+    enabled: bool = UNSET,
 ) -> ContactMethod:
     """Change what is given (pause or resume pages with ``enabled``); the
     method stays its person's."""
     _require_may_edit(actor, method.user)
-    new_kind = method.kind if kind is _UNSET else _check_kind(kind)
-    wanted = {
-        "kind": new_kind,
-        "value": _check_value(new_kind, method.value if value is _UNSET else value),
-        "enabled": method.enabled if enabled is _UNSET else bool(enabled),
-    }
-    changed = [field for field, new in wanted.items() if getattr(method, field) != new]
-    if not changed:
-        return method
-    if {"kind", "value"} & set(changed):
-        _check_once(
-            actor=actor, user=method.user, kind=wanted["kind"], value=wanted["value"], method=method
-        )
-    before = _audited(method)
-    for field in changed:
-        setattr(method, field, wanted[field])
-    method.save(update_fields=changed)
-    _record(
-        actor=actor, action="contact_update", method=method, before=before, after=_audited(method)
+    update_row(
+        actor=actor,
+        action="contact_update",
+        row=method,
+        audited=FIELDS,
+        changes=given(kind=kind, value=value, enabled=enabled),
+        check=lambda state: _state(state, actor=actor, method=method),
+        shown=_audited,
+        record=_record,
     )
     return method
 
@@ -169,9 +177,14 @@ def contact_update(
 @transaction.atomic
 def contact_remove(*, actor, method: ContactMethod) -> None:
     _require_may_edit(actor, method.user)
-    pk, before = method.pk, _audited(method)
-    method.delete()
-    _record(actor=actor, action="contact_remove", method=method, before=before, object_id=pk)
+    delete_row(
+        actor=actor,
+        action="contact_remove",
+        row=method,
+        audited=FIELDS,
+        shown=_audited,
+        record=_record,
+    )
 
 
 def contact_test(*, actor, method: ContactMethod) -> dict:
