@@ -25,7 +25,7 @@ from ..notify import probe
 from ..notify.channels import DEFAULT_SEVERITIES, SECRET_TARGET_KINDS, mask_secret, mask_target
 from ..notify.errors import TransportError, UnsafeDestination
 from ..notify.http import check_url, within_allowed_networks
-from .checks import check_field_text
+from .checks import check_field_text, others
 from .edits import UNSET, create_row, delete_row, given, save_changes
 
 # Integration and ruleset keys are both 32 characters (ruleset keys start with R).
@@ -40,10 +40,7 @@ AUDITED = ("name", "kind", "target", "severities", "enabled")
 
 def _name(value, *, channel: Channel | None = None) -> str:
     name = check_field_text(Channel, "name", value)
-    taken = Channel.objects.filter(name=name)
-    if channel is not None:
-        taken = taken.exclude(pk=channel.pk)
-    if taken.exists():
+    if others(Channel, channel).filter(name=name).exists():
         raise DomainError(f"A channel named {name!r} already exists.", field="name")
     return name
 

@@ -26,6 +26,7 @@ from ..models import ChannelKind, ContactKind, ContactMethod
 from ..notify import probe
 from ..people import display_name
 from .channels import ROUTING_KEY
+from .checks import others
 from .edits import UNSET, create_row, delete_row, given, update_row
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
@@ -76,10 +77,7 @@ def _check_value(kind: str, value) -> str:
 
 
 def _check_once(*, actor, user, kind: str, value: str, method: ContactMethod | None = None):
-    same = ContactMethod.objects.filter(user=user, kind=kind, value=value)
-    if method is not None:
-        same = same.exclude(pk=method.pk)
-    if same.exists():
+    if others(ContactMethod, method).filter(user=user, kind=kind, value=value).exists():
         raise DomainError(_already(actor, user), field="value")
 
 

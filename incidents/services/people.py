@@ -27,7 +27,7 @@ from django.db import transaction
 
 from .. import audit, privileges
 from ..errors import DomainError
-from .checks import check_field_text
+from .checks import check_field_text, others
 from .edits import UNSET, delete_row
 
 # What ``person_update`` changes, and what the log keeps of a person (the
@@ -55,10 +55,7 @@ def _check_username(value, *, person=None) -> str:
         people._meta.get_field(people.USERNAME_FIELD).run_validators(name)
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="username") from None
-    taken = people.objects.filter(**{people.USERNAME_FIELD: name})
-    if person is not None:
-        taken = taken.exclude(pk=person.pk)
-    if taken.exists():
+    if others(people, person).filter(**{people.USERNAME_FIELD: name}).exists():
         raise DomainError(f"The username {name!r} is taken.", field="username")
     return name
 

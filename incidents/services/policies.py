@@ -29,7 +29,7 @@ from ..models import (
     Severity,
     SeverityPolicy,
 )
-from .checks import check_choice, check_field_text, check_whole_number
+from .checks import check_choice, check_field_text, check_whole_number, others
 from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
@@ -135,14 +135,12 @@ def _escalation_state(state: dict, policy: EscalationPolicy | None) -> dict:
             EscalationPolicy, "description", state["description"], required=False
         ),
     }
-    others = EscalationPolicy.objects.all()
-    if policy is not None:
-        others = others.exclude(pk=policy.pk)
-    if clash := others.filter(path=clean["path"]).first():
+    policies = others(EscalationPolicy, policy)
+    if clash := policies.filter(path=clean["path"]).first():
         raise DomainError(
             f"The {clean['path']} path already has its policy, {clash.name}.", field="path"
         )
-    if others.filter(name=clean["name"]).exists():
+    if policies.filter(name=clean["name"]).exists():
         raise DomainError(
             f"An escalation policy is already called {clean['name']!r}.", field="name"
         )
@@ -157,10 +155,7 @@ def _level_state(state: dict, row: EscalationLevel | None) -> dict:
         raise DomainError("Choose the escalation policy.", field="policy")
     # From 1: a business path at level 0 has not started.
     number = check_whole_number(state["level"], "level", low=1, high=LEVEL_MAX)
-    taken = EscalationLevel.objects.filter(policy=policy, level=number)
-    if row is not None:
-        taken = taken.exclude(pk=row.pk)
-    if taken.exists():
+    if others(EscalationLevel, row).filter(policy=policy, level=number).exists():
         raise DomainError(f"{policy.name} already has a level {number}.", field="level")
     schedule, user, group = state["schedule"], state["user"], state["group"]
     for field, value, model in (

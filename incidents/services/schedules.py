@@ -36,7 +36,7 @@ from ..models import (
     Status,
 )
 from ..timebounds import check_typed_time
-from .checks import check_choice, check_field_text, check_whole_number
+from .checks import check_choice, check_field_text, check_whole_number, others
 from .edits import UNSET, create_row, delete_row, given, update_row
 
 User = get_user_model()
@@ -94,12 +94,10 @@ def _schedule_state(state: dict, schedule: Schedule | None) -> dict:
     row being changed (None for a new one)."""
     name = check_field_text(Schedule, "name", state["name"])
     slug = _slug(state["slug"], name)
-    others = (
-        Schedule.objects.all() if schedule is None else Schedule.objects.exclude(pk=schedule.pk)
-    )
-    if others.filter(name=name).exists():
+    schedules = others(Schedule, schedule)
+    if schedules.filter(name=name).exists():
         raise DomainError(f"A schedule is already called {name!r}.", field="name")
-    if others.filter(slug=slug).exists():
+    if schedules.filter(slug=slug).exists():
         raise DomainError(f"slug {slug!r} is already used.", field="slug")
     return {
         "name": name,
