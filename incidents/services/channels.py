@@ -26,7 +26,7 @@ from ..notify.channels import DEFAULT_SEVERITIES, SECRET_TARGET_KINDS, mask_secr
 from ..notify.errors import TransportError, UnsafeDestination
 from ..notify.http import check_url, within_allowed_networks
 from .checks import check_field_text, others
-from .edits import UNSET, create_row, delete_row, given, save_changes
+from .edits import UNSET, Rows, given
 
 # Integration and ruleset keys are both 32 characters (ruleset keys start with R).
 ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}")
@@ -162,6 +162,15 @@ def _audited(channel: Channel) -> dict:
     return state
 
 
+def _secret_shown(channel: Channel) -> dict:
+    return {"secret": mask_secret(channel.secret)}
+
+
+CHANNELS = Rows(Channel, AUDITED, shown=_audited)
+# A webhook's signing secret, changed on its own and shown by its last characters.
+SECRETS = Rows(Channel, ("secret",), shown=_secret_shown)
+
+
 # --- the changes ---------------------------------------------------------------------
 
 
@@ -185,14 +194,7 @@ def channel_create(
         "severities": _severities(DEFAULT_SEVERITIES[kind] if severities is None else severities),
         "enabled": bool(enabled),
     }
-    return create_row(
-        actor=actor,
-        action="channel_create",
-        model=Channel,
-        state=state,
-        audited=AUDITED,
-        shown=_audited,
-    )
+    return CHANNELS.create(actor=actor, action="channel_create", state=state)
 
 
 @transaction.atomic
@@ -238,14 +240,7 @@ def channel_update(
         or (values.get("enabled") and not channel.enabled)
     ):
         values.update(last_error="", last_error_at=None)
-    save_changes(
-        actor=actor,
-        action="channel_update",
-        row=channel,
-        values=values,
-        audited=AUDITED,
-        shown=_audited,
-    )
+    CHANNELS.save(actor=actor, action="channel_update", row=channel, values=values)
     if new_secret is not UNSET:
         _store_secret(actor=actor, channel=channel, secret=new_secret)
     return channel
@@ -255,7 +250,7 @@ def channel_update(
 def channel_delete(*, actor, channel: Channel) -> None:
     """Delete a channel. Its past deliveries stay in the outbox (their
     channel becomes empty): they are the record of what was sent."""
-    delete_row(actor=actor, action="channel_delete", row=channel, audited=AUDITED, shown=_audited)
+    CHANNELS.delete(actor=actor, action="channel_delete", row=channel)
 
 
 def _new_secret(channel: Channel, secret: str | None) -> str:
@@ -267,12 +262,8 @@ def _new_secret(channel: Channel, secret: str | None) -> str:
 
 
 def _store_secret(*, actor, channel: Channel, secret: str) -> None:
-    save_changes(
-        actor=actor,
-        action="channel_rotate_secret",
-        row=channel,
-        values={"secret": secret},
-        shown=lambda row: {"secret": mask_secret(row.secret)},
+    SECRETS.save(
+        actor=actor, action="channel_rotate_secret", row=channel, values={"secret": secret}
     )
 
 

@@ -27,7 +27,7 @@ from ..notify import probe
 from ..people import display_name
 from .channels import ROUTING_KEY
 from .checks import others
-from .edits import UNSET, create_row, delete_row, given, update_row
+from .edits import UNSET, Rows, given
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.
@@ -125,6 +125,9 @@ def _record(*, actor, obj: ContactMethod, **entry) -> None:
         audit.record(actor=actor, obj=obj, object_repr=named, **entry)
 
 
+CONTACT_METHODS = Rows(ContactMethod, FIELDS, shown=_audited, record=_record)
+
+
 @transaction.atomic
 def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> ContactMethod:
     """Add a way to reach ``user``."""
@@ -134,14 +137,10 @@ def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> 
     _check_once(actor=actor, user=user, kind=kind, value=value)
     try:
         with transaction.atomic():
-            return create_row(
+            return CONTACT_METHODS.create(
                 actor=actor,
                 action="contact_add",
-                model=ContactMethod,
                 state={"user": user, "kind": kind, "value": value, "enabled": bool(enabled)},
-                audited=FIELDS,
-                shown=_audited,
-                record=_record,
             )
     except IntegrityError:  # added by a concurrent request since the check
         raise DomainError(_already(actor, user), field="value") from None
@@ -159,15 +158,12 @@ def contact_update(
     """Change what is given (pause or resume pages with ``enabled``); the
     method stays its person's."""
     _require_may_edit(actor, method.user)
-    update_row(
+    CONTACT_METHODS.update(
         actor=actor,
         action="contact_update",
         row=method,
-        audited=FIELDS,
         changes=given(kind=kind, value=value, enabled=enabled),
         check=lambda state: _state(state, actor=actor, method=method),
-        shown=_audited,
-        record=_record,
     )
     return method
 
@@ -175,14 +171,7 @@ def contact_update(
 @transaction.atomic
 def contact_remove(*, actor, method: ContactMethod) -> None:
     _require_may_edit(actor, method.user)
-    delete_row(
-        actor=actor,
-        action="contact_remove",
-        row=method,
-        audited=FIELDS,
-        shown=_audited,
-        record=_record,
-    )
+    CONTACT_METHODS.delete(actor=actor, action="contact_remove", row=method)
 
 
 def contact_test(*, actor, method: ContactMethod) -> dict:

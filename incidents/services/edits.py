@@ -3,27 +3,25 @@ whole row is checked as it would be stored, an update saves only the given
 fields that differ, and one audit row says who changed what (``audit``), in
 the caller's transaction.
 
-Every function takes the row's ``audited`` fields, which the log keeps. Two
-optional arguments cover the rows whose log differs:
+Each model people edit is described once, as ``Rows``: which of its fields
+the log keeps, and, for the few whose log differs, how the log shows a row
+and who writes it. Its services then say only what they do::
 
-- ``shown``: the row as the log shows it, when that is not its ``audited``
-  fields as they are (a channel's URL or a routing key is a credential: the
-  log keeps a mask of it);
-- ``record``: who writes the log (``audit.record``); contact methods log
-  only managers' changes to other people's.
+    SCHEDULES = Rows(Schedule, SCHEDULE_FIELDS)
+    SCHEDULES.create(actor=actor, action="schedule_create", state=state)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import models
 
 from .. import audit
 
 Row = TypeVar("Row", bound=models.Model)
-Shown = Callable[[models.Model], dict] | None
 
 # An update's "not given": it changes only the arguments passed.
 UNSET: Any = object()
@@ -34,102 +32,88 @@ def given(**values) -> dict:
     return {field: value for field, value in values.items() if value is not UNSET}
 
 
-def _shown(row: models.Model, audited: Iterable[str], shown: Shown) -> dict:
-    return shown(row) if shown is not None else audit.snapshot(row, audited)
+@dataclass(frozen=True)
+class Rows(Generic[Row]):
+    """The rows of ``model`` as people edit them and the audit log keeps them.
 
-
-def create_row(
-    *,
-    actor,
-    action: str,
-    model: type[Row],
-    state: Mapping[str, Any],
-    audited: Iterable[str],
-    extra: Mapping[str, Any] | None = None,
-    shown: Shown = None,
-    record: Callable[..., Any] = audit.record,
-) -> Row:
-    """Store a new row of ``model`` from the checked ``state`` and log it:
-    its ``audited`` fields and ``extra`` (what is not a field of the row)."""
-    row = model.objects.create(**state)
-    after = {**_shown(row, audited, shown), **(extra or {})}
-    record(actor=actor, action=action, obj=row, after=after)
-    return row
-
-
-def save_changes(
-    *,
-    actor,
-    action: str,
-    row: models.Model,
-    values: Mapping[str, Any],
-    audited: Iterable[str] = (),
-    also: Iterable[str] = (),
-    shown: Shown = None,
-    record: Callable[..., Any] = audit.record,
-) -> list[str]:
-    """Set the checked ``values`` that differ on ``row``; the fields saved
-    (none, and no audit row, when nothing differs).
-
-    1. set each field whose value differs;
-    2. save only those, and ``also`` (an ``auto_now`` field);
-    3. write one audit row of what the row was and is.
+    - ``audited``: the fields the log keeps, which an update's ``check``
+      sees whole;
+    - ``shown``: the row as the log shows it, when that is not its
+      ``audited`` fields as they are (a channel's URL or a routing key is a
+      credential: the log keeps a mask of it);
+    - ``record``: who writes the log (``audit.record``; contact methods are
+      logged only when someone changes another person's).
     """
-    before = _shown(row, audited, shown)
-    changed = [field for field, value in values.items() if value != getattr(row, field)]
-    for field in changed:
-        setattr(row, field, values[field])
-    if changed:
-        row.save(update_fields=[*changed, *also])
-        after = _shown(row, audited, shown)
-        record(actor=actor, action=action, obj=row, before=before, after=after)
-    return changed
 
+    model: type[Row]
+    audited: tuple[str, ...]
+    shown: Callable[[models.Model], dict] | None = None
+    record: Callable[..., Any] = audit.record
 
-def update_row(
-    *,
-    actor,
-    action: str,
-    row: models.Model,
-    audited: Iterable[str],
-    changes: Mapping[str, Any],
-    check: Callable[[dict], dict],
-    also: Iterable[str] = (),
-    shown: Shown = None,
-    record: Callable[..., Any] = audit.record,
-) -> list[str]:
-    """Change ``row``; the fields saved (none, and no audit row, when nothing differs).
+    def _log_of(self, row: models.Model) -> dict:
+        return self.shown(row) if self.shown is not None else audit.snapshot(row, self.audited)
 
-    1. ``check`` the row as it would be (its ``audited`` values with
-       ``changes``): it returns the values to store or raises ``DomainError``;
-    2. save the changed fields whose checked value differs (``save_changes``).
-    """
-    audited = tuple(audited)
-    state = check({**{field: getattr(row, field) for field in audited}, **changes})
-    return save_changes(
-        actor=actor,
-        action=action,
-        row=row,
-        values={field: state[field] for field in changes},
-        audited=audited,
-        also=also,
-        shown=shown,
-        record=record,
-    )
+    def create(
+        self, *, actor, action: str, state: Mapping[str, Any], extra: Mapping | None = None
+    ) -> Row:
+        """Store a new row from the checked ``state`` and log it, with
+        ``extra`` (what is not a field of the row)."""
+        row = self.model.objects.create(**state)
+        self.record(
+            actor=actor, action=action, obj=row, after={**self._log_of(row), **(extra or {})}
+        )
+        return row
 
+    def save(
+        self,
+        *,
+        actor,
+        action: str,
+        row: models.Model,
+        values: Mapping[str, Any],
+        also: tuple[str, ...] = (),
+    ) -> list[str]:
+        """Set the checked ``values`` that differ on ``row``; the fields saved
+        (none, and no audit row, when nothing differs).
 
-def delete_row(
-    *,
-    actor,
-    action: str,
-    row: models.Model,
-    audited: Iterable[str],
-    extra: Mapping[str, Any] | None = None,
-    shown: Shown = None,
-    record: Callable[..., Any] = audit.record,
-) -> None:
-    """Delete ``row`` and log what it was (``audited`` fields and ``extra``)."""
-    pk = row.pk
-    before = {**_shown(row, audited, shown), **(extra or {})}
-    row.delete()
-    record(actor=actor, action=action, obj=row, before=before, object_id=pk)
+        1. set each field whose value differs;
+        2. save only those, and ``also`` (an ``auto_now`` field);
+        3. write one audit row of what the row was and is.
+        """
+        before = self._log_of(row)
+        changed = [field for field, value in values.items() if value != getattr(row, field)]
+        for field in changed:
+            setattr(row, field, values[field])
+        if changed:
+            row.save(update_fields=[*changed, *also])
+            self.record(actor=actor, action=action, obj=row, before=before, after=self._log_of(row))
+        return changed
+
+    def update(
+        self,
+        *,
+        actor,
+        action: str,
+        row: models.Model,
+        changes: Mapping[str, Any],
+        check: Callable[[dict], dict],
+        also: tuple[str, ...] = (),
+    ) -> list[str]:
+        """Change ``row``; the fields saved (none, and no audit row, when nothing differs).
+
+        1. ``check`` the row as it would be (its ``audited`` values with
+           ``changes``): it returns the values to store or raises ``DomainError``;
+        2. save the changed fields whose checked value differs (``save``).
+        """
+        state = check({**{field: getattr(row, field) for field in self.audited}, **changes})
+        values = {field: state[field] for field in changes}
+        return self.save(actor=actor, action=action, row=row, values=values, also=also)
+
+    def delete(
+        self, *, actor, action: str, row: models.Model, extra: Mapping | None = None
+    ) -> None:
+        """Delete ``row`` and log what it was (and ``extra``)."""
+        pk = row.pk
+        before = {**self._log_of(row), **(extra or {})}
+        row.delete()
+        self.record(actor=actor, action=action, obj=row, before=before, object_id=pk)

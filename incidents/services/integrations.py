@@ -13,7 +13,7 @@ from ..models import Integration, IntegrationKind, Service, Severity
 from ..safejson import text_problem
 from .alert_sql import integration_by_token
 from .checks import check_field_text, check_whole_number
-from .edits import UNSET, create_row, delete_row, given, save_changes
+from .edits import UNSET, Rows, given
 from .tokens import hash_key
 
 SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
@@ -43,6 +43,9 @@ AUDITED = (
     "enabled",
     "rate_limit_per_minute",
 )
+INTEGRATIONS = Rows(Integration, AUDITED)
+# An integration's token, logged by its prefix only (never the token or its hash).
+INTEGRATION_TOKENS = Rows(Integration, ("token_prefix",))
 
 
 def _new_integration_key() -> str:
@@ -134,13 +137,7 @@ def integration_create(
         "rate_limit_per_minute": _check_rate_limit(rate_limit_per_minute),
         "created_by": actor if getattr(actor, "is_authenticated", False) else None,
     }
-    integration = create_row(
-        actor=actor,
-        action="integration_create",
-        model=Integration,
-        state=state,
-        audited=AUDITED,
-    )
+    integration = INTEGRATIONS.create(actor=actor, action="integration_create", state=state)
     return integration, key
 
 
@@ -189,9 +186,7 @@ def integration_update(
             rate_limit_per_minute=rate_limit_per_minute,
         ).items()
     }
-    if save_changes(
-        actor=actor, action="integration_update", row=integration, values=values, audited=AUDITED
-    ):
+    if INTEGRATIONS.save(actor=actor, action="integration_update", row=integration, values=values):
         _senders.clear()
     return integration
 
@@ -209,7 +204,7 @@ def integration_delete(*, actor, integration: Integration) -> None:
             conflict=True,
         )
     _senders.clear()
-    delete_row(actor=actor, action="integration_delete", row=integration, audited=AUDITED)
+    INTEGRATIONS.delete(actor=actor, action="integration_delete", row=integration)
 
 
 @transaction.atomic
@@ -217,12 +212,11 @@ def integration_rotate_token(*, actor, integration: Integration) -> str:
     """A new token (shown once); the old URL stops working at once."""
     key = _new_integration_key()
     _senders.clear()
-    save_changes(
+    INTEGRATION_TOKENS.save(
         actor=actor,
         action="integration_rotate_token",
         row=integration,
         values={"token_prefix": key[:6], "token_hash": hash_key(key)},
-        audited=("token_prefix",),
     )
     return key
 

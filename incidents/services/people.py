@@ -28,7 +28,7 @@ from django.db import transaction
 from .. import audit, privileges
 from ..errors import DomainError
 from .checks import check_field_text, others
-from .edits import UNSET, delete_row
+from .edits import UNSET, Rows
 
 # What ``person_update`` changes, and what the log keeps of a person (the
 # password hash never).
@@ -44,6 +44,7 @@ FIELDS = (
 )
 # Only a superuser changes these (privileges.can_grant_privileges).
 PRIVILEGED = ("is_staff", "is_superuser", "user_permissions")
+PEOPLE = Rows(get_user_model(), FIELDS)
 
 
 def _check_username(value, *, person=None) -> str:
@@ -208,10 +209,9 @@ def person_delete(*, actor, person) -> None:
     """Delete an account (a superuser's: superusers only). The audit rows
     they wrote stay, under the name they had."""
     privileges.require_alter_account_of(actor, person)
-    delete_row(
+    PEOPLE.delete(
         actor=actor,
         action="person_delete",
         row=person,
-        audited=FIELDS,
         extra={"groups": _group_names(person.groups.all())},
     )

@@ -30,7 +30,7 @@ from ..models import (
     SeverityPolicy,
 )
 from .checks import check_choice, check_field_text, check_whole_number, others
-from .edits import UNSET, create_row, delete_row, given, update_row
+from .edits import UNSET, Rows, given
 
 User = get_user_model()
 
@@ -62,7 +62,9 @@ LEVEL_FIELDS = (
     "user",
     "group",
 )
-LEVEL_AUDITED = ("policy", *LEVEL_FIELDS)
+SEVERITY_POLICIES = Rows(SeverityPolicy, ("severity", *SEVERITY_FIELDS))
+ESCALATION_POLICIES = Rows(EscalationPolicy, ESCALATION_FIELDS)
+ESCALATION_LEVELS = Rows(EscalationLevel, ("policy", *LEVEL_FIELDS))
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -229,12 +231,8 @@ def severity_policy_create(
             "examples": examples,
         }
     )
-    return create_row(
-        actor=actor,
-        action="severity_policy_create",
-        model=SeverityPolicy,
-        state={"severity": severity, **state},
-        audited=("severity", *SEVERITY_FIELDS),
+    return SEVERITY_POLICIES.create(
+        actor=actor, action="severity_policy_create", state={"severity": severity, **state}
     )
 
 
@@ -259,11 +257,10 @@ def severity_policy_update(
     still hold (a fixed acknowledge target or "next business day", not both).
     Incidents declared from now on get the new targets; running ones keep
     the deadlines they have."""
-    update_row(
+    SEVERITY_POLICIES.update(
         actor=actor,
         action="severity_policy_update",
         row=policy,
-        audited=SEVERITY_FIELDS,
         changes=given(
             name=name,
             response_time=response_time,
@@ -306,13 +303,7 @@ def escalation_policy_create(
         },
         None,
     )
-    return create_row(
-        actor=actor,
-        action="escalation_policy_create",
-        model=EscalationPolicy,
-        state=state,
-        audited=ESCALATION_FIELDS,
-    )
+    return ESCALATION_POLICIES.create(actor=actor, action="escalation_policy_create", state=state)
 
 
 @transaction.atomic
@@ -328,11 +319,10 @@ def escalation_policy_update(
     """Change the given fields. Incidents already declared keep the copy
     they were declared with (their levels and the severities that climb by
     the clock); new incidents get this."""
-    update_row(
+    ESCALATION_POLICIES.update(
         actor=actor,
         action="escalation_policy_update",
         row=policy,
-        audited=ESCALATION_FIELDS,
         changes=given(
             name=name, path=path, auto_severities=auto_severities, description=description
         ),
@@ -346,12 +336,8 @@ def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Running incidents keep their copy;
     new ones on this path page nobody until a policy is made again."""
     levels = [f"L{level.level} {level.name}" for level in policy.levels.order_by("level")]
-    delete_row(
-        actor=actor,
-        action="escalation_policy_delete",
-        row=policy,
-        audited=ESCALATION_FIELDS,
-        extra={"levels": levels},
+    ESCALATION_POLICIES.delete(
+        actor=actor, action="escalation_policy_delete", row=policy, extra={"levels": levels}
     )
 
 
@@ -387,13 +373,7 @@ def escalation_level_create(
         },
         None,
     )
-    return create_row(
-        actor=actor,
-        action="escalation_level_create",
-        model=EscalationLevel,
-        state=state,
-        audited=LEVEL_AUDITED,
-    )
+    return ESCALATION_LEVELS.create(actor=actor, action="escalation_level_create", state=state)
 
 
 @transaction.atomic
@@ -411,11 +391,10 @@ def escalation_level_update(
     group: Group | None = UNSET,
 ) -> EscalationLevel:
     """Change the given fields of a level; it must still page someone."""
-    update_row(
+    ESCALATION_LEVELS.update(
         actor=actor,
         action="escalation_level_update",
         row=escalation_level,
-        audited=LEVEL_AUDITED,
         changes=given(
             policy=policy,
             level=level,
@@ -434,9 +413,4 @@ def escalation_level_update(
 @transaction.atomic
 def escalation_level_delete(*, actor, escalation_level: EscalationLevel) -> None:
     """Remove a level; incidents already declared keep their copy of it."""
-    delete_row(
-        actor=actor,
-        action="escalation_level_delete",
-        row=escalation_level,
-        audited=LEVEL_AUDITED,
-    )
+    ESCALATION_LEVELS.delete(actor=actor, action="escalation_level_delete", row=escalation_level)

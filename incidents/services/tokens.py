@@ -13,7 +13,7 @@ from django.db import transaction
 from .. import clock, privileges
 from ..errors import DomainError
 from ..models import ApiToken, TokenScope
-from .edits import create_row, save_changes
+from .edits import Rows
 
 API_KEY_PREFIX = "tbir_"
 NAME_MAX = ApiToken._meta.get_field("name").max_length
@@ -21,6 +21,7 @@ NAME_MAX = ApiToken._meta.get_field("name").max_length
 # line, who may issue any token (and is no user, so the log names nobody).
 OPERATOR = object()
 AUDITED = ("user", "name", "prefix", "scopes", "revoked_at")
+API_TOKENS = Rows(ApiToken, AUDITED)
 
 
 def hash_key(key: str) -> str:
@@ -70,21 +71,15 @@ def api_token_create(
         "key_hash": hash_key(key),
         "scopes": _check_scopes(scopes),
     }
-    token = create_row(
-        actor=actor, action="api_token_create", model=ApiToken, state=state, audited=AUDITED
-    )
+    token = API_TOKENS.create(actor=actor, action="api_token_create", state=state)
     return token, key
 
 
 @transaction.atomic
 def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
     """What the token is for; its key, owner and scopes stay as issued."""
-    save_changes(
-        actor=actor,
-        action="api_token_rename",
-        row=token,
-        values={"name": _check_name(name)},
-        audited=AUDITED,
+    API_TOKENS.save(
+        actor=actor, action="api_token_rename", row=token, values={"name": _check_name(name)}
     )
     return token
 
@@ -93,12 +88,8 @@ def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """The key stops working now; the row stays, saying who had access when."""
     if token.revoked_at is None:
-        save_changes(
-            actor=actor,
-            action="api_token_revoke",
-            row=token,
-            values={"revoked_at": clock.now()},
-            audited=AUDITED,
+        API_TOKENS.save(
+            actor=actor, action="api_token_revoke", row=token, values={"revoked_at": clock.now()}
         )
     return token
 
