@@ -34,6 +34,7 @@ from ..models import (
     Visibility,
 )
 from ..notify import outbox
+from ..people import person_of
 from ..timebounds import check_typed_time
 from .checks import check_choice, check_text, next_reference, policy_for, require_open, service_rows
 
@@ -50,10 +51,6 @@ def _lock(incident: Incident) -> Incident:
 
 
 _event = TimelineEvent.record
-
-
-def _person(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def _lock_to_change(
@@ -134,7 +131,7 @@ def incident_declare(
         customer_impacting=bool(customer_impacting),
         detected_at=detected_at,
         declared_at=now,
-        declared_by=_person(actor),
+        declared_by=person_of(actor),
     )
     if rows:
         incident.services.set(rows)
@@ -224,7 +221,7 @@ def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incid
             current.relieved_at = now
             current.save(update_fields=["relieved_at"])
     RoleAssignment.objects.create(
-        incident=incident, role=role, user=user, assigned_at=now, assigned_by=_person(actor)
+        incident=incident, role=role, user=user, assigned_at=now, assigned_by=person_of(actor)
     )
     label = Role(role).label
     if previous is not None:
@@ -335,7 +332,7 @@ def incident_post_update(
         _move(incident, status, actor, now)
     update = StatusUpdate.objects.create(
         incident=incident,
-        author=_person(actor),
+        author=person_of(actor),
         status=status,
         message=message,
         visibility=visibility,

@@ -10,6 +10,7 @@ from django.db import transaction
 from .. import clock
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
+from ..people import person_of
 from ..safejson import text_problem
 from .alert_sql import integration_by_token
 from .checks import check_field_text, check_whole_number
@@ -135,7 +136,7 @@ def integration_create(
         "auto_resolve": bool(auto_resolve),
         "enabled": bool(enabled),
         "rate_limit_per_minute": _check_rate_limit(rate_limit_per_minute),
-        "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+        "created_by": person_of(actor),
     }
     integration = INTEGRATIONS.create(actor=actor, action="integration_create", state=state)
     return integration, key

@@ -35,6 +35,7 @@ from ..models import (
     Schedule,
     Status,
 )
+from ..people import person_of
 from ..timebounds import check_typed_time
 from .checks import check_choice, check_field_text, check_whole_number, others
 from .edits import UNSET, Rows, given
@@ -415,7 +416,7 @@ def override_add(
         reason=reason,
         actor=actor,
     )
-    state["created_by"] = actor if getattr(actor, "is_authenticated", False) else None
+    state["created_by"] = person_of(actor)
     return OVERRIDES.create(actor=actor, action="override_add", state=state)
 
 
