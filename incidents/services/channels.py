@@ -32,7 +32,9 @@ from .edits import UNSET, Rows, given
 ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}")
 TARGET_MAX = Channel._meta.get_field("target").max_length
 SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 32, 64  # Channel.secret is a CharField(64)
-AUDITED = ("name", "kind", "target", "severities", "enabled")
+# What people edit of a channel (the entry points' forms show these), which
+# the audit log keeps (a secret target masked: ``_audited``).
+CHANNEL_FIELDS = ("name", "kind", "target", "severities", "enabled")
 
 
 # --- the rules -----------------------------------------------------------------------
@@ -154,7 +156,7 @@ def _audited(channel: Channel) -> dict:
     """The channel as the log keeps it: secret targets shown as the admin
     shows them plus a fingerprint, so a new URL on the same host still
     shows as a change."""
-    state = audit.snapshot(channel, AUDITED)
+    state = audit.snapshot(channel, CHANNEL_FIELDS)
     if channel.kind in (*SECRET_TARGET_KINDS, ChannelKind.PAGERDUTY) and channel.target:
         state["target"] = (
             f"{mask_target(channel.kind, channel.target)} #{_fingerprint(channel.target)}"
@@ -166,7 +168,7 @@ def _secret_shown(channel: Channel) -> dict:
     return {"secret": mask_secret(channel.secret)}
 
 
-CHANNELS = Rows(Channel, AUDITED, shown=_audited)
+CHANNELS = Rows(Channel, CHANNEL_FIELDS, shown=_audited)
 # A webhook's signing secret, changed on its own and shown by its last characters.
 SECRETS = Rows(Channel, ("secret",), shown=_secret_shown)
 

@@ -33,8 +33,9 @@ MAPPING_MAX = 100
 SENDER_SECONDS = 5
 _senders: dict[str, tuple[Integration, float]] = {}
 
-# What the audit log keeps of an integration (never its token).
-AUDITED = (
+# What people edit of an integration (the entry points' forms show these),
+# which the audit log keeps (never its token).
+INTEGRATION_FIELDS = (
     "name",
     "kind",
     "default_service",
@@ -44,7 +45,7 @@ AUDITED = (
     "enabled",
     "rate_limit_per_minute",
 )
-INTEGRATIONS = Rows(Integration, AUDITED)
+INTEGRATIONS = Rows(Integration, INTEGRATION_FIELDS)
 # An integration's token, logged by its prefix only (never the token or its hash).
 INTEGRATION_TOKENS = Rows(Integration, ("token_prefix",))
 
