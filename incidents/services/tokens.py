@@ -13,10 +13,10 @@ from django.db import transaction
 from .. import clock, privileges
 from ..errors import DomainError
 from ..models import ApiToken, TokenScope
+from .checks import check_field_text
 from .edits import Rows
 
 API_KEY_PREFIX = "tbir_"
-NAME_MAX = ApiToken._meta.get_field("name").max_length
 # The actor of ``manage.py create_api_token``: the operator at the command
 # line, who may issue any token (and is no user, so the log names nobody).
 OPERATOR = object()
@@ -45,10 +45,7 @@ def _check_scopes(scopes) -> list[str]:
 
 
 def _check_name(name) -> str:
-    name = name.strip() if isinstance(name, str) else ""
-    if len(name) > NAME_MAX:
-        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
-    return name
+    return check_field_text(ApiToken, "name", name, required=False)
 
 
 @transaction.atomic
