@@ -21,6 +21,7 @@ from django.db import models
 
 from . import clock
 from .models import AuditEntry, EntryPoint
+from .people import person_of
 
 _entry_point: contextvars.ContextVar[str] = contextvars.ContextVar(
     "treebeard_entry_point", default=EntryPoint.COMMAND
@@ -131,7 +132,7 @@ def record(
         before, after = changes(before, after)
         if before is None and after is None:
             return None
-    person = actor if getattr(actor, "is_authenticated", False) else None
+    person = person_of(actor)
     return AuditEntry.objects.create(
         at=clock.now(),
         actor=person,

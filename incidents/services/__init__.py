@@ -13,8 +13,8 @@ found in one obvious file:
 - ``contacts``: how a person is paged;
 - ``people``: accounts, their flags and group membership (privileges);
 - ``checks``: the input checks the services share;
-- ``edits``: how a service writes an edited row (checked whole, only what
-  differs saved, one audit row).
+- ``edits``: how a service writes an edited row, described once per model
+  (``Rows``: checked whole, only what differs saved, one audit row).
 
 Each function is keyword-only and atomic, validates its input (raising
 ``DomainError`` naming the field, writing nothing), writes, records what

@@ -25,29 +25,24 @@ from ..notify import probe
 from ..notify.channels import DEFAULT_SEVERITIES, SECRET_TARGET_KINDS, mask_secret, mask_target
 from ..notify.errors import TransportError, UnsafeDestination
 from ..notify.http import check_url, within_allowed_networks
+from .checks import check_field_text, others
+from .edits import UNSET, Rows, given
 
 # Integration and ruleset keys are both 32 characters (ruleset keys start with R).
 ROUTING_KEY = re.compile(r"[A-Za-z0-9]{32}")
-NAME_MAX = Channel._meta.get_field("name").max_length
 TARGET_MAX = Channel._meta.get_field("target").max_length
 SECRET_MIN_LENGTH, SECRET_MAX_LENGTH = 32, 64  # Channel.secret is a CharField(64)
-AUDITED = ("name", "kind", "target", "severities", "enabled")
-_UNSET = object()
+# What people edit of a channel (the entry points' forms show these), which
+# the audit log keeps (a secret target masked: ``_audited``).
+CHANNEL_FIELDS = ("name", "kind", "target", "severities", "enabled")
 
 
 # --- the rules -----------------------------------------------------------------------
 
 
 def _name(value, *, channel: Channel | None = None) -> str:
-    name = value.strip() if isinstance(value, str) else ""
-    if not name:
-        raise DomainError("name is required.", field="name")
-    if len(name) > NAME_MAX:
-        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
-    taken = Channel.objects.filter(name=name)
-    if channel is not None:
-        taken = taken.exclude(pk=channel.pk)
-    if taken.exists():
+    name = check_field_text(Channel, "name", value)
+    if others(Channel, channel).filter(name=name).exists():
         raise DomainError(f"A channel named {name!r} already exists.", field="name")
     return name
 
@@ -161,12 +156,21 @@ def _audited(channel: Channel) -> dict:
     """The channel as the log keeps it: secret targets shown as the admin
     shows them plus a fingerprint, so a new URL on the same host still
     shows as a change."""
-    state = audit.snapshot(channel, AUDITED)
+    state = audit.snapshot(channel, CHANNEL_FIELDS)
     if channel.kind in (*SECRET_TARGET_KINDS, ChannelKind.PAGERDUTY) and channel.target:
         state["target"] = (
             f"{mask_target(channel.kind, channel.target)} #{_fingerprint(channel.target)}"
         )
     return state
+
+
+def _secret_shown(channel: Channel) -> dict:
+    return {"secret": mask_secret(channel.secret)}
+
+
+CHANNELS = Rows(Channel, CHANNEL_FIELDS, shown=_audited)
+# A webhook's signing secret, changed on its own and shown by its last characters.
+SECRETS = Rows(Channel, ("secret",), shown=_secret_shown)
 
 
 # --- the changes ---------------------------------------------------------------------
@@ -185,15 +189,14 @@ def channel_create(
     """A new channel; ``severities`` default to the guide's routing for its kind.
     A webhook gets a random signing secret (``Channel.secret``'s default)."""
     kind = _kind(kind)
-    channel = Channel.objects.create(
-        name=_name(name),
-        kind=kind,
-        target=_target(kind, target),
-        severities=_severities(DEFAULT_SEVERITIES[kind] if severities is None else severities),
-        enabled=bool(enabled),
-    )
-    audit.record(actor=actor, action="channel_create", obj=channel, after=_audited(channel))
-    return channel
+    state = {
+        "name": _name(name),
+        "kind": kind,
+        "target": _target(kind, target),
+        "severities": _severities(DEFAULT_SEVERITIES[kind] if severities is None else severities),
+        "enabled": bool(enabled),
+    }
+    return CHANNELS.create(actor=actor, action="channel_create", state=state)
 
 
 @transaction.atomic
@@ -201,12 +204,12 @@ def channel_update(
     *,
     actor,
     channel: Channel,
-    name: str = _UNSET,
-    kind: str = _UNSET,
-    target: str = _UNSET,
-    severities: list[str] | None = _UNSET,
-    enabled: bool = _UNSET,
-    new_secret: str | None = _UNSET,
+    name: str = UNSET,
+    kind: str = UNSET,
+    target: str = UNSET,
+    severities: list[str] | None = UNSET,
+    enabled: bool = UNSET,
+    new_secret: str | None = UNSET,
 ) -> Channel:
     """Change what is given; the rest stays.
 
@@ -218,41 +221,29 @@ def channel_update(
     4. ``new_secret`` replaces a webhook's signing secret (typed: 32-64
        characters; None: a random one), as ``channel_rotate_secret``.
     """
-    if kind is not _UNSET and kind != channel.kind:
+    if kind is not UNSET and kind != channel.kind:
         raise DomainError(
             "The kind of a channel cannot change; create a new channel.", field="kind"
         )
-    wanted = {
-        "name": name if name is _UNSET else _name(name, channel=channel),
-        "target": target if target is _UNSET else _target(channel.kind, target),
-        "severities": (
+    values = given(
+        name=name if name is UNSET else _name(name, channel=channel),
+        target=target if target is UNSET else _target(channel.kind, target),
+        severities=(
             severities
-            if severities is _UNSET
+            if severities is UNSET
             else _severities(DEFAULT_SEVERITIES[channel.kind] if severities is None else severities)
         ),
-        "enabled": enabled if enabled is _UNSET else bool(enabled),
-    }
-    if new_secret is not _UNSET:
+        enabled=enabled if enabled is UNSET else bool(enabled),
+    )
+    if new_secret is not UNSET:
         new_secret = _new_secret(channel, new_secret)
-    before = _audited(channel)
-    changed = [
-        f for f, value in wanted.items() if value is not _UNSET and getattr(channel, f) != value
-    ]
-    for field in changed:
-        setattr(channel, field, wanted[field])
-    if ("target" in changed or ("enabled" in changed and channel.enabled)) and channel.last_error:
-        channel.last_error, channel.last_error_at = "", None
-        changed += ["last_error", "last_error_at"]
-    if changed:
-        channel.save(update_fields=changed)
-        audit.record(
-            actor=actor,
-            action="channel_update",
-            obj=channel,
-            before=before,
-            after=_audited(channel),
-        )
-    if new_secret is not _UNSET:
+    if channel.last_error and (
+        values.get("target", channel.target) != channel.target
+        or (values.get("enabled") and not channel.enabled)
+    ):
+        values.update(last_error="", last_error_at=None)
+    CHANNELS.save(actor=actor, action="channel_update", row=channel, values=values)
+    if new_secret is not UNSET:
         _store_secret(actor=actor, channel=channel, secret=new_secret)
     return channel
 
@@ -261,9 +252,7 @@ def channel_update(
 def channel_delete(*, actor, channel: Channel) -> None:
     """Delete a channel. Its past deliveries stay in the outbox (their
     channel becomes empty): they are the record of what was sent."""
-    pk, before = channel.pk, _audited(channel)
-    channel.delete()
-    audit.record(actor=actor, action="channel_delete", obj=channel, before=before, object_id=pk)
+    CHANNELS.delete(actor=actor, action="channel_delete", row=channel)
 
 
 def _new_secret(channel: Channel, secret: str | None) -> str:
@@ -275,15 +264,8 @@ def _new_secret(channel: Channel, secret: str | None) -> str:
 
 
 def _store_secret(*, actor, channel: Channel, secret: str) -> None:
-    before = {"secret": mask_secret(channel.secret)}
-    channel.secret = secret
-    channel.save(update_fields=["secret"])
-    audit.record(
-        actor=actor,
-        action="channel_rotate_secret",
-        obj=channel,
-        before=before,
-        after={"secret": mask_secret(channel.secret)},
+    SECRETS.save(
+        actor=actor, action="channel_rotate_secret", row=channel, values={"secret": secret}
     )
 
 

@@ -1,6 +1,8 @@
-"""Input checks the services share: text, choices, services, the severity
-policy in force, and the incident reference. Each raises ``IncidentError``
-naming the field (``check_text`` and ``check_choice`` raise ``error``, for the
+"""Input checks the services share: text, choices, whole numbers, services,
+the severity policy in force, the incident reference, and the other rows a
+unique value must not be taken by (``others``). Each raises ``IncidentError``
+naming the field (``check_text`` and ``check_choice`` raise ``error``, and
+``check_whole_number`` and ``check_field_text`` ``DomainError``, for the
 services of things other than incidents); nothing here writes but the
 reference counter and new ``Service`` rows."""
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, models
 
 from ..errors import DomainError, IncidentError
 from ..models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
@@ -96,6 +98,13 @@ def check_whole_number(value, field: str, *, low: int, high: int, optional: bool
             f"{field} must be a whole number from {low} to {high}{empty}.", field=field
         )
     return value
+
+
+def others(model: type[models.Model], row: models.Model | None) -> models.QuerySet:
+    """The rows of ``model`` but ``row``, the one being changed (all of them
+    for a new row, None): where a value must not be taken already."""
+    rows = model.objects.all()
+    return rows if row is None else rows.exclude(pk=row.pk)
 
 
 def check_field_text(model, field: str, value, *, required: bool = True) -> str:

@@ -26,12 +26,16 @@ from ..models import ChannelKind, ContactKind, ContactMethod
 from ..notify import probe
 from ..people import display_name
 from .channels import ROUTING_KEY
+from .checks import others
+from .edits import UNSET, Rows, given
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
 # a plain handle is kept for people to read.
 _SLACK = re.compile(r"@?[A-Za-z0-9][A-Za-z0-9._-]{1,79}")
 VALUE_MAX = ContactMethod._meta.get_field("value").max_length
-_UNSET = object()
+# What people edit of a contact method; the log keeps its person too, and
+# the value as ``_shown`` shows it.
+FIELDS = ("kind", "value", "enabled")
 
 # Which transport pages a method directly (Slack: mentioned, not paged).
 TESTABLE = {ContactKind.EMAIL: ChannelKind.EMAIL, ContactKind.PAGERDUTY: ChannelKind.PAGERDUTY}
@@ -73,11 +77,18 @@ def _check_value(kind: str, value) -> str:
 
 
 def _check_once(*, actor, user, kind: str, value: str, method: ContactMethod | None = None):
-    same = ContactMethod.objects.filter(user=user, kind=kind, value=value)
-    if method is not None:
-        same = same.exclude(pk=method.pk)
-    if same.exists():
+    if others(ContactMethod, method).filter(user=user, kind=kind, value=value).exists():
         raise DomainError(_already(actor, user), field="value")
+
+
+def _state(state: dict, *, actor, method: ContactMethod) -> dict:
+    """A whole contact method of ``method``'s person as it would be stored,
+    checked: a value that reaches someone by its kind, once per person."""
+    kind = _check_kind(state["kind"])
+    value = _check_value(kind, state["value"])
+    if (kind, value) != (method.kind, method.value):
+        _check_once(actor=actor, user=method.user, kind=kind, value=value, method=method)
+    return {"kind": kind, "value": value, "enabled": bool(state["enabled"])}
 
 
 def _already(actor, user) -> str:
@@ -106,11 +117,15 @@ def _audited(method: ContactMethod) -> dict:
     return {**audit.snapshot(method, ("user", "kind", "enabled")), "value": _shown(method)}
 
 
-def _record(*, actor, action: str, method: ContactMethod, **changes) -> None:
-    """Audit a change made to someone else's contact methods only."""
-    if actor.pk != method.user_id:
-        named = f"{method.user} {method.kind}: {_shown(method)}"
-        audit.record(actor=actor, action=action, obj=method, object_repr=named, **changes)
+def _record(*, actor, obj: ContactMethod, **entry) -> None:
+    """Audit a change made to someone else's contact methods only (``edits``'
+    ``record``), naming the method without its routing key."""
+    if actor.pk != obj.user_id:
+        named = f"{obj.user} {obj.kind}: {_shown(obj)}"
+        audit.record(actor=actor, obj=obj, object_repr=named, **entry)
+
+
+CONTACT_METHODS = Rows(ContactMethod, FIELDS, shown=_audited, record=_record)
 
 
 @transaction.atomic
@@ -122,13 +137,13 @@ def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> 
     _check_once(actor=actor, user=user, kind=kind, value=value)
     try:
         with transaction.atomic():
-            method = ContactMethod.objects.create(
-                user=user, kind=kind, value=value, enabled=bool(enabled)
+            return CONTACT_METHODS.create(
+                actor=actor,
+                action="contact_add",
+                state={"user": user, "kind": kind, "value": value, "enabled": bool(enabled)},
             )
     except IntegrityError:  # added by a concurrent request since the check
         raise DomainError(_already(actor, user), field="value") from None
-    _record(actor=actor, action="contact_add", method=method, after=_audited(method))
-    return method
 
 
 @transaction.atomic
@@ -136,32 +151,19 @@ def contact_update(
     *,
     actor,
     method: ContactMethod,
-    kind: str = _UNSET,
-    value: str = _UNSET,
-    enabled: bool = _UNSET,
+    kind: str = UNSET,
+    value: str = UNSET,
+    enabled: bool = UNSET,
 ) -> ContactMethod:
     """Change what is given (pause or resume pages with ``enabled``); the
     method stays its person's."""
     _require_may_edit(actor, method.user)
-    new_kind = method.kind if kind is _UNSET else _check_kind(kind)
-    wanted = {
-        "kind": new_kind,
-        "value": _check_value(new_kind, method.value if value is _UNSET else value),
-        "enabled": method.enabled if enabled is _UNSET else bool(enabled),
-    }
-    changed = [field for field, new in wanted.items() if getattr(method, field) != new]
-    if not changed:
-        return method
-    if {"kind", "value"} & set(changed):
-        _check_once(
-            actor=actor, user=method.user, kind=wanted["kind"], value=wanted["value"], method=method
-        )
-    before = _audited(method)
-    for field in changed:
-        setattr(method, field, wanted[field])
-    method.save(update_fields=changed)
-    _record(
-        actor=actor, action="contact_update", method=method, before=before, after=_audited(method)
+    CONTACT_METHODS.update(
+        actor=actor,
+        action="contact_update",
+        row=method,
+        changes=given(kind=kind, value=value, enabled=enabled),
+        check=lambda state: _state(state, actor=actor, method=method),
     )
     return method
 
@@ -169,9 +171,7 @@ def contact_update(
 @transaction.atomic
 def contact_remove(*, actor, method: ContactMethod) -> None:
     _require_may_edit(actor, method.user)
-    pk, before = method.pk, _audited(method)
-    method.delete()
-    _record(actor=actor, action="contact_remove", method=method, before=before, object_id=pk)
+    CONTACT_METHODS.delete(actor=actor, action="contact_remove", row=method)
 
 
 def contact_test(*, actor, method: ContactMethod) -> dict:

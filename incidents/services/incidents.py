@@ -34,6 +34,7 @@ from ..models import (
     Visibility,
 )
 from ..notify import outbox
+from ..people import person_of
 from ..timebounds import check_typed_time
 from .checks import check_choice, check_text, next_reference, policy_for, require_open, service_rows
 
@@ -52,8 +53,23 @@ def _lock(incident: Incident) -> Incident:
 _event = TimelineEvent.record
 
 
-def _person(actor):
-    return actor if getattr(actor, "is_authenticated", False) else None
+def _lock_to_change(
+    incident: Incident, *, field: str, value, choices, action: str
+) -> tuple[Incident, str]:
+    """The locked incident and ``value``, checked as the new ``field`` of an
+    open incident: one of ``choices``, and not what it is already."""
+    incident = _lock(incident)
+    value = check_choice(value, choices, field)
+    require_open(incident, action)
+    if value == getattr(incident, field):
+        raise IncidentError(f"{incident.ref} is already {value}.", conflict=True)
+    return incident, value
+
+
+def _changed(incident: Incident, kind: str, actor, *, at, before: dict, message: str) -> None:
+    """The timeline's record of the fields in ``before`` changed to what they are now."""
+    after = {field: getattr(incident, field) for field in before}
+    _event(incident, kind, actor, at=at, message=message, before=before, after=after)
 
 
 # --- services ----------------------------------------------------------------
@@ -115,7 +131,7 @@ def incident_declare(
         customer_impacting=bool(customer_impacting),
         detected_at=detected_at,
         declared_at=now,
-        declared_by=_person(actor),
+        declared_by=person_of(actor),
     )
     if rows:
         incident.services.set(rows)
@@ -205,7 +221,7 @@ def incident_assign_role(*, incident: Incident, actor, role: str, user) -> Incid
             current.relieved_at = now
             current.save(update_fields=["relieved_at"])
     RoleAssignment.objects.create(
-        incident=incident, role=role, user=user, assigned_at=now, assigned_by=_person(actor)
+        incident=incident, role=role, user=user, assigned_at=now, assigned_by=person_of(actor)
     )
     label = Role(role).label
     if previous is not None:
@@ -264,34 +280,33 @@ def _apply_status(incident: Incident, status: str, now: datetime) -> list[str]:
     return fields
 
 
-@transaction.atomic
-def incident_change_status(*, incident: Incident, actor, status: str, note: str = "") -> Incident:
-    """Move between investigating, identified and monitoring (either way:
-    a fix that did not hold goes back to investigating). Resolving needs a
-    root cause, so it is ``incident_resolve``."""
-    incident = _lock(incident)
-    status = check_choice(status, Status, "status")
-    require_open(incident, "change its status")
+def _refuse_resolving(status: str) -> None:
+    """Resolving needs a root cause: only ``incident_resolve`` resolves."""
     if status == Status.RESOLVED:
         raise IncidentError(
             "Resolve the incident with a root cause and resolution (the resolve action).",
             field="status",
         )
-    if status == incident.status:
-        raise IncidentError(f"{incident.ref} is already {status}.", conflict=True)
-    now = clock.now()
+
+
+def _move(incident: Incident, status: str, actor, now: datetime, *, note: str = "") -> None:
+    """Move the incident on to ``status`` and put that on the timeline, with
+    the actor's (checked) note."""
     before = {"status": incident.status}
-    fields = _apply_status(incident, status, now)
-    incident.save(update_fields=fields)
-    _event(
-        incident,
-        EventKind.STATUS_CHANGED,
-        actor,
-        at=now,
-        message=check_text(note, "note", required=False),
-        before=before,
-        after={"status": status},
+    incident.save(update_fields=_apply_status(incident, status, now))
+    _changed(incident, EventKind.STATUS_CHANGED, actor, at=now, before=before, message=note)
+
+
+@transaction.atomic
+def incident_change_status(*, incident: Incident, actor, status: str, note: str = "") -> Incident:
+    """Move between investigating, identified and monitoring (either way:
+    a fix that did not hold goes back to investigating). Resolving needs a
+    root cause, so it is ``incident_resolve``."""
+    incident, status = _lock_to_change(
+        incident, field="status", value=status, choices=Status, action="change its status"
     )
+    _refuse_resolving(status)
+    _move(incident, status, actor, clock.now(), note=check_text(note, "note", required=False))
     return incident
 
 
@@ -311,26 +326,13 @@ def incident_post_update(
     visibility = check_choice(visibility, Visibility, "visibility")
     status = incident.status if status in (None, "") else check_choice(status, Status, "status")
     require_open(incident, "post an update")
-    if status == Status.RESOLVED:
-        raise IncidentError(
-            "Resolve the incident with a root cause and resolution (the resolve action).",
-            field="status",
-        )
+    _refuse_resolving(status)
     now = clock.now()
     if status != incident.status:
-        before = {"status": incident.status}
-        incident.save(update_fields=_apply_status(incident, status, now))
-        _event(
-            incident,
-            EventKind.STATUS_CHANGED,
-            actor,
-            at=now,
-            before=before,
-            after={"status": status},
-        )
+        _move(incident, status, actor, now)
     update = StatusUpdate.objects.create(
         incident=incident,
-        author=_person(actor),
+        author=person_of(actor),
         status=status,
         message=message,
         visibility=visibility,
@@ -370,12 +372,11 @@ def incident_change_severity(
     """Re-grade an incident. Its pending deadlines are replaced by the new
     policy's, measured from detection; the old rows stay, cancelled, so
     metrics can see which policy was in force when."""
-    incident = _lock(incident)
-    severity = check_choice(severity, Severity, "severity")
-    require_open(incident, "change its severity")
-    if severity == incident.severity:
-        raise IncidentError(f"{incident.ref} is already {severity}.", conflict=True)
+    incident, severity = _lock_to_change(
+        incident, field="severity", value=severity, choices=Severity, action="change its severity"
+    )
     policy = policy_for(severity)
+    reason = check_text(reason, "reason", required=False)
     now = clock.now()
     before = {"severity": incident.severity}
     incident.severity = severity
@@ -383,15 +384,7 @@ def incident_change_severity(
     deadlines.cancel(incident, deadlines.SLA_KINDS, now)
     deadlines.schedule_all(incident, policy, now)
     escalation.replan(incident, now)
-    _event(
-        incident,
-        EventKind.SEVERITY_CHANGED,
-        actor,
-        at=now,
-        message=check_text(reason, "reason", required=False),
-        before=before,
-        after={"severity": severity},
-    )
+    _changed(incident, EventKind.SEVERITY_CHANGED, actor, at=now, before=before, message=reason)
     return incident
 
 

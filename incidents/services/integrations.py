@@ -7,18 +7,19 @@ import secrets
 
 from django.db import transaction
 
-from .. import audit, clock
+from .. import clock
 from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
+from ..people import person_of
 from ..safejson import text_problem
 from .alert_sql import integration_by_token
+from .checks import check_field_text, check_whole_number
+from .edits import UNSET, Rows, given
 from .tokens import hash_key
 
-NAME_MAX = Integration._meta.get_field("name").max_length
 SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
 RATE_LIMIT_MAX = 2_147_483_647  # the column (PositiveIntegerField) holds no more
 MAPPING_MAX = 100
-_UNSET = object()
 # Alert requests name their sender on every request. A process keeps the
 # integrations it read for this long, so a storm's request costs one
 # statement, not two. Keeping them changes nothing that matters: the
@@ -32,8 +33,9 @@ _UNSET = object()
 SENDER_SECONDS = 5
 _senders: dict[str, tuple[Integration, float]] = {}
 
-# What the audit log keeps of an integration (never its token).
-AUDITED = (
+# What people edit of an integration (the entry points' forms show these),
+# which the audit log keeps (never its token).
+INTEGRATION_FIELDS = (
     "name",
     "kind",
     "default_service",
@@ -43,6 +45,9 @@ AUDITED = (
     "enabled",
     "rate_limit_per_minute",
 )
+INTEGRATIONS = Rows(Integration, INTEGRATION_FIELDS)
+# An integration's token, logged by its prefix only (never the token or its hash).
+INTEGRATION_TOKENS = Rows(Integration, ("token_prefix",))
 
 
 def _new_integration_key() -> str:
@@ -78,21 +83,11 @@ def _check_mapping(mapping) -> dict:
 
 
 def _check_name(name) -> str:
-    name = (name or "").strip() if isinstance(name, str) else ""
-    if not name:
-        raise DomainError("name is required.", field="name")
-    if len(name) > NAME_MAX:
-        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
-    return name
+    return check_field_text(Integration, "name", name)
 
 
 def _check_rate_limit(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= RATE_LIMIT_MAX:
-        raise DomainError(
-            f"rate_limit_per_minute must be a whole number from 1 to {RATE_LIMIT_MAX}.",
-            field="rate_limit_per_minute",
-        )
-    return value
+    return check_whole_number(value, "rate_limit_per_minute", low=1, high=RATE_LIMIT_MAX)
 
 
 def _default_service(name) -> Service | None:
@@ -131,25 +126,20 @@ def integration_create(
         )
     service = _default_service(default_service)
     key = _new_integration_key()
-    integration = Integration.objects.create(
-        name=_check_name(name),
-        kind=kind,
-        token_prefix=key[:6],
-        token_hash=hash_key(key),
-        default_service=service,
-        severity_mapping=_check_mapping(severity_mapping),
-        auto_acknowledge=bool(auto_acknowledge),
-        auto_resolve=bool(auto_resolve),
-        enabled=bool(enabled),
-        rate_limit_per_minute=_check_rate_limit(rate_limit_per_minute),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
-    audit.record(
-        actor=actor,
-        action="integration_create",
-        obj=integration,
-        after=audit.snapshot(integration, AUDITED),
-    )
+    state = {
+        "name": _check_name(name),
+        "kind": kind,
+        "token_prefix": key[:6],
+        "token_hash": hash_key(key),
+        "default_service": service,
+        "severity_mapping": _check_mapping(severity_mapping),
+        "auto_acknowledge": bool(auto_acknowledge),
+        "auto_resolve": bool(auto_resolve),
+        "enabled": bool(enabled),
+        "rate_limit_per_minute": _check_rate_limit(rate_limit_per_minute),
+        "created_by": person_of(actor),
+    }
+    integration = INTEGRATIONS.create(actor=actor, action="integration_create", state=state)
     return integration, key
 
 
@@ -158,61 +148,48 @@ def integration_update(
     *,
     actor,
     integration: Integration,
-    kind: str = _UNSET,
-    name: str = _UNSET,
-    default_service: str | None = _UNSET,
-    severity_mapping: dict | None = _UNSET,
-    auto_acknowledge: bool = _UNSET,
-    auto_resolve: bool = _UNSET,
-    enabled: bool = _UNSET,
-    rate_limit_per_minute: int = _UNSET,
+    kind: str = UNSET,
+    name: str = UNSET,
+    default_service: str | None = UNSET,
+    severity_mapping: dict | None = UNSET,
+    auto_acknowledge: bool = UNSET,
+    auto_resolve: bool = UNSET,
+    enabled: bool = UNSET,
+    rate_limit_per_minute: int = UNSET,
 ) -> Integration:
     """Change an integration with the checks ``integration_create`` applies
     (a PATCH once stored ``severity_mapping=[1, 2]`` and every alert with a
     severity then failed). Only the arguments given change; the kind and the
     token do not (the tool was configured with the URL they make)."""
-    if kind is not _UNSET and kind != integration.kind:
+    if kind is not UNSET and kind != integration.kind:
         raise DomainError(
             "kind cannot change: the tool was set up with a URL for its kind; "
             "create a new integration instead.",
             field="kind",
         )
-    changes = {
-        "name": name if name is _UNSET else _check_name(name),
-        "default_service": (
-            default_service if default_service is _UNSET else _default_service(default_service)
-        ),
-        "severity_mapping": (
-            severity_mapping if severity_mapping is _UNSET else _check_mapping(severity_mapping)
-        ),
-        "auto_acknowledge": auto_acknowledge,
-        "auto_resolve": auto_resolve,
-        "enabled": enabled,
-        "rate_limit_per_minute": (
-            rate_limit_per_minute
-            if rate_limit_per_minute is _UNSET
-            else _check_rate_limit(rate_limit_per_minute)
-        ),
+    checks = {
+        "name": _check_name,
+        "default_service": _default_service,
+        "severity_mapping": _check_mapping,
+        "auto_acknowledge": bool,
+        "auto_resolve": bool,
+        "enabled": bool,
+        "rate_limit_per_minute": _check_rate_limit,
     }
-    before = audit.snapshot(integration, AUDITED)
-    changed = []
-    for field, value in changes.items():
-        if value is _UNSET:
-            continue
-        if field in ("auto_acknowledge", "auto_resolve", "enabled"):
-            value = bool(value)
-        setattr(integration, field, value)
-        changed.append(field)
-    if changed:
-        integration.save(update_fields=changed)
+    values = {
+        field: checks[field](value)
+        for field, value in given(
+            name=name,
+            default_service=default_service,
+            severity_mapping=severity_mapping,
+            auto_acknowledge=auto_acknowledge,
+            auto_resolve=auto_resolve,
+            enabled=enabled,
+            rate_limit_per_minute=rate_limit_per_minute,
+        ).items()
+    }
+    if INTEGRATIONS.save(actor=actor, action="integration_update", row=integration, values=values):
         _senders.clear()
-        audit.record(
-            actor=actor,
-            action="integration_update",
-            obj=integration,
-            before=before,
-            after=audit.snapshot(integration, AUDITED),
-        )
     return integration
 
 
@@ -228,28 +205,20 @@ def integration_delete(*, actor, integration: Integration) -> None:
             field="enabled",
             conflict=True,
         )
-    pk, before = integration.pk, audit.snapshot(integration, AUDITED)
     _senders.clear()
-    integration.delete()
-    audit.record(
-        actor=actor, action="integration_delete", obj=integration, before=before, object_id=pk
-    )
+    INTEGRATIONS.delete(actor=actor, action="integration_delete", row=integration)
 
 
 @transaction.atomic
 def integration_rotate_token(*, actor, integration: Integration) -> str:
     """A new token (shown once); the old URL stops working at once."""
     key = _new_integration_key()
-    before = {"token_prefix": integration.token_prefix}
     _senders.clear()
-    integration.token_prefix, integration.token_hash = key[:6], hash_key(key)
-    integration.save(update_fields=["token_prefix", "token_hash"])
-    audit.record(
+    INTEGRATION_TOKENS.save(
         actor=actor,
         action="integration_rotate_token",
-        obj=integration,
-        before=before,
-        after={"token_prefix": integration.token_prefix},
+        row=integration,
+        values={"token_prefix": key[:6], "token_hash": hash_key(key)},
     )
     return key
 

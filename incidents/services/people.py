@@ -27,6 +27,8 @@ from django.db import transaction
 
 from .. import audit, privileges
 from ..errors import DomainError
+from .checks import check_field_text, others
+from .edits import UNSET, Rows
 
 # What ``person_update`` changes, and what the log keeps of a person (the
 # password hash never).
@@ -42,27 +44,19 @@ FIELDS = (
 )
 # Only a superuser changes these (privileges.can_grant_privileges).
 PRIVILEGED = ("is_staff", "is_superuser", "user_permissions")
-_UNSET = object()
+PEOPLE = Rows(get_user_model(), FIELDS)
 
 
 def _check_username(value, *, person=None) -> str:
     people = get_user_model()
-    name = value.strip() if isinstance(value, str) else ""
-    limit = people._meta.get_field(people.USERNAME_FIELD).max_length
-    if not name:
-        raise DomainError("username is required.", field="username")
-    if len(name) > limit:
-        raise DomainError(f"username is longer than {limit} characters.", field="username")
+    name = check_field_text(people, people.USERNAME_FIELD, value)
     try:
         # The user model's own rule for the characters (Django's: letters,
         # digits and @/./+/-/_), here rather than only in Django's forms.
         people._meta.get_field(people.USERNAME_FIELD).run_validators(name)
     except ValidationError as exc:
         raise DomainError(" ".join(exc.messages), field="username") from None
-    taken = people.objects.filter(**{people.USERNAME_FIELD: name})
-    if person is not None:
-        taken = taken.exclude(pk=person.pk)
-    if taken.exists():
+    if others(people, person).filter(**{people.USERNAME_FIELD: name}).exists():
         raise DomainError(f"The username {name!r} is taken.", field="username")
     return name
 
@@ -78,11 +72,7 @@ def _check_email(value) -> str:
 
 
 def _check_text(value, field: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    limit = get_user_model()._meta.get_field(field).max_length
-    if len(text) > limit:
-        raise DomainError(f"{field} is longer than {limit} characters.", field=field)
-    return text
+    return check_field_text(get_user_model(), field, value, required=False)
 
 
 def _state(person) -> dict:
@@ -121,14 +111,14 @@ def person_update(
     *,
     actor,
     person,
-    username: str = _UNSET,
-    first_name: str = _UNSET,
-    last_name: str = _UNSET,
-    email: str = _UNSET,
-    is_active: bool = _UNSET,
-    is_staff: bool = _UNSET,
-    is_superuser: bool = _UNSET,
-    user_permissions: Iterable[Permission] = _UNSET,
+    username: str = UNSET,
+    first_name: str = UNSET,
+    last_name: str = UNSET,
+    email: str = UNSET,
+    is_active: bool = UNSET,
+    is_staff: bool = UNSET,
+    is_superuser: bool = UNSET,
+    user_permissions: Iterable[Permission] = UNSET,
 ):
     """Change what is given of ``person``'s account; the rest stays.
 
@@ -139,17 +129,17 @@ def person_update(
     """
     privileges.require_alter_account_of(actor, person)
     wanted = {
-        "username": username if username is _UNSET else _check_username(username, person=person),
-        "first_name": first_name if first_name is _UNSET else _check_text(first_name, "first_name"),
-        "last_name": last_name if last_name is _UNSET else _check_text(last_name, "last_name"),
-        "email": email if email is _UNSET else _check_email(email),
-        "is_active": is_active if is_active is _UNSET else bool(is_active),
-        "is_staff": is_staff if is_staff is _UNSET else bool(is_staff),
-        "is_superuser": is_superuser if is_superuser is _UNSET else bool(is_superuser),
+        "username": username if username is UNSET else _check_username(username, person=person),
+        "first_name": first_name if first_name is UNSET else _check_text(first_name, "first_name"),
+        "last_name": last_name if last_name is UNSET else _check_text(last_name, "last_name"),
+        "email": email if email is UNSET else _check_email(email),
+        "is_active": is_active if is_active is UNSET else bool(is_active),
+        "is_staff": is_staff if is_staff is UNSET else bool(is_staff),
+        "is_superuser": is_superuser if is_superuser is UNSET else bool(is_superuser),
     }
-    changed = [f for f, v in wanted.items() if v is not _UNSET and getattr(person, f) != v]
+    changed = [f for f, v in wanted.items() if v is not UNSET and getattr(person, f) != v]
     permissions = None
-    if user_permissions is not _UNSET:
+    if user_permissions is not UNSET:
         permissions = set(user_permissions)
         if permissions != set(person.user_permissions.all()):
             changed.append("user_permissions")
@@ -219,6 +209,9 @@ def person_delete(*, actor, person) -> None:
     """Delete an account (a superuser's: superusers only). The audit rows
     they wrote stay, under the name they had."""
     privileges.require_alter_account_of(actor, person)
-    pk, before = person.pk, {**_state(person), "groups": _group_names(person.groups.all())}
-    person.delete()
-    audit.record(actor=actor, action="person_delete", obj=person, before=before, object_id=pk)
+    PEOPLE.delete(
+        actor=actor,
+        action="person_delete",
+        row=person,
+        extra={"groups": _group_names(person.groups.all())},
+    )

@@ -29,8 +29,8 @@ from ..models import (
     Severity,
     SeverityPolicy,
 )
-from .checks import check_choice, check_field_text, check_whole_number
-from .edits import UNSET, create_row, delete_row, given, update_row
+from .checks import check_choice, check_field_text, check_whole_number, others
+from .edits import UNSET, Rows, given
 
 User = get_user_model()
 
@@ -62,7 +62,9 @@ LEVEL_FIELDS = (
     "user",
     "group",
 )
-LEVEL_AUDITED = ("policy", *LEVEL_FIELDS)
+SEVERITY_POLICIES = Rows(SeverityPolicy, ("severity", *SEVERITY_FIELDS))
+ESCALATION_POLICIES = Rows(EscalationPolicy, ESCALATION_FIELDS)
+ESCALATION_LEVELS = Rows(EscalationLevel, ("policy", *LEVEL_FIELDS))
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -135,14 +137,12 @@ def _escalation_state(state: dict, policy: EscalationPolicy | None) -> dict:
             EscalationPolicy, "description", state["description"], required=False
         ),
     }
-    others = EscalationPolicy.objects.all()
-    if policy is not None:
-        others = others.exclude(pk=policy.pk)
-    if clash := others.filter(path=clean["path"]).first():
+    policies = others(EscalationPolicy, policy)
+    if clash := policies.filter(path=clean["path"]).first():
         raise DomainError(
             f"The {clean['path']} path already has its policy, {clash.name}.", field="path"
         )
-    if others.filter(name=clean["name"]).exists():
+    if policies.filter(name=clean["name"]).exists():
         raise DomainError(
             f"An escalation policy is already called {clean['name']!r}.", field="name"
         )
@@ -157,10 +157,7 @@ def _level_state(state: dict, row: EscalationLevel | None) -> dict:
         raise DomainError("Choose the escalation policy.", field="policy")
     # From 1: a business path at level 0 has not started.
     number = check_whole_number(state["level"], "level", low=1, high=LEVEL_MAX)
-    taken = EscalationLevel.objects.filter(policy=policy, level=number)
-    if row is not None:
-        taken = taken.exclude(pk=row.pk)
-    if taken.exists():
+    if others(EscalationLevel, row).filter(policy=policy, level=number).exists():
         raise DomainError(f"{policy.name} already has a level {number}.", field="level")
     schedule, user, group = state["schedule"], state["user"], state["group"]
     for field, value, model in (
@@ -234,12 +231,8 @@ def severity_policy_create(
             "examples": examples,
         }
     )
-    return create_row(
-        actor=actor,
-        action="severity_policy_create",
-        model=SeverityPolicy,
-        state={"severity": severity, **state},
-        audited=("severity", *SEVERITY_FIELDS),
+    return SEVERITY_POLICIES.create(
+        actor=actor, action="severity_policy_create", state={"severity": severity, **state}
     )
 
 
@@ -264,11 +257,10 @@ def severity_policy_update(
     still hold (a fixed acknowledge target or "next business day", not both).
     Incidents declared from now on get the new targets; running ones keep
     the deadlines they have."""
-    update_row(
+    SEVERITY_POLICIES.update(
         actor=actor,
         action="severity_policy_update",
         row=policy,
-        audited=SEVERITY_FIELDS,
         changes=given(
             name=name,
             response_time=response_time,
@@ -311,13 +303,7 @@ def escalation_policy_create(
         },
         None,
     )
-    return create_row(
-        actor=actor,
-        action="escalation_policy_create",
-        model=EscalationPolicy,
-        state=state,
-        audited=ESCALATION_FIELDS,
-    )
+    return ESCALATION_POLICIES.create(actor=actor, action="escalation_policy_create", state=state)
 
 
 @transaction.atomic
@@ -333,11 +319,10 @@ def escalation_policy_update(
     """Change the given fields. Incidents already declared keep the copy
     they were declared with (their levels and the severities that climb by
     the clock); new incidents get this."""
-    update_row(
+    ESCALATION_POLICIES.update(
         actor=actor,
         action="escalation_policy_update",
         row=policy,
-        audited=ESCALATION_FIELDS,
         changes=given(
             name=name, path=path, auto_severities=auto_severities, description=description
         ),
@@ -351,12 +336,8 @@ def escalation_policy_delete(*, actor, policy: EscalationPolicy) -> None:
     """Delete a policy and its levels. Running incidents keep their copy;
     new ones on this path page nobody until a policy is made again."""
     levels = [f"L{level.level} {level.name}" for level in policy.levels.order_by("level")]
-    delete_row(
-        actor=actor,
-        action="escalation_policy_delete",
-        row=policy,
-        audited=ESCALATION_FIELDS,
-        extra={"levels": levels},
+    ESCALATION_POLICIES.delete(
+        actor=actor, action="escalation_policy_delete", row=policy, extra={"levels": levels}
     )
 
 
@@ -392,13 +373,7 @@ def escalation_level_create(
         },
         None,
     )
-    return create_row(
-        actor=actor,
-        action="escalation_level_create",
-        model=EscalationLevel,
-        state=state,
-        audited=LEVEL_AUDITED,
-    )
+    return ESCALATION_LEVELS.create(actor=actor, action="escalation_level_create", state=state)
 
 
 @transaction.atomic
@@ -416,11 +391,10 @@ def escalation_level_update(
     group: Group | None = UNSET,
 ) -> EscalationLevel:
     """Change the given fields of a level; it must still page someone."""
-    update_row(
+    ESCALATION_LEVELS.update(
         actor=actor,
         action="escalation_level_update",
         row=escalation_level,
-        audited=LEVEL_AUDITED,
         changes=given(
             policy=policy,
             level=level,
@@ -439,9 +413,4 @@ def escalation_level_update(
 @transaction.atomic
 def escalation_level_delete(*, actor, escalation_level: EscalationLevel) -> None:
     """Remove a level; incidents already declared keep their copy of it."""
-    delete_row(
-        actor=actor,
-        action="escalation_level_delete",
-        row=escalation_level,
-        audited=LEVEL_AUDITED,
-    )
+    ESCALATION_LEVELS.delete(actor=actor, action="escalation_level_delete", row=escalation_level)

@@ -35,9 +35,10 @@ from ..models import (
     Schedule,
     Status,
 )
+from ..people import person_of
 from ..timebounds import check_typed_time
-from .checks import check_choice, check_field_text, check_whole_number
-from .edits import UNSET, create_row, delete_row, given, update_row
+from .checks import check_choice, check_field_text, check_whole_number, others
+from .edits import UNSET, Rows, given
 
 User = get_user_model()
 
@@ -53,8 +54,9 @@ MEMBERS_MAX = 1000
 SCHEDULE_FIELDS = ("name", "slug", "description", "time_zone")
 ROTATION_FIELDS = ("name", "priority", "interval", "shift_hours", "starts_at", "ends_at")
 OVERRIDE_FIELDS = ("user", "starts_at", "ends_at", "reason")
-ROTATION_AUDITED = ("schedule", *ROTATION_FIELDS)
-OVERRIDE_AUDITED = ("schedule", *OVERRIDE_FIELDS)
+SCHEDULES = Rows(Schedule, SCHEDULE_FIELDS)
+ROTATIONS = Rows(Rotation, ("schedule", *ROTATION_FIELDS))
+OVERRIDES = Rows(Override, ("schedule", *OVERRIDE_FIELDS))
 
 
 # --- checks ------------------------------------------------------------------------
@@ -94,12 +96,10 @@ def _schedule_state(state: dict, schedule: Schedule | None) -> dict:
     row being changed (None for a new one)."""
     name = check_field_text(Schedule, "name", state["name"])
     slug = _slug(state["slug"], name)
-    others = (
-        Schedule.objects.all() if schedule is None else Schedule.objects.exclude(pk=schedule.pk)
-    )
-    if others.filter(name=name).exists():
+    schedules = others(Schedule, schedule)
+    if schedules.filter(name=name).exists():
         raise DomainError(f"A schedule is already called {name!r}.", field="name")
-    if others.filter(slug=slug).exists():
+    if schedules.filter(slug=slug).exists():
         raise DomainError(f"slug {slug!r} is already used.", field="slug")
     return {
         "name": name,
@@ -235,13 +235,7 @@ def schedule_create(
     state = _schedule_state(
         {"name": name, "slug": slug, "description": description, "time_zone": time_zone}, None
     )
-    return create_row(
-        actor=actor,
-        action="schedule_create",
-        model=Schedule,
-        state=state,
-        audited=SCHEDULE_FIELDS,
-    )
+    return SCHEDULES.create(actor=actor, action="schedule_create", state=state)
 
 
 @transaction.atomic
@@ -256,11 +250,10 @@ def schedule_update(
 ) -> Schedule:
     """Change the given fields (an empty slug is made from the name again).
     A new time zone moves the daily and weekly hand-offs to its clock."""
-    update_row(
+    SCHEDULES.update(
         actor=actor,
         action="schedule_update",
         row=schedule,
-        audited=SCHEDULE_FIELDS,
         changes=given(name=name, slug=slug, description=description, time_zone=time_zone),
         check=lambda state: _schedule_state(state, schedule),
     )
@@ -296,7 +289,7 @@ def schedule_delete(*, actor, schedule: Schedule) -> None:
             f"{', '.join(running[:5])}; delete it once they are resolved.",
             conflict=True,
         )
-    delete_row(actor=actor, action="schedule_delete", row=schedule, audited=SCHEDULE_FIELDS)
+    SCHEDULES.delete(actor=actor, action="schedule_delete", row=schedule)
 
 
 # --- rotations -----------------------------------------------------------------------
@@ -329,12 +322,10 @@ def rotation_create(
         }
     )
     people = _members(members)
-    rotation = create_row(
+    rotation = ROTATIONS.create(
         actor=actor,
         action="rotation_create",
-        model=Rotation,
         state=state,
-        audited=ROTATION_AUDITED,
         extra={"members": [person.get_username() for person in people]},
     )
     _take_turns(rotation, people)
@@ -355,11 +346,10 @@ def rotation_update(
     ends_at: datetime | None = UNSET,
 ) -> Rotation:
     """Change the given fields; the members change with ``rotation_set_members``."""
-    update_row(
+    ROTATIONS.update(
         actor=actor,
         action="rotation_update",
         row=rotation,
-        audited=ROTATION_AUDITED,
         changes=given(
             schedule=schedule,
             name=name,
@@ -397,12 +387,8 @@ def rotation_set_members(*, actor, rotation: Rotation, members: Iterable) -> Rot
 @transaction.atomic
 def rotation_delete(*, actor, rotation: Rotation) -> None:
     """Remove a layer; the schedule's other rotations decide its shifts."""
-    delete_row(
-        actor=actor,
-        action="rotation_delete",
-        row=rotation,
-        audited=ROTATION_AUDITED,
-        extra={"members": _usernames(rotation)},
+    ROTATIONS.delete(
+        actor=actor, action="rotation_delete", row=rotation, extra={"members": _usernames(rotation)}
     )
 
 
@@ -430,10 +416,8 @@ def override_add(
         reason=reason,
         actor=actor,
     )
-    state["created_by"] = actor if getattr(actor, "is_authenticated", False) else None
-    return create_row(
-        actor=actor, action="override_add", model=Override, state=state, audited=OVERRIDE_AUDITED
-    )
+    state["created_by"] = person_of(actor)
+    return OVERRIDES.create(actor=actor, action="override_add", state=state)
 
 
 @transaction.atomic
@@ -451,11 +435,10 @@ def override_change(
     (checked on the cover as it would be); the actor must also be allowed to
     remove the cover as it was."""
     _may_remove(actor, override, "change")
-    update_row(
+    OVERRIDES.update(
         actor=actor,
         action="override_change",
         row=override,
-        audited=OVERRIDE_AUDITED,
         changes=given(
             schedule=schedule, user=user, starts_at=starts_at, ends_at=ends_at, reason=reason
         ),
@@ -468,4 +451,4 @@ def override_change(
 def override_remove(*, actor, override: Override) -> None:
     """Cancel a cover; the rotations decide that window again."""
     _may_remove(actor, override, "remove")
-    delete_row(actor=actor, action="override_remove", row=override, audited=OVERRIDE_AUDITED)
+    OVERRIDES.delete(actor=actor, action="override_remove", row=override)

@@ -10,16 +10,18 @@ import secrets
 
 from django.db import transaction
 
-from .. import audit, clock, privileges
+from .. import clock, privileges
 from ..errors import DomainError
 from ..models import ApiToken, TokenScope
+from .checks import check_field_text
+from .edits import Rows
 
 API_KEY_PREFIX = "tbir_"
-NAME_MAX = ApiToken._meta.get_field("name").max_length
 # The actor of ``manage.py create_api_token``: the operator at the command
 # line, who may issue any token (and is no user, so the log names nobody).
 OPERATOR = object()
 AUDITED = ("user", "name", "prefix", "scopes", "revoked_at")
+API_TOKENS = Rows(ApiToken, AUDITED)
 
 
 def hash_key(key: str) -> str:
@@ -43,10 +45,7 @@ def _check_scopes(scopes) -> list[str]:
 
 
 def _check_name(name) -> str:
-    name = name.strip() if isinstance(name, str) else ""
-    if len(name) > NAME_MAX:
-        raise DomainError(f"name is longer than {NAME_MAX} characters.", field="name")
-    return name
+    return check_field_text(ApiToken, "name", name, required=False)
 
 
 @transaction.atomic
@@ -62,44 +61,34 @@ def api_token_create(
     if actor is not OPERATOR:
         privileges.require_issue_token(actor, user)
     key = _new_key(API_KEY_PREFIX)
-    token = ApiToken.objects.create(
-        user=user,
-        name=_check_name(name),
-        prefix=key[:12],
-        key_hash=hash_key(key),
-        scopes=_check_scopes(scopes),
-    )
-    audit.record(
-        actor=actor, action="api_token_create", obj=token, after=audit.snapshot(token, AUDITED)
-    )
+    state = {
+        "user": user,
+        "name": _check_name(name),
+        "prefix": key[:12],
+        "key_hash": hash_key(key),
+        "scopes": _check_scopes(scopes),
+    }
+    token = API_TOKENS.create(actor=actor, action="api_token_create", state=state)
     return token, key
-
-
-def _change(*, actor, token: ApiToken, action: str, **fields) -> ApiToken:
-    before = audit.snapshot(token, AUDITED)
-    for field, value in fields.items():
-        setattr(token, field, value)
-    token.save(update_fields=list(fields))
-    after = audit.snapshot(token, AUDITED)
-    audit.record(actor=actor, action=action, obj=token, before=before, after=after)
-    return token
 
 
 @transaction.atomic
 def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
     """What the token is for; its key, owner and scopes stay as issued."""
-    name = _check_name(name)
-    if name == token.name:
-        return token
-    return _change(actor=actor, token=token, action="api_token_rename", name=name)
+    API_TOKENS.save(
+        actor=actor, action="api_token_rename", row=token, values={"name": _check_name(name)}
+    )
+    return token
 
 
 @transaction.atomic
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """The key stops working now; the row stays, saying who had access when."""
-    if token.revoked_at is not None:
-        return token
-    return _change(actor=actor, token=token, action="api_token_revoke", revoked_at=clock.now())
+    if token.revoked_at is None:
+        API_TOKENS.save(
+            actor=actor, action="api_token_revoke", row=token, values={"revoked_at": clock.now()}
+        )
+    return token
 
 
 def api_token_lookup(key: str) -> ApiToken | None:
