@@ -15,18 +15,15 @@ from rest_framework.test import APIClient
 
 from incidents.models import EscalationLevel, Override, Rotation, RotationMember, Schedule
 from tests.api_support import API, assert_json_error, token_client
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 ONCALL = f"{API}/oncall/"
 SCHEDULES = f"{API}/schedules/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

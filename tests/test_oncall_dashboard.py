@@ -7,28 +7,24 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Override, Rotation, RotationMember, Schedule
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday; Berlin is UTC+1
 PAGE = "/oncall/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
 def berlin(bob, alice):
-    """bob this week, alice the next; hand-off Monday 09:00 Berlin time."""
+    """bob this week, alice the next; hand-off Monday 09:00 Berlin time (UTC+1)."""
     sched = Schedule.objects.create(
         name="Payments primary", slug="payments", time_zone="Europe/Berlin"
     )

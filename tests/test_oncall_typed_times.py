@@ -8,22 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.db import connection
 from django.urls import reverse
 
 from incidents.models import Override, Rotation, RotationMember, Schedule
 from tests.api_support import API, assert_json_error, token_client
+from tests.oncall_support import (
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _schedule(name: str, zone: str, *members) -> Schedule:

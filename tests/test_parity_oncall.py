@@ -12,10 +12,9 @@ deleted) or ``forbidden`` (403).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -34,10 +33,13 @@ from tests import factories
 from tests.admin_support import form_data, with_row
 from tests.admin_support import url as admin_url
 from tests.api_support import API, token_client
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 INVALID, CONFLICT, FORBIDDEN = "invalid", "conflict", "forbidden"
 # Every model these rules guard, compared whole before and after a refusal.
 GUARDED = (
@@ -51,12 +53,6 @@ GUARDED = (
     AuditEntry,
 )
 START, END = "2026-03-03T18:00:00", "2026-03-04T08:00:00"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

@@ -5,27 +5,22 @@ their shifts with calendar links."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from incidents.models import ContactMethod, Rotation, RotationMember, Schedule
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ME = "/me/"
 ADD = "/me/contact-methods/"
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def text(response) -> str:
