@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 
 from incidents import clock, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
-from incidents.models import Alert
+from incidents.models import Alert, Rotation, RotationMember
 from incidents.services.integrations import integration_create
 
 
@@ -71,3 +71,24 @@ def alert(incident, *, title: str, manager):
         received_at=clock.now(),
         incident=incident,
     )
+
+
+def rotation(
+    schedule, members, *, starts_at=None, interval="weekly", name=None, positions=None, **fields
+):
+    """A rotation on ``schedule`` handing off between ``members`` in that
+    order (positions 0, 1, … unless ``positions`` says), its first hand-off at ``starts_at`` (now
+    unless given), named after its interval unless ``name`` says; written
+    directly, without an audit row: the rota is what a test stands on, not
+    what it tries."""
+    made = Rotation.objects.create(
+        schedule=schedule,
+        name=name or interval.capitalize(),
+        interval=interval,
+        starts_at=starts_at or clock.now(),
+        **fields,
+    )
+    for index, user in enumerate(members):
+        position = positions[index] if positions else index
+        RotationMember.objects.create(rotation=made, user=user, position=position)
+    return made

@@ -25,8 +25,6 @@ from incidents.models import (
     Notification,
     Override,
     Role,
-    Rotation,
-    RotationMember,
     Schedule,
     Service,
     SeverityPolicy,
@@ -75,10 +73,8 @@ def one_of_everything(alice, bob):
     AlertGroupKey.objects.create(integration=integration, fingerprint="abc", incident=incident)
     # On-call and notifications (schedules and escalation policies are seeded).
     schedule = Schedule.objects.get(slug="on-call-engineer")
-    rotation = Rotation.objects.create(
-        schedule=schedule, name="Weekly", starts_at=T0, interval="weekly"
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
+    factories.rotation(schedule, [bob], starts_at=T0)
+
     Override.objects.create(
         schedule=schedule, user=alice, starts_at=T0, ends_at=T0 + timedelta(hours=4), reason="Swap"
     )

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from incidents.models import EscalationLevel, Override, Rotation, RotationMember, Schedule
+from incidents.models import EscalationLevel, Override, Schedule
+from tests import factories
 from tests.api_support import API, assert_json_error, token_client
 from tests.oncall_support import (
     NOW,
@@ -30,11 +31,7 @@ SCHEDULES = f"{API}/schedules/"
 def primary(alice, bob):
     """bob, then alice, weekly from Monday 09:00 UTC."""
     sched = Schedule.objects.create(name="Primary, EU; core", slug="primary")
-    rot = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW.replace(hour=9)
-    )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=NOW.replace(hour=9))
     return sched
 
 
@@ -137,8 +134,7 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
     few = _queries(client, ONCALL)
     for n in range(8):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="r", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=alice, position=0)
+        factories.rotation(sched, [alice], interval="daily", name="r")
         Override.objects.create(
             schedule=sched, user=bob, starts_at=NOW, ends_at=NOW + timedelta(hours=2)
         )
@@ -184,8 +180,7 @@ def test_the_schedule_list_takes_the_same_queries_however_many_schedules(
     few = _queries(client, SCHEDULES)
     for n in range(5):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="r", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=alice, position=0)
+        factories.rotation(sched, [alice], interval="daily", name="r")
 
     assert _queries(client, SCHEDULES) == few
 
@@ -500,11 +495,7 @@ def test_the_public_feed_is_valid_icalendar_without_signing_in(primary, alice):
 
 def test_the_feed_reaches_14_days_back_with_whole_shifts(alice, bob):
     sched = Schedule.objects.create(name="Old", slug="old")
-    rot = Rotation.objects.create(
-        schedule=sched, name="r", interval="weekly", starts_at=NOW - timedelta(days=30)
-    )
-    RotationMember.objects.create(rotation=rot, user=alice, position=0)
-    RotationMember.objects.create(rotation=rot, user=bob, position=1)
+    factories.rotation(sched, [alice, bob], name="r", starts_at=NOW - timedelta(days=30))
 
     found = events(unfold(anonymous().get(feed_url(sched)).content.decode()))
 

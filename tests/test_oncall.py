@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from incidents import services
 from incidents.errors import DomainError
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Rotation, Schedule
 from incidents.oncall import (
     OVERRIDE,
     ROTATION,
@@ -36,31 +37,8 @@ def schedule(name: str = "Primary", time_zone: str = "UTC") -> Schedule:
     )
 
 
-def rotation(
-    sched,
-    users,
-    *,
-    starts_at=T0,
-    interval="daily",
-    shift_hours=None,
-    priority=0,
-    ends_at=None,
-    name="Layer",
-    positions=None,
-) -> Rotation:
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name=name,
-        starts_at=starts_at,
-        interval=interval,
-        shift_hours=shift_hours,
-        priority=priority,
-        ends_at=ends_at,
-    )
-    for index, user in enumerate(users):
-        position = positions[index] if positions else index
-        RotationMember.objects.create(rotation=rot, user=user, position=position)
-    return rot
+# This module's rotations: daily from T0, a layer of the schedule, unless a test says.
+rotation = partial(factories.rotation, starts_at=T0, interval="daily", name="Layer")
 
 
 def override(sched, user, starts_at, ends_at) -> Override:
@@ -251,16 +229,15 @@ def test_the_highest_priority_rotation_wins_where_several_have_someone(people):
     sched = schedule()
     rotation(sched, [ann], priority=1, name="Base", starts_at=T0 - timedelta(days=1))
     # Business hours only: 8-hour shifts every day, on top of the base layer.
-    top = Rotation.objects.create(
-        schedule=sched,
+    rotation(
+        sched,
+        [ben],
         name="Day",
         priority=5,
         interval="custom",
         shift_hours=8,
-        starts_at=T0,
         ends_at=T0 + timedelta(hours=8),
     )
-    RotationMember.objects.create(rotation=top, user=ben, position=0)
 
     items = shifts(sched, T0 - timedelta(hours=2), T0 + timedelta(hours=12))
 

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Schedule
+from tests import factories
 from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
@@ -28,14 +29,7 @@ def berlin(bob, alice):
     sched = Schedule.objects.create(
         name="Payments primary", slug="payments", time_zone="Europe/Berlin"
     )
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
-    )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     return sched
 
 
@@ -118,8 +112,7 @@ def test_queries_do_not_grow_with_the_schedules(client_for, vera, berlin, bob):
     before = count()
     for n in range(5):
         sched = Schedule.objects.create(name=f"Extra {n}", slug=f"extra-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="Daily", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=bob, position=0)
+        factories.rotation(sched, [bob], interval="daily")
         Override.objects.create(
             schedule=sched,
             user=bob,
@@ -261,8 +254,7 @@ def test_removing_is_post_only_and_unknown_is_404(client_for, alice, vera, berli
 
 def test_a_one_person_rotation_has_no_hand_off_not_a_made_up_one(client_for, vera, bob):
     solo = Schedule.objects.create(name="Solo", slug="solo")
-    rot = Rotation.objects.create(schedule=solo, name="Weekly", interval="weekly", starts_at=NOW)
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
+    factories.rotation(solo, [bob])
     client = client_for(vera)
 
     page = section(client.get(PAGE), solo)

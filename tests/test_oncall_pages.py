@@ -18,7 +18,6 @@ from incidents.models import (
     EscalationPolicy,
     Override,
     Rotation,
-    RotationMember,
     Schedule,
 )
 from tests import factories
@@ -28,15 +27,6 @@ from tests.oncall_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def weekly(sched, *users, starts_at=None) -> Rotation:
-    rot = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=starts_at or NOW
-    )
-    for position, user in enumerate(users):
-        RotationMember.objects.create(rotation=rot, user=user, position=position)
-    return rot
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -52,7 +42,7 @@ def text(response) -> str:
 
 def test_the_board_shows_who_is_on_call_per_schedule_and_until_when(client_for, bob, alice):
     engineer = Schedule.objects.get(slug="on-call-engineer")
-    weekly(engineer, bob, alice, starts_at=NOW - timedelta(days=1))
+    factories.rotation(engineer, [bob, alice], starts_at=NOW - timedelta(days=1))
 
     page = text(client_for(bob).get("/"))
 
@@ -64,7 +54,7 @@ def test_the_board_shows_who_is_on_call_per_schedule_and_until_when(client_for, 
 
 def test_the_board_marks_an_override(client_for, bob, vera):
     engineer = Schedule.objects.get(slug="on-call-engineer")
-    weekly(engineer, bob)
+    factories.rotation(engineer, [bob])
     Override.objects.create(
         schedule=engineer, user=vera, starts_at=NOW, ends_at=NOW + timedelta(hours=3)
     )
@@ -89,10 +79,10 @@ def _queries(client, path: str) -> int:
 
 def test_the_board_query_count_does_not_grow_with_schedules(client_for, bob, alice):
     client = client_for(bob)
-    weekly(Schedule.objects.get(slug="on-call-engineer"), bob)
+    factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
     few = _queries(client, "/")
     for sched in Schedule.objects.exclude(slug="on-call-engineer"):
-        weekly(sched, alice, bob)
+        factories.rotation(sched, [alice, bob])
         Override.objects.create(
             schedule=sched, user=alice, starts_at=NOW, ends_at=NOW + timedelta(hours=1)
         )
@@ -111,14 +101,9 @@ def admin_client(client, alice):
 
 def test_the_schedule_page_shows_who_is_on_call_now_and_the_next_week(admin_client, bob, alice):
     sched = Schedule.objects.create(name="Berlin", slug="berlin", time_zone="Europe/Berlin")
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name="Daily",
-        interval="daily",
-        starts_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+    factories.rotation(
+        sched, [bob, alice], interval="daily", starts_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
 
     page = text(admin_client.get(admin_url(Schedule, "change", sched.pk)))
 
@@ -130,10 +115,10 @@ def test_the_schedule_page_shows_who_is_on_call_now_and_the_next_week(admin_clie
 
 def test_the_schedule_list_shows_who_is_on_call_in_constant_queries(admin_client, bob):
     url = admin_url(Schedule, "changelist")
-    weekly(Schedule.objects.get(slug="on-call-engineer"), bob)
+    factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
     few = _queries(admin_client, url)
     for sched in Schedule.objects.all():
-        weekly(sched, bob)
+        factories.rotation(sched, [bob])
 
     assert _queries(admin_client, url) == few
     assert text(admin_client.get(url)).count("Bob") == Schedule.objects.count()

@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Rotation, Schedule
+from tests import factories
 from tests.api_support import API, assert_json_error, token_client
 from tests.oncall_support import (
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
@@ -22,14 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _schedule(name: str, zone: str, *members) -> Schedule:
     sched = Schedule.objects.create(name=name, slug=name.lower(), time_zone=zone)
-    rotation = Rotation.objects.create(
-        schedule=sched,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
-    )
-    for position, user in enumerate(members):
-        RotationMember.objects.create(rotation=rotation, user=user, position=position)
+    factories.rotation(sched, members, starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
     return sched
 
 

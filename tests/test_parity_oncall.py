@@ -59,11 +59,7 @@ START, END = "2026-03-03T18:00:00", "2026-03-04T08:00:00"
 def primary(alice, bob):
     """bob, then alice, weekly: bob may take shifts here."""
     sched = Schedule.objects.create(name="Primary", slug="primary")
-    rotation = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW - timedelta(days=1)
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
-    RotationMember.objects.create(rotation=rotation, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=NOW - timedelta(days=1))
     return sched
 
 
@@ -71,10 +67,7 @@ def primary(alice, bob):
 def others(alice):
     """A schedule whose rotation does not include bob."""
     sched = Schedule.objects.create(name="Others", slug="others")
-    rotation = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW
-    )
-    RotationMember.objects.create(rotation=rotation, user=alice, position=0)
+    factories.rotation(sched, [alice])
     return sched
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from incidents.models import ContactMethod, Rotation, RotationMember, Schedule
+from incidents.models import ContactMethod, Schedule
+from tests import factories
 from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
@@ -177,9 +178,7 @@ def test_a_failed_test_is_shown_and_slack_ids_are_not_testable(
 
 def test_your_shifts_and_their_calendar_links(client_for, bob, alice):
     sched = Schedule.objects.create(name="Payments", slug="payments", time_zone="Europe/Berlin")
-    rot = Rotation.objects.create(schedule=sched, name="Weekly", interval="weekly", starts_at=NOW)
-    RotationMember.objects.create(rotation=rot, user=alice, position=0)
-    RotationMember.objects.create(rotation=rot, user=bob, position=1)
+    factories.rotation(sched, [alice, bob])
 
     page = client_for(bob).get(ME)
 
