@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from incidents.models import EscalationLevel, Override, Schedule
@@ -20,6 +18,7 @@ from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
 )
+from tests.page_support import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -117,12 +116,6 @@ def test_oncall_is_for_signed_in_people_with_a_group(primary, alice, bob, vera, 
     assert_json_error(anonymous().get(ONCALL), 401)
 
 
-def _queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 # Session, user, permission check (2), schedules, rotations, members, overrides.
 ONCALL_QUERIES = 8
 
@@ -131,7 +124,7 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
     primary, alice, bob, client_for, django_assert_num_queries
 ):
     client = client_for(bob)
-    few = _queries(client, ONCALL)
+    few = queries(client, ONCALL)
     for n in range(8):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
         factories.rotation(sched, [alice], interval="daily", name="r")
@@ -177,12 +170,12 @@ def test_the_schedule_list_takes_the_same_queries_however_many_schedules(
     primary, alice, client_for
 ):
     client = client_for(alice)
-    few = _queries(client, SCHEDULES)
+    few = queries(client, SCHEDULES)
     for n in range(5):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
         factories.rotation(sched, [alice], interval="daily", name="r")
 
-    assert _queries(client, SCHEDULES) == few
+    assert queries(client, SCHEDULES) == few
 
 
 def test_managers_create_edit_and_delete_schedules(alice):

@@ -7,8 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import Override, Schedule
@@ -17,6 +15,7 @@ from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
 )
+from tests.page_support import queries, text, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +32,11 @@ def berlin(bob, alice):
     return sched
 
 
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
-
-
 def section(response, sched) -> str:
     html = response.content.decode()
     start = html.index(f'id="schedule-{sched.slug}"')
     end = html.find('<section class="card schedule"', start)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[start : end if end > 0 else None]))
+    return visible_text(html[start : end if end > 0 else None])
 
 
 def add_url(sched) -> str:
@@ -104,12 +99,7 @@ def test_queries_do_not_grow_with_the_schedules(client_for, vera, berlin, bob):
     client = client_for(vera)
     client.get(PAGE)  # warm caches (session, permissions)
 
-    def count() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(PAGE).status_code == 200
-        return len(ctx.captured_queries)
-
-    before = count()
+    before = queries(client, PAGE)
     for n in range(5):
         sched = Schedule.objects.create(name=f"Extra {n}", slug=f"extra-{n}")
         factories.rotation(sched, [bob], interval="daily")
@@ -119,7 +109,7 @@ def test_queries_do_not_grow_with_the_schedules(client_for, vera, berlin, bob):
             starts_at=NOW + timedelta(days=1),
             ends_at=NOW + timedelta(days=2),
         )
-    assert count() == before
+    assert queries(client, PAGE) == before
 
 
 # --- adding overrides ------------------------------------------------------------------

@@ -3,13 +3,10 @@ admin (schedule preview, rotations, overrides, contact methods, escalation)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import (
@@ -25,16 +22,13 @@ from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
 )
+from tests.page_support import queries, text
 
 pytestmark = pytest.mark.django_db
 
 
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:incidents_{model._meta.model_name}_{view}", args=args)
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 # --- the board ------------------------------------------------------------------------
@@ -71,23 +65,17 @@ def test_the_board_says_when_nobody_is_on_call(client_for, alice, vera):
     )
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_the_board_query_count_does_not_grow_with_schedules(client_for, bob, alice):
     client = client_for(bob)
     factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
-    few = _queries(client, "/")
+    few = queries(client, "/")
     for sched in Schedule.objects.exclude(slug="on-call-engineer"):
         factories.rotation(sched, [alice, bob])
         Override.objects.create(
             schedule=sched, user=alice, starts_at=NOW, ends_at=NOW + timedelta(hours=1)
         )
 
-    assert _queries(client, "/") == few
+    assert queries(client, "/") == few
 
 
 # --- the admin --------------------------------------------------------------------------
@@ -116,11 +104,11 @@ def test_the_schedule_page_shows_who_is_on_call_now_and_the_next_week(admin_clie
 def test_the_schedule_list_shows_who_is_on_call_in_constant_queries(admin_client, bob):
     url = admin_url(Schedule, "changelist")
     factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
-    few = _queries(admin_client, url)
+    few = queries(admin_client, url)
     for sched in Schedule.objects.all():
         factories.rotation(sched, [bob])
 
-    assert _queries(admin_client, url) == few
+    assert queries(admin_client, url) == few
     assert text(admin_client.get(url)).count("Bob") == Schedule.objects.count()
 
 

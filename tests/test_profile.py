@@ -16,16 +16,13 @@ from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
 )
+from tests.page_support import text
 
 pytestmark = pytest.mark.django_db
 
 ME = "/me/"
 ADD = "/me/contact-methods/"
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def url(name: str, method) -> str:
