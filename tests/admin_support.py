@@ -79,7 +79,22 @@ def with_row(data: dict, prefix: str, row: dict) -> dict:
     }
 
 
+def inline_rows(prefix: str, *rows: dict) -> dict:
+    """The POST data of the inline ``prefix`` holding ``rows`` and nothing
+    before them (an add page's, or a change page's with no rows yet)."""
+    data = {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    for row in rows:
+        data = with_row(data, prefix, row)
+    return data
+
+
+def empty_inlines(*prefixes: str) -> dict:
+    """The POST data of the inlines ``prefixes``, each left empty."""
+    return {name: value for prefix in prefixes for name, value in inline_rows(prefix).items()}
+
+
 def inline_prefix(response, form_class) -> str:
+
     for inline in response.context["inline_admin_formsets"]:
         if issubclass(inline.formset.form, form_class):
             return inline.formset.prefix

@@ -18,6 +18,8 @@ from incidents.models import (
     Schedule,
 )
 from tests import factories
+from tests.admin_support import empty_inlines, inline_rows
+from tests.admin_support import url as admin_url
 from tests.oncall_support import (
     NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
@@ -25,10 +27,6 @@ from tests.oncall_support import (
 from tests.page_support import queries, text
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:incidents_{model._meta.model_name}_{view}", args=args)
 
 
 # --- the board ------------------------------------------------------------------------
@@ -119,7 +117,7 @@ def test_the_schedule_form_offers_only_iana_time_zones(admin_client):
             "name": "Nowhere",
             "slug": "nowhere",
             "time_zone": "Mars/Base",
-            **_empty_inlines(),
+            **empty_inlines("rotations", "overrides"),
         },
     )
 
@@ -130,20 +128,6 @@ def test_the_schedule_form_offers_only_iana_time_zones(admin_client):
     assert not Schedule.objects.filter(slug="nowhere").exists()
 
 
-def _empty_inlines() -> dict[str, str]:
-    data = {}
-    for prefix in ("rotations", "overrides"):
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    return data
-
-
 def test_an_override_added_on_the_schedule_page_records_who_added_it(admin_client, alice, bob):
     sched = Schedule.objects.create(name="Primary", slug="primary")
     data = {
@@ -151,14 +135,18 @@ def test_an_override_added_on_the_schedule_page_records_who_added_it(admin_clien
         "slug": "primary",
         "description": "",
         "time_zone": "UTC",
-        **_empty_inlines(),
-        "overrides-TOTAL_FORMS": "1",
-        "overrides-0-user": str(bob.pk),
-        "overrides-0-starts_at_0": "2026-03-03",
-        "overrides-0-starts_at_1": "09:00:00",
-        "overrides-0-ends_at_0": "2026-03-03",
-        "overrides-0-ends_at_1": "17:00:00",
-        "overrides-0-reason": "Swap",
+        **empty_inlines("rotations"),
+        **inline_rows(
+            "overrides",
+            {
+                "user": str(bob.pk),
+                "starts_at_0": "2026-03-03",
+                "starts_at_1": "09:00:00",
+                "ends_at_0": "2026-03-03",
+                "ends_at_1": "17:00:00",
+                "reason": "Swap",
+            },
+        ),
     }
 
     response = admin_client.post(admin_url(Schedule, "change", sched.pk), data)
@@ -196,10 +184,7 @@ def test_a_custom_rotation_without_shift_hours_is_refused_in_the_admin(admin_cli
             "interval": "custom",
             "starts_at_0": "2026-03-03",
             "starts_at_1": "09:00:00",
-            "members-TOTAL_FORMS": "1",
-            "members-INITIAL_FORMS": "0",
-            "members-0-position": "0",
-            "members-0-user": str(bob.pk),
+            **inline_rows("members", {"position": "0", "user": str(bob.pk)}),
         },
     )
 
@@ -219,12 +204,11 @@ def test_a_rotation_is_saved_with_its_members_in_the_admin(admin_client, bob, al
             "shift_hours": "8",
             "starts_at_0": "2026-03-03",
             "starts_at_1": "09:00:00",
-            "members-TOTAL_FORMS": "2",
-            "members-INITIAL_FORMS": "0",
-            "members-0-position": "0",
-            "members-0-user": str(bob.pk),
-            "members-1-position": "1",
-            "members-1-user": str(alice.pk),
+            **inline_rows(
+                "members",
+                {"position": "0", "user": str(bob.pk)},
+                {"position": "1", "user": str(alice.pk)},
+            ),
         },
     )
 

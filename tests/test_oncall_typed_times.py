@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from incidents.models import Override, Rotation, Schedule
 from tests import factories
+from tests.admin_support import empty_inlines
 from tests.api_support import API, assert_json_error, token_client
 from tests.oncall_support import (
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
@@ -317,10 +318,7 @@ def test_a_rotation_typed_in_the_admin_gets_the_same_time_check(client, alice, f
             "interval": "weekly",
             "starts_at_0": "9999-12-31",
             "starts_at_1": "23:00:00",
-            "members-TOTAL_FORMS": "0",
-            "members-INITIAL_FORMS": "0",
-            "members-MIN_NUM_FORMS": "0",
-            "members-MAX_NUM_FORMS": "1000",
+            **empty_inlines("members"),
         },
     )
 

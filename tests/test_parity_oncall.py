@@ -30,7 +30,7 @@ from incidents.models import (
     SeverityPolicy,
 )
 from tests import factories
-from tests.admin_support import form_data, with_row
+from tests.admin_support import empty_inlines, form_data, inline_rows, with_row
 from tests.admin_support import url as admin_url
 from tests.api_support import API, token_client
 from tests.oncall_support import (
@@ -155,13 +155,6 @@ def admin_inline_row(client, obj, prefix: str, row: dict):
     return client.post(
         admin_url(type(obj), "change", obj.pk), with_row(form_data(page), prefix, row)
     )
-
-
-def empty_inlines(*prefixes: str) -> dict:
-    data = {}
-    for prefix in prefixes:
-        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
-    return data
 
 
 def api_override(actor, schedule, username: str, starts: str, ends: str):
@@ -366,10 +359,7 @@ def test_a_custom_rotation_needs_shift_hours(client, primary, alice, bob, entry)
                 {
                     "schedule": primary.pk,
                     **CUSTOM,
-                    "members-TOTAL_FORMS": "1",
-                    "members-INITIAL_FORMS": "0",
-                    "members-0-position": "0",
-                    "members-0-user": bob.pk,
+                    **inline_rows("members", {"position": "0", "user": bob.pk}),
                 },
             )
         ),
