@@ -37,7 +37,15 @@ def url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
+def form_errors(response) -> dict:
+    """What a refused change page says beside its form's fields: the page
+    comes back (200, no redirect) with ``{field: [message, …]}``."""
+    assert response.status_code == 200, response.status_code
+    return response.context["adminform"].form.errors
+
+
 def messages_of(response) -> list[str]:
+
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 

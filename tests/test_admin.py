@@ -36,6 +36,7 @@ from tests.admin_support import (
     T0,
     alice_signed_in,  # noqa: F401 (a fixture, used by its name)
     form_data,
+    form_errors,
     frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
     messages_of,
     url,
@@ -217,8 +218,7 @@ def test_a_policy_cannot_have_both_a_fixed_and_a_next_business_day_target(admin_
 
     response = admin_client_for.post(url(SeverityPolicy, "change", policy.pk), data)
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
+    assert form_errors(response) == {
         "ack_target_seconds": [
             "Choose either an acknowledge target in seconds or 'next business day', not both."
         ]
@@ -284,8 +284,5 @@ def test_an_integration_rejects_a_severity_mapping_to_an_unknown_level(admin_cli
         },
     )
 
-    assert response.status_code == 200
-    assert "must be one of P0, P1, P2, P3" in str(
-        response.context["adminform"].form.errors["severity_mapping"]
-    )
+    assert "must be one of P0, P1, P2, P3" in str(form_errors(response)["severity_mapping"])
     assert not integration_model.objects.exists()

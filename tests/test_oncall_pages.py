@@ -18,7 +18,7 @@ from incidents.models import (
     Schedule,
 )
 from tests import factories
-from tests.admin_support import empty_inlines, inline_rows
+from tests.admin_support import empty_inlines, form_errors, inline_rows
 from tests.admin_support import url as admin_url
 from tests.oncall_support import (
     NOW,
@@ -121,8 +121,7 @@ def test_the_schedule_form_offers_only_iana_time_zones(admin_client):
         },
     )
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
+    assert form_errors(response) == {
         "time_zone": ["'Mars/Base' is not an IANA time zone name such as 'Europe/Berlin'."]
     }
     assert not Schedule.objects.filter(slug="nowhere").exists()
