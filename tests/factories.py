@@ -3,13 +3,15 @@ every test incident has its timeline and deadlines like a real one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from incidents import clock, services
 from incidents.guide import MANAGER, RESPONDER, VIEWER
-from incidents.models import Alert, Rotation, RotationMember
+from incidents.models import Alert, Override, Rotation, RotationMember
 from incidents.services.integrations import integration_create
 
 
@@ -92,3 +94,17 @@ def rotation(
         position = positions[index] if positions else index
         RotationMember.objects.create(rotation=made, user=user, position=position)
     return made
+
+
+def override(schedule, user, starts_at=None, ends_at=None, **fields):
+    """``user`` on call for ``schedule`` from ``starts_at`` to ``ends_at``
+    (unless given: a day's cover from this time tomorrow); written directly,
+    like ``rotation``."""
+    starts_at = starts_at or clock.now() + timedelta(days=1)
+    return Override.objects.create(
+        schedule=schedule,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at or starts_at + timedelta(days=1),
+        **fields,
+    )

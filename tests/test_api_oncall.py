@@ -75,12 +75,7 @@ def test_oncall_at_a_given_time_and_for_one_schedule(primary, bob):
 
 
 def test_oncall_shows_an_override(primary, alice, bob, vera):
-    Override.objects.create(
-        schedule=primary,
-        user=vera,
-        starts_at=NOW - timedelta(hours=1),
-        ends_at=NOW + timedelta(hours=1),
-    )
+    factories.override(primary, vera, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
 
     [entry] = token_client(bob).get(ONCALL, {"schedule": "primary"}).json()
 
@@ -128,9 +123,7 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
     for n in range(8):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
         factories.rotation(sched, [alice], interval="daily", name="r")
-        Override.objects.create(
-            schedule=sched, user=bob, starts_at=NOW, ends_at=NOW + timedelta(hours=2)
-        )
+        factories.override(sched, bob, NOW, NOW + timedelta(hours=2))
 
     with django_assert_num_queries(ONCALL_QUERIES):
         client.get(ONCALL)
@@ -141,20 +134,9 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
 
 
 def test_a_schedule_shows_its_feed_on_call_person_rotations_and_overrides(primary, vera, alice):
-    Override.objects.create(
-        schedule=primary,
-        user=alice,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-        reason="swap",
-        created_by=alice,
-    )
-    Override.objects.create(
-        schedule=primary,
-        user=alice,
-        starts_at=NOW - timedelta(days=3),
-        ends_at=NOW - timedelta(days=2),
-    )  # over: not listed
+    factories.override(primary, alice, reason="swap", created_by=alice)
+    # Over two days ago: not listed.
+    factories.override(primary, alice, NOW - timedelta(days=3), NOW - timedelta(days=2))
 
     body = token_client(vera, "read").get(schedule_url(primary)).json()
 
@@ -299,36 +281,16 @@ def test_a_bad_override_is_400_naming_the_field_and_writes_nothing(primary, alic
 
 
 def test_the_overrides_list_shows_current_and_upcoming_ones(primary, bob):
-    Override.objects.create(
-        schedule=primary,
-        user=bob,
-        starts_at=NOW - timedelta(hours=1),
-        ends_at=NOW + timedelta(hours=1),
-    )
-    Override.objects.create(
-        schedule=primary,
-        user=bob,
-        starts_at=NOW - timedelta(days=2),
-        ends_at=NOW - timedelta(days=1),
-    )
+    factories.override(primary, bob, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    factories.override(primary, bob, NOW - timedelta(days=2), NOW - timedelta(days=1))
 
     body = token_client(bob).get(schedule_url(primary, "overrides")).json()
 
     assert [o["ends_at"] for o in body] == ["2026-03-02T11:00:00Z"]
 
 
-def _override(schedule, user, created_by=None) -> Override:
-    return Override.objects.create(
-        schedule=schedule,
-        user=user,
-        created_by=created_by,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
-
-
 def test_a_manager_removes_any_override_and_the_rotation_is_back(primary, alice, vera):
-    override = _override(primary, vera, created_by=alice)
+    override = factories.override(primary, vera, created_by=alice)
     at = (NOW + timedelta(days=1, hours=1)).isoformat()
     api = token_client(alice)
     assert api.get(ONCALL, {"schedule": "primary", "at": at}).json()[0]["user"]["username"] == (
@@ -346,9 +308,9 @@ def test_a_manager_removes_any_override_and_the_rotation_is_back(primary, alice,
 def test_a_responder_removes_only_overrides_covering_them_or_added_by_them(
     primary, alice, bob, vera
 ):
-    covering_bob = _override(primary, bob, created_by=alice)
-    added_by_bob = _override(primary, vera, created_by=bob)
-    someone_elses = _override(primary, vera, created_by=alice)
+    covering_bob = factories.override(primary, bob, created_by=alice)
+    added_by_bob = factories.override(primary, vera, created_by=bob)
+    someone_elses = factories.override(primary, vera, created_by=alice)
     api = token_client(bob)
 
     assert api.delete(schedule_url(primary, f"overrides/{covering_bob.pk}")).status_code == 204
@@ -358,7 +320,7 @@ def test_a_responder_removes_only_overrides_covering_them_or_added_by_them(
 
 
 def test_viewers_cannot_remove_overrides_and_unknown_ones_are_404(primary, alice, vera):
-    override = _override(primary, vera, created_by=alice)
+    override = factories.override(primary, vera, created_by=alice)
     other = Schedule.objects.create(name="Other", slug="other")
 
     assert_json_error(

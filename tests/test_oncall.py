@@ -41,10 +41,6 @@ def schedule(name: str = "Primary", time_zone: str = "UTC") -> Schedule:
 rotation = partial(factories.rotation, starts_at=T0, interval="daily", name="Layer")
 
 
-def override(sched, user, starts_at, ends_at) -> Override:
-    return Override.objects.create(schedule=sched, user=user, starts_at=starts_at, ends_at=ends_at)
-
-
 @pytest.fixture
 def people(db):
     return [factories.UserFactory(username=n) for n in ("ann", "ben", "cat", "dan")]
@@ -262,7 +258,7 @@ def test_an_override_cuts_into_the_rotation_shift(people):
     sched = schedule()
     rotation(sched, [ann, ben], interval="weekly")
     start, end = T0 + timedelta(days=2), T0 + timedelta(days=3)
-    override(sched, cat, start, end)
+    factories.override(sched, cat, start, end)
 
     items = shifts(sched, T0, T0 + timedelta(days=8))
 
@@ -278,7 +274,7 @@ def test_an_override_cuts_into_the_rotation_shift(people):
 def test_an_override_covers_even_where_no_rotation_does(people):
     _, _, cat, _ = people
     sched = schedule()
-    override(sched, cat, T0, T0 + timedelta(hours=4))
+    factories.override(sched, cat, T0, T0 + timedelta(hours=4))
 
     shift = who_is_on_call(sched, T0 + timedelta(hours=1))
 
@@ -289,8 +285,8 @@ def test_the_latest_override_wins_where_overrides_overlap(people):
     ann, _, cat, dan = people
     sched = schedule()
     rotation(sched, [ann])
-    override(sched, cat, T0, T0 + timedelta(hours=10))
-    override(sched, dan, T0 + timedelta(hours=4), T0 + timedelta(hours=6))
+    factories.override(sched, cat, T0, T0 + timedelta(hours=10))
+    factories.override(sched, dan, T0 + timedelta(hours=4), T0 + timedelta(hours=6))
 
     items = shifts(sched, T0, T0 + timedelta(hours=12))
 
@@ -306,7 +302,7 @@ def test_adjacent_shifts_of_one_person_from_one_source_merge(people):
     ann, *_ = people
     sched = schedule()
     rotation(sched, [ann])  # a daily rotation of one person
-    override(sched, ann, T0 + timedelta(days=3), T0 + timedelta(days=4))
+    factories.override(sched, ann, T0 + timedelta(days=3), T0 + timedelta(days=4))
 
     items = shifts(sched, T0, T0 + timedelta(days=5))
 
@@ -447,13 +443,13 @@ def test_schedules_oncall_covers_every_schedule_in_four_queries(people, django_a
     ann, ben, cat, dan = people
     first = schedule("Alpha")
     rotation(first, [ann, ben])
-    override(first, dan, T0, T0 + timedelta(hours=2))
+    factories.override(first, dan, T0, T0 + timedelta(hours=2))
     with django_assert_num_queries(4):
         few = schedules_oncall(T0 + timedelta(hours=1))
     for n in range(6):
         sched = schedule(f"More {n}")
         rotation(sched, [cat, ann])
-        override(sched, ben, T0, T0 + timedelta(hours=3))
+        factories.override(sched, ben, T0, T0 + timedelta(hours=3))
 
     with django_assert_num_queries(4):
         many = dict(schedules_oncall(T0 + timedelta(hours=1)))

@@ -4,7 +4,7 @@ weeks, overrides added and removed by the people allowed to, calendar feeds."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -12,7 +12,6 @@ from django.urls import reverse
 from incidents.models import Override, Schedule
 from tests import factories
 from tests.oncall_support import (
-    NOW,
     frozen_at_now,  # noqa: F401 (a fixture, used by its name)
 )
 from tests.page_support import queries, text, visible_text
@@ -103,12 +102,7 @@ def test_queries_do_not_grow_with_the_schedules(client_for, vera, berlin, bob):
     for n in range(5):
         sched = Schedule.objects.create(name=f"Extra {n}", slug=f"extra-{n}")
         factories.rotation(sched, [bob], interval="daily")
-        Override.objects.create(
-            schedule=sched,
-            user=bob,
-            starts_at=NOW + timedelta(days=1),
-            ends_at=NOW + timedelta(days=2),
-        )
+        factories.override(sched, bob)
     assert queries(client, PAGE) == before
 
 
@@ -201,19 +195,9 @@ def test_adding_needs_a_csrf_token(client, bob, berlin):
 # --- removing overrides ----------------------------------------------------------------
 
 
-def _cover(sched, user, created_by) -> Override:
-    return Override.objects.create(
-        schedule=sched,
-        user=user,
-        created_by=created_by,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
-
-
 def test_remove_buttons_show_only_where_allowed_and_work(client_for, bob, alice, vera, berlin):
-    mine = _cover(berlin, bob, alice)
-    theirs = _cover(berlin, vera, alice)
+    mine = factories.override(berlin, bob, created_by=alice)
+    theirs = factories.override(berlin, vera, created_by=alice)
     client = client_for(bob)
 
     html = client.get(PAGE).content.decode()
@@ -227,14 +211,14 @@ def test_remove_buttons_show_only_where_allowed_and_work(client_for, bob, alice,
 
 
 def test_a_manager_removes_any_override(client_for, alice, vera, berlin):
-    theirs = _cover(berlin, vera, vera)
+    theirs = factories.override(berlin, vera, created_by=vera)
 
     assert client_for(alice).post(remove_url(theirs)).status_code == 302
     assert not Override.objects.exists()
 
 
 def test_removing_is_post_only_and_unknown_is_404(client_for, alice, vera, berlin):
-    theirs = _cover(berlin, vera, vera)
+    theirs = factories.override(berlin, vera, created_by=vera)
     client = client_for(alice)
 
     assert client.get(remove_url(theirs)).status_code == 405

@@ -47,9 +47,7 @@ def test_the_board_shows_who_is_on_call_per_schedule_and_until_when(client_for, 
 def test_the_board_marks_an_override(client_for, bob, vera):
     engineer = Schedule.objects.get(slug="on-call-engineer")
     factories.rotation(engineer, [bob])
-    Override.objects.create(
-        schedule=engineer, user=vera, starts_at=NOW, ends_at=NOW + timedelta(hours=3)
-    )
+    factories.override(engineer, vera, NOW, NOW + timedelta(hours=3))
 
     page = text(client_for(bob).get("/"))
 
@@ -69,9 +67,7 @@ def test_the_board_query_count_does_not_grow_with_schedules(client_for, bob, ali
     few = queries(client, "/")
     for sched in Schedule.objects.exclude(slug="on-call-engineer"):
         factories.rotation(sched, [alice, bob])
-        Override.objects.create(
-            schedule=sched, user=alice, starts_at=NOW, ends_at=NOW + timedelta(hours=1)
-        )
+        factories.override(sched, alice, NOW, NOW + timedelta(hours=1))
 
     assert queries(client, "/") == few
 

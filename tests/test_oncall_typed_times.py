@@ -238,11 +238,11 @@ def test_the_oncall_page_offers_take_a_shift_only_where_the_responder_may(
 
 
 def test_an_override_changed_in_the_admin_is_checked_like_a_new_one(client, alice, bob, far):
-    override = Override.objects.create(
-        schedule=far,
-        user=bob,
-        starts_at=datetime(2026, 3, 3, 9, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 3, 17, tzinfo=UTC),
+    override = factories.override(
+        far,
+        bob,
+        datetime(2026, 3, 3, 9, tzinfo=UTC),
+        datetime(2026, 3, 3, 17, tzinfo=UTC),
         created_by=bob,
     )
     client.force_login(alice)
@@ -276,11 +276,11 @@ def test_an_override_changed_in_the_admin_is_checked_like_a_new_one(client, alic
 
 
 def test_an_override_no_page_can_read_no_longer_takes_the_pages_down(client, bob, alice, far):
-    override = Override.objects.create(
-        schedule=far,
-        user=bob,
-        starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 9, 9, tzinfo=UTC),
+    override = factories.override(
+        far,
+        bob,
+        datetime(2026, 3, 2, 9, tzinfo=UTC),
+        datetime(2026, 3, 9, 9, tzinfo=UTC),
         created_by=bob,
     )
     with connection.cursor() as cursor:  # as a row stored before this check existed

@@ -323,13 +323,7 @@ def test_a_responder_puts_only_themselves_on_call_on_their_own_schedules(
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
 def test_a_responder_removes_only_covers_of_their_own(client, primary, alice, bob, vera, entry):
-    cover = Override.objects.create(
-        schedule=primary,
-        user=vera,
-        created_by=alice,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
+    cover = factories.override(primary, vera, created_by=alice)
     calls = {
         "api": lambda: api(
             token_client(bob).delete(f"{API}/schedules/{primary.pk}/overrides/{cover.pk}/")
