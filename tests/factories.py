@@ -59,7 +59,7 @@ def declare(actor=None, **overrides):
     return services.incident_declare(actor=actor, **fields)
 
 
-def alert(incident, *, title: str, manager):
+def alert(incident, *, title: str, manager, **fields):
     """A firing Alertmanager alert on ``incident``, from a new integration
     ``manager`` adds; written directly: the ingestion is not under test."""
     integration, _ = integration_create(actor=manager, name="Prometheus", kind="alertmanager")
@@ -72,6 +72,7 @@ def alert(incident, *, title: str, manager):
         title=title,
         received_at=clock.now(),
         incident=incident,
+        **fields,
     )
 
 

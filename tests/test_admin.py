@@ -14,7 +14,6 @@ from django.test import RequestFactory
 
 from incidents import services
 from incidents.models import (
-    Alert,
     AlertGroupKey,
     Channel,
     ContactMethod,
@@ -56,22 +55,11 @@ def one_of_everything(alice, bob):
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
     services.incident_post_update(incident=incident, actor=bob, message="Looking", status=None)
     services.api_token_create(actor=bob, user=bob, name="laptop")
-    integration, _ = services.integration_create(
-        actor=alice, name="Prometheus", kind="alertmanager"
+    alert = factories.alert(incident, title="HighErrorRate", manager=alice, action="opened")
+    AlertGroupKey.objects.create(
+        integration=alert.integration, fingerprint=alert.fingerprint, incident=incident
     )
-    Alert.objects.create(
-        integration=integration,
-        kind="alertmanager",
-        fingerprint="abc",
-        occurrence_key="abc-1",
-        status="firing",
-        title="HighErrorRate",
-        received_at=T0,
-        raw={},
-        incident=incident,
-        action="opened",
-    )
-    AlertGroupKey.objects.create(integration=integration, fingerprint="abc", incident=incident)
+
     # On-call and notifications (schedules and escalation policies are seeded).
     schedule = Schedule.objects.get(slug="on-call-engineer")
     factories.rotation(schedule, [bob], starts_at=T0)
