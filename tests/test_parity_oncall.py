@@ -13,6 +13,7 @@ deleted) or ``forbidden`` (403).
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.contrib import messages
@@ -157,37 +158,28 @@ def admin_inline_row(client, obj, prefix: str, row: dict):
     )
 
 
-def api_override(actor, schedule, username: str, starts: str, ends: str):
-    return token_client(actor).post(
-        f"{API}/schedules/{schedule.pk}/overrides/",
-        {"user": username, "starts_at": starts + "Z", "ends_at": ends + "Z"},
-        format="json",
-    )
-
-
-def dashboard_override(client, schedule, user, starts: str, ends: str):
-    p = f"s{schedule.pk}-"
-    return client.post(
-        reverse("incidents:override-add", args=[schedule.pk]),
-        {p + "user": user.pk, p + "starts_at": starts[:16], p + "ends_at": ends[:16]},
-    )
-
-
-def admin_override(client, schedule, user, starts: str, ends: str):
-    return client.post(
-        admin_url(Override, "add"),
-        {
-            "schedule": schedule.pk,
-            "user": user.pk,
-            **split("starts_at", starts),
-            **split("ends_at", ends),
-        },
-    )
-
-
 def signed_in(client, user):
     client.force_login(user)
     return client
+
+
+def add_override(entry: str, client, by, schedule, user, starts: str, ends: str) -> tuple:
+    """Put ``user`` on call on ``schedule`` from ``starts`` to ``ends``
+    through ``entry`` ("api", "dashboard" or "admin") as ``by``; the
+    outcome read as that entry point shows it."""
+    if entry == "api":
+        body = {"user": user.username, "starts_at": starts + "Z", "ends_at": ends + "Z"}
+        url = f"{API}/schedules/{schedule.pk}/overrides/"
+        return api(token_client(by).post(url, body, format="json"))
+    if entry == "dashboard":
+        p = f"s{schedule.pk}-"
+        body = {p + "user": user.pk, p + "starts_at": starts[:16], p + "ends_at": ends[:16]}
+        url = reverse("incidents:override-add", args=[schedule.pk])
+        return dashboard(signed_in(client, by).post(url, body), schedule)
+    assert entry == "admin"
+    body = {"schedule": schedule.pk, "user": user.pk, **split("starts_at", starts)}
+    body |= split("ends_at", ends)
+    return admin_form(signed_in(client, by).post(admin_url(Override, "add"), body))
 
 
 # --- the rules ---------------------------------------------------------------------------
@@ -265,40 +257,21 @@ def test_an_escalation_level_must_page_someone_from_level_1(client, alice, entry
 
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin", "admin schedule's inline"])
 def test_an_override_ending_before_it_starts_is_refused(client, primary, alice, bob, entry):
-    calls = {
-        "api": lambda: api(api_override(bob, primary, "bob", END, START)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), primary, bob, END, START), primary
-        ),
-        "admin": lambda: admin_form(
-            admin_override(signed_in(client, alice), primary, bob, END, START)
-        ),
-        "admin schedule's inline": lambda: admin_form(
-            admin_inline_row(
-                signed_in(client, alice),
-                primary,
-                "overrides",
-                {"user": bob.pk, **split("starts_at", END), **split("ends_at", START)},
-            )
-        ),
-    }
+    def attempt() -> tuple:
+        if entry == "admin schedule's inline":
+            row = {"user": bob.pk, **split("starts_at", END), **split("ends_at", START)}
+            return admin_form(admin_inline_row(signed_in(client, alice), primary, "overrides", row))
+        by = alice if entry == "admin" else bob  # the admin is a manager's
+        return add_override(entry, client, by, primary, bob, END, START)
 
-    refused(calls[entry], (INVALID, {"ends_at"}))
+    refused(attempt, (INVALID, {"ends_at"}))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin"])
 def test_a_deactivated_person_is_not_put_on_call(client, primary, alice, dave, entry):
-    calls = {
-        "api": lambda: api(api_override(alice, primary, "dave", START, END)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, alice), primary, dave, START, END), primary
-        ),
-        "admin": lambda: admin_form(
-            admin_override(signed_in(client, alice), primary, dave, START, END)
-        ),
-    }
+    attempt = partial(add_override, entry, client, alice, primary, dave, START, END)
 
-    refused(calls[entry], (INVALID, {"user"}))
+    refused(attempt, (INVALID, {"user"}))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
@@ -311,14 +284,9 @@ def test_a_responder_puts_only_themselves_on_call_on_their_own_schedules(
     request, client, bob, entry, where, who
 ):
     schedule, person = request.getfixturevalue(where), request.getfixturevalue(who)
-    calls = {
-        "api": lambda: api(api_override(bob, schedule, who, START, END)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), schedule, person, START, END), schedule
-        ),
-    }
+    attempt = partial(add_override, entry, client, bob, schedule, person, START, END)
 
-    refused(calls[entry], (FORBIDDEN, None))
+    refused(attempt, (FORBIDDEN, None))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
