@@ -21,6 +21,7 @@ from incidents.models import (
     DeadlineKind,
     EventKind,
     Incident,
+    Integration,
     Notification,
     Override,
     Role,
@@ -231,19 +232,18 @@ def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, al
     assert not any(key in m for m in messages_of(response) if m != message)
 
 
-def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_client_for, alice):
-    integration_model = apps.get_model("incidents", "Integration")
+def add_grafana(client, **fields):
+    """Post the admin's add page of an integration: Grafana, with ``fields``."""
+    form = {"name": "Grafana", "kind": "grafana", "rate_limit_per_minute": "600", **fields}
+    return client.post(url(Integration, "add"), form)
 
-    response = admin_client_for.post(
-        url(integration_model, "add"),
-        {
-            "name": "Grafana",
-            "kind": "grafana",
-            "severity_mapping": '{"Critical": "P0"}',
-            "auto_acknowledge": "on",
-            "enabled": "on",
-            "rate_limit_per_minute": "600",
-        },
+
+def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_client_for, alice):
+    response = add_grafana(
+        admin_client_for,
+        severity_mapping='{"Critical": "P0"}',
+        auto_acknowledge="on",
+        enabled="on",
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -260,17 +260,7 @@ def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_clie
 
 
 def test_an_integration_rejects_a_severity_mapping_to_an_unknown_level(admin_client_for):
-    integration_model = apps.get_model("incidents", "Integration")
-
-    response = admin_client_for.post(
-        url(integration_model, "add"),
-        {
-            "name": "Grafana",
-            "kind": "grafana",
-            "severity_mapping": '{"critical": "SEV1"}',
-            "rate_limit_per_minute": "600",
-        },
-    )
+    response = add_grafana(admin_client_for, severity_mapping='{"critical": "SEV1"}')
 
     assert "must be one of P0, P1, P2, P3" in str(form_errors(response)["severity_mapping"])
-    assert not integration_model.objects.exists()
+    assert not Integration.objects.exists()
