@@ -55,6 +55,17 @@ def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
     return sorted(rows.values_list("level", flat=True))
 
 
+# What an escalation to L2 of the technical path records, by the clock or by
+# hand ("manual"): sam is on call there (engine_support) and paged by email.
+TECHNICAL_L2 = {
+    "path": "technical",
+    "level": 2,
+    "level_name": "Senior engineer",
+    "notified": ["sam"],
+    "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
+}
+
+
 # --- by the clock ----------------------------------------------------------------------
 
 
@@ -94,14 +105,7 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
     assert l2.actor is None
     assert l2.message == "No acknowledgement within 15 min: escalated to L2 Senior engineer"
     assert (l2.before, l2.after) == ({"escalation_level": 1}, {"escalation_level": 2})
-    assert l2.detail == {
-        "path": "technical",
-        "level": 2,
-        "level_name": "Senior engineer",
-        "notified": ["sam"],
-        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
-        "manual": False,
-    }
+    assert l2.detail == {**TECHNICAL_L2, "manual": False}
     assert paged(incident) == ["dana", "sam"]
     assert "escalation" in channel_messages(incident)
 
@@ -403,14 +407,8 @@ def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staff
     assert incident.escalation_level == 2
     [event] = events(incident, EventKind.ESCALATED)
     assert (event.actor, event.message) == (alice, "Need a DBA")
-    assert event.detail == {
-        "path": "technical",
-        "level": 2,
-        "level_name": "Senior engineer",
-        "notified": ["sam"],
-        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
-        "manual": True,
-    }
+    assert event.detail == {**TECHNICAL_L2, "manual": True}
+
     assert paged(incident) == ["dana", "sam"]
     notification = incident.notifications.get(recipient__username="sam")
     assert notification.context["reason"] == "Need a DBA"
