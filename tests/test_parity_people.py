@@ -26,7 +26,7 @@ from incidents.guide import RESPONDER
 from incidents.models import ApiToken, AuditEntry, Channel, ContactMethod
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.admin_support import form_data, inline_prefix, with_row
+from tests.admin_support import form_data, inline_prefix, signed_in, with_row
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ LOCAL_HOOK = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
 def loopback_allowed(settings):
     # Receivers on 127.0.0.1 are allowed (nothing is sent); 10.0.0.0/8 is not.
     settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def admin_url(name: str, *args) -> str:
