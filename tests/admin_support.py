@@ -37,7 +37,15 @@ def url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
+def form_errors(response) -> dict:
+    """What a refused change page says beside its form's fields: the page
+    comes back (200, no redirect) with ``{field: [message, …]}``."""
+    assert response.status_code == 200, response.status_code
+    return response.context["adminform"].form.errors
+
+
 def messages_of(response) -> list[str]:
+
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
@@ -79,7 +87,22 @@ def with_row(data: dict, prefix: str, row: dict) -> dict:
     }
 
 
+def inline_rows(prefix: str, *rows: dict) -> dict:
+    """The POST data of the inline ``prefix`` holding ``rows`` and nothing
+    before them (an add page's, or a change page's with no rows yet)."""
+    data = {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    for row in rows:
+        data = with_row(data, prefix, row)
+    return data
+
+
+def empty_inlines(*prefixes: str) -> dict:
+    """The POST data of the inlines ``prefixes``, each left empty."""
+    return {name: value for prefix in prefixes for name, value in inline_rows(prefix).items()}
+
+
 def inline_prefix(response, form_class) -> str:
+
     for inline in response.context["inline_admin_formsets"]:
         if issubclass(inline.formset.form, form_class):
             return inline.formset.prefix

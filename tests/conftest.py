@@ -149,6 +149,12 @@ def api(bob):
 
 
 @pytest.fixture
+def manager_api(alice):
+    """Alice (a manager) at the REST API, with a read and write token."""
+    return token_client(alice)
+
+
+@pytest.fixture
 def staffed(db):
     """Someone on call at every level: with nobody, declaring a P1 climbs at
     once to the top and says nobody could be paged (tests/test_paging.py)."""

@@ -22,8 +22,6 @@ from incidents.models import (
     Incident,
     Notification,
     NotificationStatus,
-    Rotation,
-    RotationMember,
     Schedule,
 )
 from incidents.notify.channels import DEFAULT_SEVERITIES
@@ -67,13 +65,8 @@ def person(username: str, *, email: str | None = None):
 def put_on_call(user, schedule_slug: str) -> None:
     """A weekly rotation of one person, started yesterday, on the guide's schedule."""
     schedule = Schedule.objects.get(slug=schedule_slug)
-    rotation = Rotation.objects.create(
-        schedule=schedule,
-        name=f"{user.username} week",
-        starts_at=timezone.now() - timedelta(days=1),
-        interval="weekly",
-    )
-    RotationMember.objects.create(rotation=rotation, user=user, position=0)
+    since = timezone.now() - timedelta(days=1)
+    factories.rotation(schedule, [user], starts_at=since, name=f"{user.username} week")
 
 
 def staff_the_ladder() -> dict[int, object]:

@@ -9,8 +9,6 @@ from incidents.models import (
     Channel,
     ContactMethod,
     Notification,
-    Rotation,
-    RotationMember,
     Schedule,
     TimelineEvent,
 )
@@ -42,8 +40,8 @@ def put_on_call(slug: str, username: str, *, since: datetime = T0 - timedelta(da
     weekly rotation with one member) and can be paged by email."""
     user = factories.responder(username)
     schedule = Schedule.objects.get(slug=slug)
-    rotation = Rotation.objects.create(schedule=schedule, name=f"{slug} week", starts_at=since)
-    RotationMember.objects.create(rotation=rotation, user=user, position=0)
+    factories.rotation(schedule, [user], starts_at=since, name=f"{slug} week")
+
     ContactMethod.objects.get_or_create(user=user, kind="email", value=f"{username}@pager.test")
     return user
 

@@ -1,4 +1,4 @@
-"""On-call fixtures shared by the service tests: a schedule (``primary``), a
+"""On-call fixtures shared by the on-call tests: a schedule (``primary``), a
 weekly rotation of bob then alice on it (``weekly``), an override of bob's
 (``cover``), the guide's technical escalation policy (``technical``), and
 the clock standing at ``NOW`` (``frozen``, autouse). A test module imports
@@ -14,7 +14,7 @@ import time_machine
 from incidents import services
 from incidents.models import EscalationPolicy
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 START, END = NOW + timedelta(days=1), NOW + timedelta(days=1, hours=8)
 
 

@@ -14,7 +14,6 @@ from django.test import RequestFactory
 
 from incidents import services
 from incidents.models import (
-    Alert,
     AlertGroupKey,
     Channel,
     ContactMethod,
@@ -22,11 +21,10 @@ from incidents.models import (
     DeadlineKind,
     EventKind,
     Incident,
+    Integration,
     Notification,
     Override,
     Role,
-    Rotation,
-    RotationMember,
     Schedule,
     Service,
     SeverityPolicy,
@@ -38,6 +36,7 @@ from tests.admin_support import (
     T0,
     alice_signed_in,  # noqa: F401 (a fixture, used by its name)
     form_data,
+    form_errors,
     frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
     messages_of,
     url,
@@ -57,28 +56,15 @@ def one_of_everything(alice, bob):
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
     services.incident_post_update(incident=incident, actor=bob, message="Looking", status=None)
     services.api_token_create(actor=bob, user=bob, name="laptop")
-    integration, _ = services.integration_create(
-        actor=alice, name="Prometheus", kind="alertmanager"
+    alert = factories.alert(incident, title="HighErrorRate", manager=alice, action="opened")
+    AlertGroupKey.objects.create(
+        integration=alert.integration, fingerprint=alert.fingerprint, incident=incident
     )
-    Alert.objects.create(
-        integration=integration,
-        kind="alertmanager",
-        fingerprint="abc",
-        occurrence_key="abc-1",
-        status="firing",
-        title="HighErrorRate",
-        received_at=T0,
-        raw={},
-        incident=incident,
-        action="opened",
-    )
-    AlertGroupKey.objects.create(integration=integration, fingerprint="abc", incident=incident)
+
     # On-call and notifications (schedules and escalation policies are seeded).
     schedule = Schedule.objects.get(slug="on-call-engineer")
-    rotation = Rotation.objects.create(
-        schedule=schedule, name="Weekly", starts_at=T0, interval="weekly"
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
+    factories.rotation(schedule, [bob], starts_at=T0)
+
     Override.objects.create(
         schedule=schedule, user=alice, starts_at=T0, ends_at=T0 + timedelta(hours=4), reason="Swap"
     )
@@ -221,8 +207,7 @@ def test_a_policy_cannot_have_both_a_fixed_and_a_next_business_day_target(admin_
 
     response = admin_client_for.post(url(SeverityPolicy, "change", policy.pk), data)
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
+    assert form_errors(response) == {
         "ack_target_seconds": [
             "Choose either an acknowledge target in seconds or 'next business day', not both."
         ]
@@ -247,19 +232,18 @@ def test_an_api_token_added_in_the_admin_shows_its_key_once(admin_client_for, al
     assert not any(key in m for m in messages_of(response) if m != message)
 
 
-def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_client_for, alice):
-    integration_model = apps.get_model("incidents", "Integration")
+def add_grafana(client, **fields):
+    """Post the admin's add page of an integration: Grafana, with ``fields``."""
+    form = {"name": "Grafana", "kind": "grafana", "rate_limit_per_minute": "600", **fields}
+    return client.post(url(Integration, "add"), form)
 
-    response = admin_client_for.post(
-        url(integration_model, "add"),
-        {
-            "name": "Grafana",
-            "kind": "grafana",
-            "severity_mapping": '{"Critical": "P0"}',
-            "auto_acknowledge": "on",
-            "enabled": "on",
-            "rate_limit_per_minute": "600",
-        },
+
+def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_client_for, alice):
+    response = add_grafana(
+        admin_client_for,
+        severity_mapping='{"Critical": "P0"}',
+        auto_acknowledge="on",
+        enabled="on",
     )
 
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -276,20 +260,7 @@ def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_clie
 
 
 def test_an_integration_rejects_a_severity_mapping_to_an_unknown_level(admin_client_for):
-    integration_model = apps.get_model("incidents", "Integration")
+    response = add_grafana(admin_client_for, severity_mapping='{"critical": "SEV1"}')
 
-    response = admin_client_for.post(
-        url(integration_model, "add"),
-        {
-            "name": "Grafana",
-            "kind": "grafana",
-            "severity_mapping": '{"critical": "SEV1"}',
-            "rate_limit_per_minute": "600",
-        },
-    )
-
-    assert response.status_code == 200
-    assert "must be one of P0, P1, P2, P3" in str(
-        response.context["adminform"].form.errors["severity_mapping"]
-    )
-    assert not integration_model.objects.exists()
+    assert "must be one of P0, P1, P2, P3" in str(form_errors(response)["severity_mapping"])
+    assert not Integration.objects.exists()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from incidents import clock
 from incidents.models import Channel, Notification
 from incidents.notify.context import incident_snapshot
+from tests.admin_support import form_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +38,7 @@ def test_add_form_refuses_a_private_target_with_the_apis_message(admin_client):
         "name": "Metadata", "kind": "webhook", "target": "http://169.254.169.254/", "enabled": "on",
     })  # fmt: skip
 
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert "link-local" in " ".join(errors["target"])
+    assert "link-local" in " ".join(form_errors(response)["target"])
     assert not Channel.objects.exists()
 
 
@@ -116,9 +115,8 @@ def test_a_typed_secret_that_is_too_short_is_refused_and_nothing_changes(admin_c
         url("channel_change", channel.pk), _webhook_form(new_secret="short-secret")
     )
 
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert "32 to 64 characters" in " ".join(errors["new_secret"])
+    assert "32 to 64 characters" in " ".join(form_errors(response)["new_secret"])
+
     assert "short-secret" not in response.content.decode()  # not rendered back
     channel.refresh_from_db()
     assert channel.secret == before

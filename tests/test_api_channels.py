@@ -27,11 +27,6 @@ def loopback_allowed(settings):
     settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
 
 
-@pytest.fixture
-def manager_api(alice):
-    return token_client(alice)
-
-
 def slack_url(secret: str = "XXXXSECRETXXXX") -> str:  # noqa: S107 - a test URL
     return f"http://127.0.0.1:9/services/T000/B000/{secret}"
 

@@ -9,35 +9,28 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from incidents.models import EscalationLevel, Override, Rotation, RotationMember, Schedule
+from incidents.models import EscalationLevel, Override, Schedule
+from tests import factories
 from tests.api_support import API, assert_json_error, token_client
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
+from tests.page_support import queries
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 ONCALL = f"{API}/oncall/"
 SCHEDULES = f"{API}/schedules/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
 def primary(alice, bob):
     """bob, then alice, weekly from Monday 09:00 UTC."""
     sched = Schedule.objects.create(name="Primary, EU; core", slug="primary")
-    rot = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW.replace(hour=9)
-    )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=NOW.replace(hour=9))
     return sched
 
 
@@ -82,12 +75,7 @@ def test_oncall_at_a_given_time_and_for_one_schedule(primary, bob):
 
 
 def test_oncall_shows_an_override(primary, alice, bob, vera):
-    Override.objects.create(
-        schedule=primary,
-        user=vera,
-        starts_at=NOW - timedelta(hours=1),
-        ends_at=NOW + timedelta(hours=1),
-    )
+    factories.override(primary, vera, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
 
     [entry] = token_client(bob).get(ONCALL, {"schedule": "primary"}).json()
 
@@ -123,12 +111,6 @@ def test_oncall_is_for_signed_in_people_with_a_group(primary, alice, bob, vera, 
     assert_json_error(anonymous().get(ONCALL), 401)
 
 
-def _queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
 # Session, user, permission check (2), schedules, rotations, members, overrides.
 ONCALL_QUERIES = 8
 
@@ -137,14 +119,11 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
     primary, alice, bob, client_for, django_assert_num_queries
 ):
     client = client_for(bob)
-    few = _queries(client, ONCALL)
+    few = queries(client, ONCALL)
     for n in range(8):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="r", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=alice, position=0)
-        Override.objects.create(
-            schedule=sched, user=bob, starts_at=NOW, ends_at=NOW + timedelta(hours=2)
-        )
+        factories.rotation(sched, [alice], interval="daily", name="r")
+        factories.override(sched, bob, NOW, NOW + timedelta(hours=2))
 
     with django_assert_num_queries(ONCALL_QUERIES):
         client.get(ONCALL)
@@ -155,20 +134,9 @@ def test_oncall_takes_the_same_queries_however_many_schedules(
 
 
 def test_a_schedule_shows_its_feed_on_call_person_rotations_and_overrides(primary, vera, alice):
-    Override.objects.create(
-        schedule=primary,
-        user=alice,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-        reason="swap",
-        created_by=alice,
-    )
-    Override.objects.create(
-        schedule=primary,
-        user=alice,
-        starts_at=NOW - timedelta(days=3),
-        ends_at=NOW - timedelta(days=2),
-    )  # over: not listed
+    factories.override(primary, alice, reason="swap", created_by=alice)
+    # Over two days ago: not listed.
+    factories.override(primary, alice, NOW - timedelta(days=3), NOW - timedelta(days=2))
 
     body = token_client(vera, "read").get(schedule_url(primary)).json()
 
@@ -184,13 +152,12 @@ def test_the_schedule_list_takes_the_same_queries_however_many_schedules(
     primary, alice, client_for
 ):
     client = client_for(alice)
-    few = _queries(client, SCHEDULES)
+    few = queries(client, SCHEDULES)
     for n in range(5):
         sched = Schedule.objects.create(name=f"Team {n}", slug=f"team-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="r", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=alice, position=0)
+        factories.rotation(sched, [alice], interval="daily", name="r")
 
-    assert _queries(client, SCHEDULES) == few
+    assert queries(client, SCHEDULES) == few
 
 
 def test_managers_create_edit_and_delete_schedules(alice):
@@ -314,36 +281,16 @@ def test_a_bad_override_is_400_naming_the_field_and_writes_nothing(primary, alic
 
 
 def test_the_overrides_list_shows_current_and_upcoming_ones(primary, bob):
-    Override.objects.create(
-        schedule=primary,
-        user=bob,
-        starts_at=NOW - timedelta(hours=1),
-        ends_at=NOW + timedelta(hours=1),
-    )
-    Override.objects.create(
-        schedule=primary,
-        user=bob,
-        starts_at=NOW - timedelta(days=2),
-        ends_at=NOW - timedelta(days=1),
-    )
+    factories.override(primary, bob, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+    factories.override(primary, bob, NOW - timedelta(days=2), NOW - timedelta(days=1))
 
     body = token_client(bob).get(schedule_url(primary, "overrides")).json()
 
     assert [o["ends_at"] for o in body] == ["2026-03-02T11:00:00Z"]
 
 
-def _override(schedule, user, created_by=None) -> Override:
-    return Override.objects.create(
-        schedule=schedule,
-        user=user,
-        created_by=created_by,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
-
-
 def test_a_manager_removes_any_override_and_the_rotation_is_back(primary, alice, vera):
-    override = _override(primary, vera, created_by=alice)
+    override = factories.override(primary, vera, created_by=alice)
     at = (NOW + timedelta(days=1, hours=1)).isoformat()
     api = token_client(alice)
     assert api.get(ONCALL, {"schedule": "primary", "at": at}).json()[0]["user"]["username"] == (
@@ -361,9 +308,9 @@ def test_a_manager_removes_any_override_and_the_rotation_is_back(primary, alice,
 def test_a_responder_removes_only_overrides_covering_them_or_added_by_them(
     primary, alice, bob, vera
 ):
-    covering_bob = _override(primary, bob, created_by=alice)
-    added_by_bob = _override(primary, vera, created_by=bob)
-    someone_elses = _override(primary, vera, created_by=alice)
+    covering_bob = factories.override(primary, bob, created_by=alice)
+    added_by_bob = factories.override(primary, vera, created_by=bob)
+    someone_elses = factories.override(primary, vera, created_by=alice)
     api = token_client(bob)
 
     assert api.delete(schedule_url(primary, f"overrides/{covering_bob.pk}")).status_code == 204
@@ -373,7 +320,7 @@ def test_a_responder_removes_only_overrides_covering_them_or_added_by_them(
 
 
 def test_viewers_cannot_remove_overrides_and_unknown_ones_are_404(primary, alice, vera):
-    override = _override(primary, vera, created_by=alice)
+    override = factories.override(primary, vera, created_by=alice)
     other = Schedule.objects.create(name="Other", slug="other")
 
     assert_json_error(
@@ -503,11 +450,7 @@ def test_the_public_feed_is_valid_icalendar_without_signing_in(primary, alice):
 
 def test_the_feed_reaches_14_days_back_with_whole_shifts(alice, bob):
     sched = Schedule.objects.create(name="Old", slug="old")
-    rot = Rotation.objects.create(
-        schedule=sched, name="r", interval="weekly", starts_at=NOW - timedelta(days=30)
-    )
-    RotationMember.objects.create(rotation=rot, user=alice, position=0)
-    RotationMember.objects.create(rotation=rot, user=bob, position=1)
+    factories.rotation(sched, [alice, bob], name="r", starts_at=NOW - timedelta(days=30))
 
     found = events(unfold(anonymous().get(feed_url(sched)).content.decode()))
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from incidents.api.urls import router
 from tests import factories
-from tests.api_support import API, INCIDENTS, incident_url, token_client
+from tests.api_support import API, INCIDENT_FIELDS, token_client
 from tests.engine_support import staff_both_paths
 
 pytestmark = pytest.mark.django_db
@@ -148,29 +148,8 @@ def test_schema_lists_the_incident_filters(schema):
 
 def test_incident_schema_has_the_documented_fields(schema):
     incident = schema["components"]["schemas"]["Incident"]
-    fields = [
-        "ref",
-        "title",
-        "severity",
-        "status",
-        "summary",
-        "impact",
-        "services",
-        "detected_at",
-        "acknowledged_at",
-        "identified_at",
-        "mitigated_at",
-        "resolved_at",
-        "commander",
-        "communications_lead",
-        "responders",
-        "escalation_level",
-        "source",
-        "is_drill",
-        "url",
-    ]
-    assert set(fields) <= set(incident["properties"])
-    assert set(fields) <= set(incident["required"])
+    assert set(INCIDENT_FIELDS) <= set(incident["properties"])
+    assert set(INCIDENT_FIELDS) <= set(incident["required"])
 
 
 # --- the schema matches the answers ------------------------------------------------------
@@ -224,7 +203,9 @@ def test_every_answer_matches_its_documented_schema(schema, alice, bob):
     # Someone on call at each level, so the escalation below climbs one level.
     staff_both_paths()
 
-    def call(method, template, url, data=None):
+    def call(method, template, data=None, query="", **path):
+        """``method`` on the route ``template``, its ``{…}`` filled in from ``path``."""
+        url = template.format(**path) + query
         response = getattr(api, method)(url, data, format="json")
         assert response.status_code < 300, (method, url, response.content[:500])
         conform.check(template, method, response)
@@ -233,7 +214,6 @@ def test_every_answer_matches_its_documented_schema(schema, alice, bob):
     ref = call(
         "post",
         "/api/v1/incidents/",
-        INCIDENTS,
         {
             "title": "Checkout down",
             "severity": "P1",
@@ -242,60 +222,43 @@ def test_every_answer_matches_its_documented_schema(schema, alice, bob):
         },
     )["ref"]
     detail = "/api/v1/incidents/{ref}/"
-    call("get", "/api/v1/incidents/", INCIDENTS + "?open=true")
-    call("get", detail, incident_url(ref))
-    call("patch", detail, incident_url(ref), {"summary": "All checkouts fail"})
-    call("post", detail + "acknowledge/", incident_url(ref, "acknowledge"))
-    call(
-        "post",
-        detail + "roles/",
-        incident_url(ref, "roles"),
-        {"role": "commander", "user": "alice"},
-    )
-    call("get", detail + "roles/", incident_url(ref, "roles"))
-    call(
-        "post",
-        detail + "updates/",
-        incident_url(ref, "updates"),
-        {"message": "Investigating", "visibility": "public"},
-    )
-    call("get", detail + "updates/", incident_url(ref, "updates"))
-    call("post", detail + "escalate/", incident_url(ref, "escalate"), {"reason": "Slow"})
-    call("post", detail + "mitigate/", incident_url(ref, "mitigate"), {})
-    call("post", detail + "resolve/", incident_url(ref, "resolve"), {"root_cause": "Deploy"})
-    call("post", detail + "reopen/", incident_url(ref, "reopen"), {"reason": "Back again"})
-    call("get", detail + "timeline/", incident_url(ref, "timeline"))
+    call("get", "/api/v1/incidents/", query="?open=true")
+    call("get", detail, ref=ref)
+    call("patch", detail, {"summary": "All checkouts fail"}, ref=ref)
+    call("post", detail + "acknowledge/", ref=ref)
+    call("post", detail + "roles/", {"role": "commander", "user": "alice"}, ref=ref)
+    call("get", detail + "roles/", ref=ref)
+    call("post", detail + "updates/", {"message": "Investigating", "visibility": "public"}, ref=ref)
+    call("get", detail + "updates/", ref=ref)
+    call("post", detail + "escalate/", {"reason": "Slow"}, ref=ref)
+    call("post", detail + "mitigate/", {}, ref=ref)
+    call("post", detail + "resolve/", {"root_cause": "Deploy"}, ref=ref)
+    call("post", detail + "reopen/", {"reason": "Back again"}, ref=ref)
+    call("get", detail + "timeline/", ref=ref)
 
     alert = factories.alert(factories.declare(actor=bob), title="HighErrorRate", manager=alice)
-    alerted = alert.incident.ref
-    assert call("get", detail + "alerts/", incident_url(alerted, "alerts"))["count"] == 1
+    assert call("get", detail + "alerts/", ref=alert.incident.ref)["count"] == 1
 
-    call("get", "/api/v1/severities/", f"{API}/severities/")
-    call("get", "/api/v1/severities/{severity}/", f"{API}/severities/P2/")
-    call(
-        "patch",
-        "/api/v1/severities/{severity}/",
-        f"{API}/severities/P2/",
-        {"ack_target_seconds": 1800},
-    )
+    one_severity = "/api/v1/severities/{severity}/"
+    call("get", "/api/v1/severities/")
+    call("get", one_severity, severity="P2")
+    call("patch", one_severity, {"ack_target_seconds": 1800}, severity="P2")
     policy = api.get(f"{API}/severities/P2/").json()
     writable = {k: v for k, v in policy.items() if k not in ("severity", "updated_at")}
-    call("put", "/api/v1/severities/{severity}/", f"{API}/severities/P2/", writable)
+    call("put", one_severity, writable, severity="P2")
 
     created = call(
         "post",
         "/api/v1/integrations/",
-        f"{API}/integrations/",
         {"name": "Grafana", "kind": "grafana", "default_service": "web"},
     )
     one = "/api/v1/integrations/{id}/"
-    url = f"{API}/integrations/{created['id']}/"
-    call("get", "/api/v1/integrations/", f"{API}/integrations/")
-    call("get", one, url)
-    call("patch", one, url, {"enabled": False})
-    call("put", one, url, {"name": "Grafana", "kind": "grafana"})
-    call("post", one + "rotate-token/", url + "rotate-token/")
-    call("delete", one, url)
+    call("get", "/api/v1/integrations/")
+    call("get", one, id=created["id"])
+    call("patch", one, {"enabled": False}, id=created["id"])
+    call("put", one, {"name": "Grafana", "kind": "grafana"}, id=created["id"])
+    call("post", one + "rotate-token/", id=created["id"])
+    call("delete", one, id=created["id"])
 
     documented = {(p, m) for p, methods in ROUTES.items() for m in methods}
     assert documented - conform.checked == set()

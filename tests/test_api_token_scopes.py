@@ -12,7 +12,7 @@ from django.apps import apps
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
-from incidents.models import Channel, Override, Rotation, RotationMember, Schedule
+from incidents.models import Channel, Override, Schedule
 from incidents.services.integrations import integration_create
 from tests import factories
 from tests.api_support import assert_json_error, token_client
@@ -57,13 +57,8 @@ def world(alice, bob):
     incident = factories.declare(actor=bob)
     integration, _ = integration_create(actor=alice, name="Prometheus", kind="alertmanager")
     schedule = Schedule.objects.create(name="Primary", slug="primary")
-    rotation = Rotation.objects.create(
-        schedule=schedule,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
+    factories.rotation(schedule, [bob], starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+
     start = datetime.now(UTC) + timedelta(days=1)
     override = Override.objects.create(
         schedule=schedule, user=bob, starts_at=start, ends_at=start + timedelta(hours=4)

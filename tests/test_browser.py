@@ -284,23 +284,15 @@ def test_board_and_incident_page_refresh_themselves(live_server, open_page, bob,
 
 
 def test_responder_takes_a_shift_on_the_oncall_page(live_server, open_page, bob, alice, vera):
-    from incidents.models import Override, Rotation, RotationMember, Schedule
+    from incidents.models import Override, Schedule
 
     now = clock.now()
     engineer = Schedule.objects.get(slug="on-call-engineer")
     engineer.time_zone = "Europe/Berlin"
     engineer.save()
-    rotation = Rotation.objects.create(
-        schedule=engineer, name="Weekly", interval="weekly", starts_at=now - timedelta(days=2)
-    )
-    for position, user in enumerate((bob, alice, vera)):
-        RotationMember.objects.create(rotation=rotation, user=user, position=position)
+    factories.rotation(engineer, [bob, alice, vera], starts_at=now - timedelta(days=2))
     senior = Schedule.objects.get(slug="senior-engineer")
-    daily = Rotation.objects.create(
-        schedule=senior, name="Daily", interval="daily", starts_at=now - timedelta(hours=3)
-    )
-    for position, user in enumerate((alice, vera)):
-        RotationMember.objects.create(rotation=daily, user=user, position=position)
+    factories.rotation(senior, [alice, vera], interval="daily", starts_at=now - timedelta(hours=3))
 
     page = open_page(DESKTOP)
     sign_in(page, live_server, "bob")

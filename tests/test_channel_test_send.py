@@ -27,11 +27,6 @@ def test_url(channel: Channel) -> str:
 test_url.__test__ = False  # a helper, not a test
 
 
-@pytest.fixture
-def manager_api(alice):
-    return token_client(alice)
-
-
 def test_slack_test_is_a_labelled_block_kit_message(manager_api, http_recorder, alice):
     channel = Channel.objects.create(name="Ops", kind="slack", target=http_recorder.url("/slack"))
 

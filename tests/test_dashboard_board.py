@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from tests import factories
 from tests.dashboard_support import HTMX, url
+from tests.page_support import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -181,12 +180,6 @@ def _populate(bob, alice, count: int) -> None:
             services.incident_resolve(incident=incident, actor=bob, root_cause="x")
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 # Session, user, two permission lookups, the change marker, the service
 # list, open incidents (+4 prefetches: the fourth is their paging events,
 # for the row's "L1: nobody on call — paged L2"), the counts, resolved today (+3),
@@ -201,7 +194,7 @@ def test_board_query_count_does_not_grow_with_incidents(
 ):
     client = client_for(bob)
     _populate(bob, alice, 2)
-    few = _queries(client, "/")
+    few = queries(client, "/")
     _populate(bob, alice, 10)
 
     with django_assert_num_queries(BOARD_QUERIES):
@@ -213,11 +206,11 @@ def test_incident_page_query_count_does_not_grow_with_its_timeline(
     client_for, bob, alice, incident
 ):
     client = client_for(bob)
-    few = _queries(client, incident.get_absolute_url())
+    few = queries(client, incident.get_absolute_url())
     for n in range(8):
         services.incident_post_update(incident=incident, actor=bob, message=f"Update {n}")
         services.incident_assign_role(
             incident=incident, actor=bob, role="commander", user=alice if n % 2 else bob
         )
 
-    assert _queries(client, incident.get_absolute_url()) == few
+    assert queries(client, incident.get_absolute_url()) == few

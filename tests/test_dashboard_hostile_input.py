@@ -18,11 +18,10 @@ from incidents.models import (
     ContactMethod,
     Incident,
     Override,
-    Rotation,
-    RotationMember,
     Schedule,
     StatusUpdate,
 )
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -101,13 +100,8 @@ def test_oversized_acknowledge_changes_nothing(bob, incident):
 
 def test_oversized_override_and_contact_forms_show_their_page_again(bob):
     schedule = Schedule.objects.create(name="Primary", slug="primary", time_zone="UTC")
-    rotation = Rotation.objects.create(
-        schedule=schedule,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 1, 5, tzinfo=UTC),
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)  # bob's own schedule
+    factories.rotation(schedule, [bob], starts_at=datetime(2026, 1, 5, tzinfo=UTC))  # bob's own
+
     client, token = csrf_client(bob, reverse("incidents:oncall"))
     prefix = f"s{schedule.pk}-"
     body = (

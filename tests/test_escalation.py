@@ -4,6 +4,8 @@ and by hand through the service, the API and the dashboard."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -55,6 +57,27 @@ def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
     return sorted(rows.values_list("level", flat=True))
 
 
+def levels_due(incident: Incident, path: str = "technical") -> list[datetime]:
+    """When each level above the first is due, lowest first."""
+    return [d.due_at for d in escalation_rows(incident, path=path).order_by("level")]
+
+
+# A P0 detected at T0 and never acknowledged reaches L2, L3 and L4 at the
+# guide's minutes from its detection.
+P0_LEVELS_DUE = [T0 + 15 * MIN, T0 + 30 * MIN, T0 + 60 * MIN]
+
+
+# What an escalation to L2 of the technical path records, by the clock or by
+# hand ("manual"): sam is on call there (engine_support) and paged by email.
+TECHNICAL_L2 = {
+    "path": "technical",
+    "level": 2,
+    "level_name": "Senior engineer",
+    "notified": ["sam"],
+    "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
+}
+
+
 # --- by the clock ----------------------------------------------------------------------
 
 
@@ -79,11 +102,7 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
         "paged": [{"username": "dana", "name": "Dana", "methods": ["email"]}],
     }
     assert pending_levels(incident) == [2, 3, 4]
-    assert [d.due_at for d in escalation_rows(incident).order_by("level")] == [
-        T0 + 15 * MIN,
-        T0 + 30 * MIN,
-        T0 + 60 * MIN,
-    ]
+    assert levels_due(incident) == P0_LEVELS_DUE
 
     at(14.9)
     assert fresh(incident).escalation_level == 1
@@ -94,14 +113,7 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
     assert l2.actor is None
     assert l2.message == "No acknowledgement within 15 min: escalated to L2 Senior engineer"
     assert (l2.before, l2.after) == ({"escalation_level": 1}, {"escalation_level": 2})
-    assert l2.detail == {
-        "path": "technical",
-        "level": 2,
-        "level_name": "Senior engineer",
-        "notified": ["sam"],
-        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
-        "manual": False,
-    }
+    assert l2.detail == {**TECHNICAL_L2, "manual": False}
     assert paged(incident) == ["dana", "sam"]
     assert "escalation" in channel_messages(incident)
 
@@ -334,7 +346,7 @@ def test_marking_an_incident_customer_impacting_later_starts_business_escalation
     services.incident_update_fields(incident=incident, actor=bob, customer_impacting=True)
 
     assert fresh(incident).business_escalation_level == 1
-    assert [d.due_at for d in escalation_rows(incident, path="business").order_by("level")] == [
+    assert levels_due(incident, path="business") == [
         T0 + 55 * MIN,
         T0 + 70 * MIN,
         T0 + 100 * MIN,
@@ -358,12 +370,9 @@ def test_raising_the_severity_pages_l1_and_plans_the_levels_from_detection(
     services.incident_change_severity(incident=incident, actor=bob, severity="P0")
 
     assert paged(incident) == ["dana"]
-    assert [d.due_at for d in escalation_rows(incident).order_by("level")] == [
-        T0 + 15 * MIN,
-        T0 + 30 * MIN,
-        T0 + 60 * MIN,
-    ]
+    assert levels_due(incident) == P0_LEVELS_DUE
     at(15)
+
     assert fresh(incident).escalation_level == 2
 
 
@@ -403,14 +412,8 @@ def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staff
     assert incident.escalation_level == 2
     [event] = events(incident, EventKind.ESCALATED)
     assert (event.actor, event.message) == (alice, "Need a DBA")
-    assert event.detail == {
-        "path": "technical",
-        "level": 2,
-        "level_name": "Senior engineer",
-        "notified": ["sam"],
-        "paged": [{"username": "sam", "name": "Sam", "methods": ["email"]}],
-        "manual": True,
-    }
+    assert event.detail == {**TECHNICAL_L2, "manual": True}
+
     assert paged(incident) == ["dana", "sam"]
     notification = incident.notifications.get(recipient__username="sam")
     assert notification.context["reason"] == "Need a DBA"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from incidents import services
 from incidents.errors import DomainError
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Rotation, Schedule
 from incidents.oncall import (
     OVERRIDE,
     ROTATION,
@@ -36,35 +37,8 @@ def schedule(name: str = "Primary", time_zone: str = "UTC") -> Schedule:
     )
 
 
-def rotation(
-    sched,
-    users,
-    *,
-    starts_at=T0,
-    interval="daily",
-    shift_hours=None,
-    priority=0,
-    ends_at=None,
-    name="Layer",
-    positions=None,
-) -> Rotation:
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name=name,
-        starts_at=starts_at,
-        interval=interval,
-        shift_hours=shift_hours,
-        priority=priority,
-        ends_at=ends_at,
-    )
-    for index, user in enumerate(users):
-        position = positions[index] if positions else index
-        RotationMember.objects.create(rotation=rot, user=user, position=position)
-    return rot
-
-
-def override(sched, user, starts_at, ends_at) -> Override:
-    return Override.objects.create(schedule=sched, user=user, starts_at=starts_at, ends_at=ends_at)
+# This module's rotations: daily from T0, a layer of the schedule, unless a test says.
+rotation = partial(factories.rotation, starts_at=T0, interval="daily", name="Layer")
 
 
 @pytest.fixture
@@ -251,16 +225,15 @@ def test_the_highest_priority_rotation_wins_where_several_have_someone(people):
     sched = schedule()
     rotation(sched, [ann], priority=1, name="Base", starts_at=T0 - timedelta(days=1))
     # Business hours only: 8-hour shifts every day, on top of the base layer.
-    top = Rotation.objects.create(
-        schedule=sched,
+    rotation(
+        sched,
+        [ben],
         name="Day",
         priority=5,
         interval="custom",
         shift_hours=8,
-        starts_at=T0,
         ends_at=T0 + timedelta(hours=8),
     )
-    RotationMember.objects.create(rotation=top, user=ben, position=0)
 
     items = shifts(sched, T0 - timedelta(hours=2), T0 + timedelta(hours=12))
 
@@ -285,7 +258,7 @@ def test_an_override_cuts_into_the_rotation_shift(people):
     sched = schedule()
     rotation(sched, [ann, ben], interval="weekly")
     start, end = T0 + timedelta(days=2), T0 + timedelta(days=3)
-    override(sched, cat, start, end)
+    factories.override(sched, cat, start, end)
 
     items = shifts(sched, T0, T0 + timedelta(days=8))
 
@@ -301,7 +274,7 @@ def test_an_override_cuts_into_the_rotation_shift(people):
 def test_an_override_covers_even_where_no_rotation_does(people):
     _, _, cat, _ = people
     sched = schedule()
-    override(sched, cat, T0, T0 + timedelta(hours=4))
+    factories.override(sched, cat, T0, T0 + timedelta(hours=4))
 
     shift = who_is_on_call(sched, T0 + timedelta(hours=1))
 
@@ -312,8 +285,8 @@ def test_the_latest_override_wins_where_overrides_overlap(people):
     ann, _, cat, dan = people
     sched = schedule()
     rotation(sched, [ann])
-    override(sched, cat, T0, T0 + timedelta(hours=10))
-    override(sched, dan, T0 + timedelta(hours=4), T0 + timedelta(hours=6))
+    factories.override(sched, cat, T0, T0 + timedelta(hours=10))
+    factories.override(sched, dan, T0 + timedelta(hours=4), T0 + timedelta(hours=6))
 
     items = shifts(sched, T0, T0 + timedelta(hours=12))
 
@@ -329,7 +302,7 @@ def test_adjacent_shifts_of_one_person_from_one_source_merge(people):
     ann, *_ = people
     sched = schedule()
     rotation(sched, [ann])  # a daily rotation of one person
-    override(sched, ann, T0 + timedelta(days=3), T0 + timedelta(days=4))
+    factories.override(sched, ann, T0 + timedelta(days=3), T0 + timedelta(days=4))
 
     items = shifts(sched, T0, T0 + timedelta(days=5))
 
@@ -470,13 +443,13 @@ def test_schedules_oncall_covers_every_schedule_in_four_queries(people, django_a
     ann, ben, cat, dan = people
     first = schedule("Alpha")
     rotation(first, [ann, ben])
-    override(first, dan, T0, T0 + timedelta(hours=2))
+    factories.override(first, dan, T0, T0 + timedelta(hours=2))
     with django_assert_num_queries(4):
         few = schedules_oncall(T0 + timedelta(hours=1))
     for n in range(6):
         sched = schedule(f"More {n}")
         rotation(sched, [cat, ann])
-        override(sched, ben, T0, T0 + timedelta(hours=3))
+        factories.override(sched, ben, T0, T0 + timedelta(hours=3))
 
     with django_assert_num_queries(4):
         many = dict(schedules_oncall(T0 + timedelta(hours=1)))

@@ -4,54 +4,38 @@ weeks, overrides added and removed by the people allowed to, calendar feeds."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Schedule
+from tests import factories
+from tests.oncall_support import (
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
+from tests.page_support import queries, text, visible_text
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday; Berlin is UTC+1
 PAGE = "/oncall/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture
 def berlin(bob, alice):
-    """bob this week, alice the next; hand-off Monday 09:00 Berlin time."""
+    """bob this week, alice the next; hand-off Monday 09:00 Berlin time (UTC+1)."""
     sched = Schedule.objects.create(
         name="Payments primary", slug="payments", time_zone="Europe/Berlin"
     )
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
-    )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
     return sched
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def section(response, sched) -> str:
     html = response.content.decode()
     start = html.index(f'id="schedule-{sched.slug}"')
     end = html.find('<section class="card schedule"', start)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[start : end if end > 0 else None]))
+    return visible_text(html[start : end if end > 0 else None])
 
 
 def add_url(sched) -> str:
@@ -114,23 +98,12 @@ def test_queries_do_not_grow_with_the_schedules(client_for, vera, berlin, bob):
     client = client_for(vera)
     client.get(PAGE)  # warm caches (session, permissions)
 
-    def count() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(PAGE).status_code == 200
-        return len(ctx.captured_queries)
-
-    before = count()
+    before = queries(client, PAGE)
     for n in range(5):
         sched = Schedule.objects.create(name=f"Extra {n}", slug=f"extra-{n}")
-        rot = Rotation.objects.create(schedule=sched, name="Daily", interval="daily", starts_at=NOW)
-        RotationMember.objects.create(rotation=rot, user=bob, position=0)
-        Override.objects.create(
-            schedule=sched,
-            user=bob,
-            starts_at=NOW + timedelta(days=1),
-            ends_at=NOW + timedelta(days=2),
-        )
-    assert count() == before
+        factories.rotation(sched, [bob], interval="daily")
+        factories.override(sched, bob)
+    assert queries(client, PAGE) == before
 
 
 # --- adding overrides ------------------------------------------------------------------
@@ -222,19 +195,9 @@ def test_adding_needs_a_csrf_token(client, bob, berlin):
 # --- removing overrides ----------------------------------------------------------------
 
 
-def _cover(sched, user, created_by) -> Override:
-    return Override.objects.create(
-        schedule=sched,
-        user=user,
-        created_by=created_by,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
-
-
 def test_remove_buttons_show_only_where_allowed_and_work(client_for, bob, alice, vera, berlin):
-    mine = _cover(berlin, bob, alice)
-    theirs = _cover(berlin, vera, alice)
+    mine = factories.override(berlin, bob, created_by=alice)
+    theirs = factories.override(berlin, vera, created_by=alice)
     client = client_for(bob)
 
     html = client.get(PAGE).content.decode()
@@ -248,14 +211,14 @@ def test_remove_buttons_show_only_where_allowed_and_work(client_for, bob, alice,
 
 
 def test_a_manager_removes_any_override(client_for, alice, vera, berlin):
-    theirs = _cover(berlin, vera, vera)
+    theirs = factories.override(berlin, vera, created_by=vera)
 
     assert client_for(alice).post(remove_url(theirs)).status_code == 302
     assert not Override.objects.exists()
 
 
 def test_removing_is_post_only_and_unknown_is_404(client_for, alice, vera, berlin):
-    theirs = _cover(berlin, vera, vera)
+    theirs = factories.override(berlin, vera, created_by=vera)
     client = client_for(alice)
 
     assert client.get(remove_url(theirs)).status_code == 405
@@ -265,8 +228,7 @@ def test_removing_is_post_only_and_unknown_is_404(client_for, alice, vera, berli
 
 def test_a_one_person_rotation_has_no_hand_off_not_a_made_up_one(client_for, vera, bob):
     solo = Schedule.objects.create(name="Solo", slug="solo")
-    rot = Rotation.objects.create(schedule=solo, name="Weekly", interval="weekly", starts_at=NOW)
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
+    factories.rotation(solo, [bob])
     client = client_for(vera)
 
     page = section(client.get(PAGE), solo)

@@ -3,14 +3,10 @@ admin (schedule preview, rotations, overrides, contact methods, escalation)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents.models import (
@@ -19,37 +15,18 @@ from incidents.models import (
     EscalationPolicy,
     Override,
     Rotation,
-    RotationMember,
     Schedule,
 )
 from tests import factories
+from tests.admin_support import empty_inlines, form_errors, inline_rows
+from tests.admin_support import url as admin_url
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
+from tests.page_support import queries, text
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def weekly(sched, *users, starts_at=None) -> Rotation:
-    rot = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=starts_at or NOW
-    )
-    for position, user in enumerate(users):
-        RotationMember.objects.create(rotation=rot, user=user, position=position)
-    return rot
-
-
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:incidents_{model._meta.model_name}_{view}", args=args)
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 # --- the board ------------------------------------------------------------------------
@@ -57,7 +34,7 @@ def text(response) -> str:
 
 def test_the_board_shows_who_is_on_call_per_schedule_and_until_when(client_for, bob, alice):
     engineer = Schedule.objects.get(slug="on-call-engineer")
-    weekly(engineer, bob, alice, starts_at=NOW - timedelta(days=1))
+    factories.rotation(engineer, [bob, alice], starts_at=NOW - timedelta(days=1))
 
     page = text(client_for(bob).get("/"))
 
@@ -69,10 +46,8 @@ def test_the_board_shows_who_is_on_call_per_schedule_and_until_when(client_for, 
 
 def test_the_board_marks_an_override(client_for, bob, vera):
     engineer = Schedule.objects.get(slug="on-call-engineer")
-    weekly(engineer, bob)
-    Override.objects.create(
-        schedule=engineer, user=vera, starts_at=NOW, ends_at=NOW + timedelta(hours=3)
-    )
+    factories.rotation(engineer, [bob])
+    factories.override(engineer, vera, NOW, NOW + timedelta(hours=3))
 
     page = text(client_for(bob).get("/"))
 
@@ -86,23 +61,15 @@ def test_the_board_says_when_nobody_is_on_call(client_for, alice, vera):
     )
 
 
-def _queries(client, path: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_the_board_query_count_does_not_grow_with_schedules(client_for, bob, alice):
     client = client_for(bob)
-    weekly(Schedule.objects.get(slug="on-call-engineer"), bob)
-    few = _queries(client, "/")
+    factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
+    few = queries(client, "/")
     for sched in Schedule.objects.exclude(slug="on-call-engineer"):
-        weekly(sched, alice, bob)
-        Override.objects.create(
-            schedule=sched, user=alice, starts_at=NOW, ends_at=NOW + timedelta(hours=1)
-        )
+        factories.rotation(sched, [alice, bob])
+        factories.override(sched, alice, NOW, NOW + timedelta(hours=1))
 
-    assert _queries(client, "/") == few
+    assert queries(client, "/") == few
 
 
 # --- the admin --------------------------------------------------------------------------
@@ -116,14 +83,9 @@ def admin_client(client, alice):
 
 def test_the_schedule_page_shows_who_is_on_call_now_and_the_next_week(admin_client, bob, alice):
     sched = Schedule.objects.create(name="Berlin", slug="berlin", time_zone="Europe/Berlin")
-    rot = Rotation.objects.create(
-        schedule=sched,
-        name="Daily",
-        interval="daily",
-        starts_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+    factories.rotation(
+        sched, [bob, alice], interval="daily", starts_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     )
-    RotationMember.objects.create(rotation=rot, user=bob, position=0)
-    RotationMember.objects.create(rotation=rot, user=alice, position=1)
 
     page = text(admin_client.get(admin_url(Schedule, "change", sched.pk)))
 
@@ -135,12 +97,12 @@ def test_the_schedule_page_shows_who_is_on_call_now_and_the_next_week(admin_clie
 
 def test_the_schedule_list_shows_who_is_on_call_in_constant_queries(admin_client, bob):
     url = admin_url(Schedule, "changelist")
-    weekly(Schedule.objects.get(slug="on-call-engineer"), bob)
-    few = _queries(admin_client, url)
+    factories.rotation(Schedule.objects.get(slug="on-call-engineer"), [bob])
+    few = queries(admin_client, url)
     for sched in Schedule.objects.all():
-        weekly(sched, bob)
+        factories.rotation(sched, [bob])
 
-    assert _queries(admin_client, url) == few
+    assert queries(admin_client, url) == few
     assert text(admin_client.get(url)).count("Bob") == Schedule.objects.count()
 
 
@@ -151,29 +113,14 @@ def test_the_schedule_form_offers_only_iana_time_zones(admin_client):
             "name": "Nowhere",
             "slug": "nowhere",
             "time_zone": "Mars/Base",
-            **_empty_inlines(),
+            **empty_inlines("rotations", "overrides"),
         },
     )
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
+    assert form_errors(response) == {
         "time_zone": ["'Mars/Base' is not an IANA time zone name such as 'Europe/Berlin'."]
     }
     assert not Schedule.objects.filter(slug="nowhere").exists()
-
-
-def _empty_inlines() -> dict[str, str]:
-    data = {}
-    for prefix in ("rotations", "overrides"):
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    return data
 
 
 def test_an_override_added_on_the_schedule_page_records_who_added_it(admin_client, alice, bob):
@@ -183,14 +130,18 @@ def test_an_override_added_on_the_schedule_page_records_who_added_it(admin_clien
         "slug": "primary",
         "description": "",
         "time_zone": "UTC",
-        **_empty_inlines(),
-        "overrides-TOTAL_FORMS": "1",
-        "overrides-0-user": str(bob.pk),
-        "overrides-0-starts_at_0": "2026-03-03",
-        "overrides-0-starts_at_1": "09:00:00",
-        "overrides-0-ends_at_0": "2026-03-03",
-        "overrides-0-ends_at_1": "17:00:00",
-        "overrides-0-reason": "Swap",
+        **empty_inlines("rotations"),
+        **inline_rows(
+            "overrides",
+            {
+                "user": str(bob.pk),
+                "starts_at_0": "2026-03-03",
+                "starts_at_1": "09:00:00",
+                "ends_at_0": "2026-03-03",
+                "ends_at_1": "17:00:00",
+                "reason": "Swap",
+            },
+        ),
     }
 
     response = admin_client.post(admin_url(Schedule, "change", sched.pk), data)
@@ -228,10 +179,7 @@ def test_a_custom_rotation_without_shift_hours_is_refused_in_the_admin(admin_cli
             "interval": "custom",
             "starts_at_0": "2026-03-03",
             "starts_at_1": "09:00:00",
-            "members-TOTAL_FORMS": "1",
-            "members-INITIAL_FORMS": "0",
-            "members-0-position": "0",
-            "members-0-user": str(bob.pk),
+            **inline_rows("members", {"position": "0", "user": str(bob.pk)}),
         },
     )
 
@@ -251,12 +199,11 @@ def test_a_rotation_is_saved_with_its_members_in_the_admin(admin_client, bob, al
             "shift_hours": "8",
             "starts_at_0": "2026-03-03",
             "starts_at_1": "09:00:00",
-            "members-TOTAL_FORMS": "2",
-            "members-INITIAL_FORMS": "0",
-            "members-0-position": "0",
-            "members-0-user": str(bob.pk),
-            "members-1-position": "1",
-            "members-1-user": str(alice.pk),
+            **inline_rows(
+                "members",
+                {"position": "0", "user": str(bob.pk)},
+                {"position": "1", "user": str(alice.pk)},
+            ),
         },
     )
 

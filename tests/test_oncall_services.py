@@ -24,6 +24,7 @@ from incidents.models import (
     SeverityPolicy,
 )
 from tests import factories
+from tests.admin_support import inline_rows
 from tests.api_support import API, assert_json_error, token_client
 from tests.oncall_support import (
     NOW,
@@ -224,12 +225,9 @@ def test_a_rotation_added_in_the_admin_is_one_change_with_its_members(client, al
             "interval": "daily",
             "starts_at_0": "2026-03-03",
             "starts_at_1": "20:00:00",
-            "members-TOTAL_FORMS": "2",
-            "members-INITIAL_FORMS": "0",
-            "members-0-position": "2",
-            "members-0-user": bob.pk,
-            "members-1-position": "1",
-            "members-1-user": alice.pk,
+            **inline_rows(
+                "members", {"position": "2", "user": bob.pk}, {"position": "1", "user": alice.pk}
+            ),
         },
     )
 

@@ -8,34 +8,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.db import connection
 from django.urls import reverse
 
-from incidents.models import Override, Rotation, RotationMember, Schedule
+from incidents.models import Override, Rotation, Schedule
+from tests import factories
+from tests.admin_support import empty_inlines, form_errors
 from tests.api_support import API, assert_json_error, token_client
+from tests.oncall_support import (
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
-
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def _schedule(name: str, zone: str, *members) -> Schedule:
     sched = Schedule.objects.create(name=name, slug=name.lower(), time_zone=zone)
-    rotation = Rotation.objects.create(
-        schedule=sched,
-        name="Weekly",
-        interval="weekly",
-        starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
-    )
-    for position, user in enumerate(members):
-        RotationMember.objects.create(rotation=rotation, user=user, position=position)
+    factories.rotation(sched, members, starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC))
     return sched
 
 
@@ -249,11 +238,11 @@ def test_the_oncall_page_offers_take_a_shift_only_where_the_responder_may(
 
 
 def test_an_override_changed_in_the_admin_is_checked_like_a_new_one(client, alice, bob, far):
-    override = Override.objects.create(
-        schedule=far,
-        user=bob,
-        starts_at=datetime(2026, 3, 3, 9, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 3, 17, tzinfo=UTC),
+    override = factories.override(
+        far,
+        bob,
+        datetime(2026, 3, 3, 9, tzinfo=UTC),
+        datetime(2026, 3, 3, 17, tzinfo=UTC),
         created_by=bob,
     )
     client.force_login(alice)
@@ -273,10 +262,7 @@ def test_an_override_changed_in_the_admin_is_checked_like_a_new_one(client, alic
         change, {**data, "ends_at_0": "2026-03-04", "ends_at_1": "09:00:00", "reason": " swap "}
     )
 
-    assert refused.status_code == 200
-    assert refused.context["adminform"].form.errors == {
-        "ends_at": ["This time is more than 5 years ahead."]
-    }
+    assert form_errors(refused) == {"ends_at": ["This time is more than 5 years ahead."]}
     assert accepted.status_code == 302
     override.refresh_from_db()
     assert (override.ends_at, override.reason, override.created_by) == (
@@ -290,11 +276,11 @@ def test_an_override_changed_in_the_admin_is_checked_like_a_new_one(client, alic
 
 
 def test_an_override_no_page_can_read_no_longer_takes_the_pages_down(client, bob, alice, far):
-    override = Override.objects.create(
-        schedule=far,
-        user=bob,
-        starts_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 9, 9, tzinfo=UTC),
+    override = factories.override(
+        far,
+        bob,
+        datetime(2026, 3, 2, 9, tzinfo=UTC),
+        datetime(2026, 3, 9, 9, tzinfo=UTC),
         created_by=bob,
     )
     with connection.cursor() as cursor:  # as a row stored before this check existed
@@ -329,15 +315,9 @@ def test_a_rotation_typed_in_the_admin_gets_the_same_time_check(client, alice, f
             "interval": "weekly",
             "starts_at_0": "9999-12-31",
             "starts_at_1": "23:00:00",
-            "members-TOTAL_FORMS": "0",
-            "members-INITIAL_FORMS": "0",
-            "members-MIN_NUM_FORMS": "0",
-            "members-MAX_NUM_FORMS": "1000",
+            **empty_inlines("members"),
         },
     )
 
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
-        "starts_at": ["This time is more than 5 years ahead."]
-    }
+    assert form_errors(response) == {"starts_at": ["This time is more than 5 years ahead."]}
     assert not Rotation.objects.filter(name="Forever").exists()

@@ -12,10 +12,10 @@ deleted) or ``forbidden`` (403).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from functools import partial
 
 import pytest
-import time_machine
 from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -31,13 +31,16 @@ from incidents.models import (
     SeverityPolicy,
 )
 from tests import factories
-from tests.admin_support import form_data, with_row
+from tests.admin_support import empty_inlines, form_data, inline_rows, with_row
 from tests.admin_support import url as admin_url
 from tests.api_support import API, token_client
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 INVALID, CONFLICT, FORBIDDEN = "invalid", "conflict", "forbidden"
 # Every model these rules guard, compared whole before and after a refusal.
 GUARDED = (
@@ -53,21 +56,11 @@ GUARDED = (
 START, END = "2026-03-03T18:00:00", "2026-03-04T08:00:00"
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def primary(alice, bob):
     """bob, then alice, weekly: bob may take shifts here."""
     sched = Schedule.objects.create(name="Primary", slug="primary")
-    rotation = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW - timedelta(days=1)
-    )
-    RotationMember.objects.create(rotation=rotation, user=bob, position=0)
-    RotationMember.objects.create(rotation=rotation, user=alice, position=1)
+    factories.rotation(sched, [bob, alice], starts_at=NOW - timedelta(days=1))
     return sched
 
 
@@ -75,10 +68,7 @@ def primary(alice, bob):
 def others(alice):
     """A schedule whose rotation does not include bob."""
     sched = Schedule.objects.create(name="Others", slug="others")
-    rotation = Rotation.objects.create(
-        schedule=sched, name="Weekly", interval="weekly", starts_at=NOW
-    )
-    RotationMember.objects.create(rotation=rotation, user=alice, position=0)
+    factories.rotation(sched, [alice])
     return sched
 
 
@@ -168,44 +158,28 @@ def admin_inline_row(client, obj, prefix: str, row: dict):
     )
 
 
-def empty_inlines(*prefixes: str) -> dict:
-    data = {}
-    for prefix in prefixes:
-        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
-    return data
-
-
-def api_override(actor, schedule, username: str, starts: str, ends: str):
-    return token_client(actor).post(
-        f"{API}/schedules/{schedule.pk}/overrides/",
-        {"user": username, "starts_at": starts + "Z", "ends_at": ends + "Z"},
-        format="json",
-    )
-
-
-def dashboard_override(client, schedule, user, starts: str, ends: str):
-    p = f"s{schedule.pk}-"
-    return client.post(
-        reverse("incidents:override-add", args=[schedule.pk]),
-        {p + "user": user.pk, p + "starts_at": starts[:16], p + "ends_at": ends[:16]},
-    )
-
-
-def admin_override(client, schedule, user, starts: str, ends: str):
-    return client.post(
-        admin_url(Override, "add"),
-        {
-            "schedule": schedule.pk,
-            "user": user.pk,
-            **split("starts_at", starts),
-            **split("ends_at", ends),
-        },
-    )
-
-
 def signed_in(client, user):
     client.force_login(user)
     return client
+
+
+def add_override(entry: str, client, by, schedule, user, starts: str, ends: str) -> tuple:
+    """Put ``user`` on call on ``schedule`` from ``starts`` to ``ends``
+    through ``entry`` ("api", "dashboard" or "admin") as ``by``; the
+    outcome read as that entry point shows it."""
+    if entry == "api":
+        body = {"user": user.username, "starts_at": starts + "Z", "ends_at": ends + "Z"}
+        url = f"{API}/schedules/{schedule.pk}/overrides/"
+        return api(token_client(by).post(url, body, format="json"))
+    if entry == "dashboard":
+        p = f"s{schedule.pk}-"
+        body = {p + "user": user.pk, p + "starts_at": starts[:16], p + "ends_at": ends[:16]}
+        url = reverse("incidents:override-add", args=[schedule.pk])
+        return dashboard(signed_in(client, by).post(url, body), schedule)
+    assert entry == "admin"
+    body = {"schedule": schedule.pk, "user": user.pk, **split("starts_at", starts)}
+    body |= split("ends_at", ends)
+    return admin_form(signed_in(client, by).post(admin_url(Override, "add"), body))
 
 
 # --- the rules ---------------------------------------------------------------------------
@@ -283,40 +257,21 @@ def test_an_escalation_level_must_page_someone_from_level_1(client, alice, entry
 
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin", "admin schedule's inline"])
 def test_an_override_ending_before_it_starts_is_refused(client, primary, alice, bob, entry):
-    calls = {
-        "api": lambda: api(api_override(bob, primary, "bob", END, START)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), primary, bob, END, START), primary
-        ),
-        "admin": lambda: admin_form(
-            admin_override(signed_in(client, alice), primary, bob, END, START)
-        ),
-        "admin schedule's inline": lambda: admin_form(
-            admin_inline_row(
-                signed_in(client, alice),
-                primary,
-                "overrides",
-                {"user": bob.pk, **split("starts_at", END), **split("ends_at", START)},
-            )
-        ),
-    }
+    def attempt() -> tuple:
+        if entry == "admin schedule's inline":
+            row = {"user": bob.pk, **split("starts_at", END), **split("ends_at", START)}
+            return admin_form(admin_inline_row(signed_in(client, alice), primary, "overrides", row))
+        by = alice if entry == "admin" else bob  # the admin is a manager's
+        return add_override(entry, client, by, primary, bob, END, START)
 
-    refused(calls[entry], (INVALID, {"ends_at"}))
+    refused(attempt, (INVALID, {"ends_at"}))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard", "admin"])
 def test_a_deactivated_person_is_not_put_on_call(client, primary, alice, dave, entry):
-    calls = {
-        "api": lambda: api(api_override(alice, primary, "dave", START, END)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, alice), primary, dave, START, END), primary
-        ),
-        "admin": lambda: admin_form(
-            admin_override(signed_in(client, alice), primary, dave, START, END)
-        ),
-    }
+    attempt = partial(add_override, entry, client, alice, primary, dave, START, END)
 
-    refused(calls[entry], (INVALID, {"user"}))
+    refused(attempt, (INVALID, {"user"}))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
@@ -329,25 +284,14 @@ def test_a_responder_puts_only_themselves_on_call_on_their_own_schedules(
     request, client, bob, entry, where, who
 ):
     schedule, person = request.getfixturevalue(where), request.getfixturevalue(who)
-    calls = {
-        "api": lambda: api(api_override(bob, schedule, who, START, END)),
-        "dashboard": lambda: dashboard(
-            dashboard_override(signed_in(client, bob), schedule, person, START, END), schedule
-        ),
-    }
+    attempt = partial(add_override, entry, client, bob, schedule, person, START, END)
 
-    refused(calls[entry], (FORBIDDEN, None))
+    refused(attempt, (FORBIDDEN, None))
 
 
 @pytest.mark.parametrize("entry", ["api", "dashboard"])
 def test_a_responder_removes_only_covers_of_their_own(client, primary, alice, bob, vera, entry):
-    cover = Override.objects.create(
-        schedule=primary,
-        user=vera,
-        created_by=alice,
-        starts_at=NOW + timedelta(days=1),
-        ends_at=NOW + timedelta(days=2),
-    )
+    cover = factories.override(primary, vera, created_by=alice)
     calls = {
         "api": lambda: api(
             token_client(bob).delete(f"{API}/schedules/{primary.pk}/overrides/{cover.pk}/")
@@ -377,10 +321,7 @@ def test_a_custom_rotation_needs_shift_hours(client, primary, alice, bob, entry)
                 {
                     "schedule": primary.pk,
                     **CUSTOM,
-                    "members-TOTAL_FORMS": "1",
-                    "members-INITIAL_FORMS": "0",
-                    "members-0-position": "0",
-                    "members-0-user": bob.pk,
+                    **inline_rows("members", {"position": "0", "user": bob.pk}),
                 },
             )
         ),

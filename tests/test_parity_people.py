@@ -26,7 +26,7 @@ from incidents.guide import RESPONDER
 from incidents.models import ApiToken, AuditEntry, Channel, ContactMethod
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.admin_support import form_data, inline_prefix, with_row
+from tests.admin_support import form_data, inline_prefix, signed_in, with_row
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ LOCAL_HOOK = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
 def loopback_allowed(settings):
     # Receivers on 127.0.0.1 are allowed (nothing is sent); 10.0.0.0/8 is not.
     settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def admin_url(name: str, *args) -> str:
@@ -130,6 +124,19 @@ def drive_channel(entry: str, alice, channel: Channel | None, kind: str, fields:
     )
 
 
+def channel_refusal(entry: str, alice, kind: str, fields: dict) -> dict[str, str]:
+    """Try ``fields`` on a channel of ``kind`` through ``entry`` (a new
+    channel, or one already there); it is refused and nothing is written.
+    What the refusal says, ``{field: message}``."""
+    channel = existing_channel(entry, kind)
+    unchanged = Unchanged(channel_rows)
+
+    said = refusal(drive_channel(entry, alice, channel, kind, fields))
+
+    unchanged.check()
+    return said
+
+
 @pytest.mark.parametrize(
     "entry", ["api_create", "api_update", "admin_add", "admin_change", "service"]
 )
@@ -143,13 +150,7 @@ def drive_channel(entry: str, alice, channel: Channel | None, kind: str, fields:
     ids=["private-address", "plain-http-slack", "bad-routing-key"],
 )
 def test_a_bad_channel_target_is_refused_everywhere(alice, entry, kind, target, says):
-    channel = existing_channel(entry, kind)
-    unchanged = Unchanged(channel_rows)
-
-    outcome = drive_channel(entry, alice, channel, kind, {"target": target})
-
-    assert says in refusal(outcome)["target"]
-    unchanged.check()
+    assert says in channel_refusal(entry, alice, kind, {"target": target})["target"]
 
 
 @pytest.mark.parametrize(
@@ -170,13 +171,9 @@ def test_severities_outside_p0_p3_or_none_at_all_are_refused_everywhere(
 ):
     # The admin's checkboxes send no list on purpose only as "none ticked",
     # which means the guide's routing for the kind (as its help text says).
-    channel = existing_channel(entry, "pagerduty")
-    unchanged = Unchanged(channel_rows)
+    said = channel_refusal(entry, alice, "pagerduty", {"severities": severities})
 
-    outcome = drive_channel(entry, alice, channel, "pagerduty", {"severities": severities})
-
-    assert says in refusal(outcome)["severities"]
-    unchanged.check()
+    assert says in said["severities"]
 
 
 @pytest.mark.parametrize("entry", ["admin_change", "service"])
@@ -187,25 +184,17 @@ def test_severities_outside_p0_p3_or_none_at_all_are_refused_everywhere(
 )
 def test_a_bad_signing_secret_is_refused_everywhere(alice, entry, secret, says):
     # The API's rotate-secret/ makes a random secret: it takes none typed.
-    channel = existing_channel(entry, "webhook")
-    unchanged = Unchanged(channel_rows)
+    said = channel_refusal(entry, alice, "webhook", {"new_secret": secret})
 
-    outcome = drive_channel(entry, alice, channel, "webhook", {"new_secret": secret})
-
-    assert says in refusal(outcome)["new_secret"]
-    unchanged.check()
+    assert says in said["new_secret"]
 
 
 @pytest.mark.parametrize("entry", ["api_update", "service"])
 def test_a_channels_kind_never_changes(alice, entry):
     # The admin shows the kind read-only once created (test_admin_channels).
-    channel = existing_channel(entry, "pagerduty")
-    unchanged = Unchanged(channel_rows)
+    said = channel_refusal(entry, alice, "pagerduty", {"kind": "email"})
 
-    outcome = drive_channel(entry, alice, channel, "pagerduty", {"kind": "email"})
-
-    assert "cannot change" in refusal(outcome)["kind"]
-    unchanged.check()
+    assert "cannot change" in said["kind"]
 
 
 @pytest.mark.parametrize("entry", ["api", "admin_action", "service"])
@@ -266,6 +255,17 @@ def drive_contact(entry: str, alice, bob, methods, kind: str, value: str):
     )
 
 
+def contact_refusal(entry: str, alice, bob, methods, kind: str, value: str) -> dict[str, str]:
+    """Try ``kind: value`` as one of bob's contact methods through
+    ``entry``; it is refused and nothing is written. What the refusal says."""
+    unchanged = Unchanged(contact_rows)
+
+    said = refusal(drive_contact(entry, alice, bob, methods, kind, value))
+
+    unchanged.check()
+    return said
+
+
 CONTACT_ENTRIES = ["dashboard", "admin_add", "admin_change", "admin_person_page", "service"]
 
 
@@ -283,33 +283,25 @@ CONTACT_ENTRIES = ["dashboard", "admin_add", "admin_change", "admin_person_page"
 def test_a_bad_contact_value_is_refused_everywhere(
     alice, bob, bobs_methods, entry, kind, value, says
 ):
-    unchanged = Unchanged(contact_rows)
+    said = contact_refusal(entry, alice, bob, bobs_methods, kind, value)
 
-    outcome = drive_contact(entry, alice, bob, bobs_methods, kind, value)
-
-    assert says in refusal(outcome)["value"]
-    unchanged.check()
+    assert says in said["value"]
 
 
 @pytest.mark.parametrize(
-    ("entry", "field", "says"),
+    ("entry", "says"),
     [
-        ("dashboard", "value", "You already have this contact method."),
-        ("admin_change", "value", "Bob already has this contact method."),
-        ("admin_person_page", "value", "Bob already has this contact method."),
-        ("service", "value", "Bob already has this contact method."),
-        ("admin_add", "value", "Bob already has this contact method."),
+        ("dashboard", "You already have this contact method."),
+        ("admin_change", "Bob already has this contact method."),
+        ("admin_person_page", "Bob already has this contact method."),
+        ("service", "Bob already has this contact method."),
+        ("admin_add", "Bob already has this contact method."),
     ],
 )
-def test_the_same_contact_method_twice_is_refused_everywhere(
-    alice, bob, bobs_methods, entry, field, says
-):
-    unchanged = Unchanged(contact_rows)
+def test_the_same_contact_method_twice_is_refused_everywhere(alice, bob, bobs_methods, entry, says):
+    said = contact_refusal(entry, alice, bob, bobs_methods, "email", "bob@pager.test")
 
-    outcome = drive_contact(entry, alice, bob, bobs_methods, "email", "bob@pager.test")
-
-    assert refusal(outcome)[field] == says
-    unchanged.check()
+    assert said["value"] == says
 
 
 def test_a_refused_row_on_the_person_page_leaves_the_whole_page_unsaved(alice, bob):

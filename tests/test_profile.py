@@ -5,31 +5,24 @@ their shifts with calendar links."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from incidents.models import ContactMethod, Rotation, RotationMember, Schedule
+from incidents.models import ContactMethod, Schedule
+from tests import factories
+from tests.oncall_support import (
+    NOW,
+    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+)
+from tests.page_support import text
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 ME = "/me/"
 ADD = "/me/contact-methods/"
 PD_KEY = "R0123456789abcdef0123456789ABCDE"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def text(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
 
 
 def url(name: str, method) -> str:
@@ -182,9 +175,7 @@ def test_a_failed_test_is_shown_and_slack_ids_are_not_testable(
 
 def test_your_shifts_and_their_calendar_links(client_for, bob, alice):
     sched = Schedule.objects.create(name="Payments", slug="payments", time_zone="Europe/Berlin")
-    rot = Rotation.objects.create(schedule=sched, name="Weekly", interval="weekly", starts_at=NOW)
-    RotationMember.objects.create(rotation=rot, user=alice, position=0)
-    RotationMember.objects.create(rotation=rot, user=bob, position=1)
+    factories.rotation(sched, [alice, bob])
 
     page = client_for(bob).get(ME)
 

@@ -266,14 +266,21 @@ def test_reopening_an_open_incident_is_a_conflict(incident, bob):
     )
 
 
-def test_reopening_needs_a_reason(incident, bob):
-    services.incident_resolve(incident=incident, actor=bob, root_cause="x")
+@pytest.mark.parametrize(
+    ("resolved_first", "change"),
+    [
+        (True, lambda i, u: services.incident_reopen(incident=i, actor=u, reason="")),
+        (False, lambda i, u: services.incident_escalate(incident=i, actor=u, reason=" ")),
+    ],
+    ids=["reopen", "escalate"],
+)
+def test_reopening_and_escalating_by_hand_need_a_reason(incident, bob, resolved_first, change):
+    if resolved_first:
+        services.incident_resolve(incident=incident, actor=bob, root_cause="x")
 
-    rejected(
-        lambda: services.incident_reopen(incident=incident, actor=bob, reason=""),
-        "reason is required",
-        incident=incident,
-    )
+    error = rejected(lambda: change(incident, bob), "reason is required", incident=incident)
+
+    assert error.field == "reason"
 
 
 @pytest.mark.parametrize(
@@ -367,14 +374,6 @@ def test_escalating_past_the_top_level_is_a_conflict(bob, severity, top):
         incident=incident,
     )
     assert error.conflict is True
-
-
-def test_escalating_needs_a_reason(incident, bob):
-    rejected(
-        lambda: services.incident_escalate(incident=incident, actor=bob, reason=" "),
-        "reason is required",
-        incident=incident,
-    )
 
 
 # --- descriptive fields ----------------------------------------------------------
