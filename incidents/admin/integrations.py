@@ -112,7 +112,7 @@ class IntegrationForm(ServiceForm):
     class Meta:
         model = Integration
         # What a manager sets is what the service audits (never the token).
-        fields = integrations.AUDITED
+        fields = integrations.INTEGRATION_FIELDS
 
 
 def _by_service_name(data: dict) -> dict:
