@@ -94,12 +94,16 @@ def assignable_groups(actor) -> QuerySet[Group]:
     return Group.objects.filter(name__in=GUIDE_GROUPS)
 
 
-def can_change_email_of(actor, person) -> bool:
-    """A password reset is mailed to the account's address, so changing a
-    manager's address is taking over a manager's account: only the manager
-    themselves or a superuser may."""
+def can_take_over(actor, person) -> bool:
+    """A new password signs in at once and a password reset is mailed to the
+    account's address: setting either on someone else's account takes it over.
+    On a staff or manager account only the person themselves or a superuser
+    may. Staff status only a superuser changes, so deactivating the person or
+    taking them out of the Manager group first does not open the door."""
     return (
-        is_superuser(actor) or (_active(actor) and actor.pk == person.pk) or not can_manage(person)
+        is_superuser(actor)
+        or (_active(actor) and actor.pk == person.pk)
+        or not (person.is_staff or can_manage(person))
     )
 
 

@@ -449,15 +449,59 @@ def test_a_manager_never_makes_anyone_staff_or_superuser(alice, bob, entry, fiel
     unchanged.check()
 
 
+def deactivated(person):
+    people.person_update(actor=None, person=person, is_active=False)
+
+
+def out_of_manager(person):
+    people.person_set_groups(actor=root_user(), person=person, groups=[])
+
+
+def root_user():
+    return factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
 @pytest.mark.parametrize("entry", ["admin_change", "service"])
-def test_a_manager_never_changes_another_managers_email(alice, entry):
+@pytest.mark.parametrize(
+    "first",
+    [None, deactivated, out_of_manager],
+    ids=["as is", "deactivated first", "out of the Manager group first"],
+)
+def test_a_manager_never_changes_another_managers_email(alice, entry, first):
     mona = factories.manager("mona")
+    if first is not None:
+        # Neither opens the door: staff status, which only a superuser
+        # changes, still marks the account.
+        first(mona)
     unchanged = Unchanged(person_rows)
 
     outcome = change_person(entry, alice, mona, email="alice@evil.test")
 
     assert "password resets are sent to it" in refusal(outcome)["email"]
     unchanged.check()
+
+
+def set_password(entry: str, actor, person, password: str):
+    if entry == "admin_password":
+        data = {"password1": password, "password2": password, "usable_password": "true"}
+        return signed_in(actor).post(admin_url("auth_user_password_change", person.pk), data)
+    assert entry == "service"
+    return refused_by_service(
+        lambda: people.person_set_password(actor=actor, person=person, password=password)
+    )
+
+
+@pytest.mark.parametrize("entry", ["admin_password", "service"])
+def test_a_manager_never_sets_another_managers_password(alice, entry):
+    mona = factories.manager("mona")
+    unchanged = Unchanged(person_rows)
+
+    outcome = set_password(entry, alice, mona, "another horse battery staple")
+
+    assert "sets the password of a staff or manager account" in refusal(outcome)["password1"]
+    unchanged.check()
+    mona.refresh_from_db()
+    assert mona.check_password("correct horse battery staple")
 
 
 @pytest.mark.parametrize("entry", ["admin_change", "service"])

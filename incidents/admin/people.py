@@ -6,15 +6,18 @@ beside their fields; the pages only offer what the rules allow."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+import copy
+import functools
+
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.contrib.auth.models import Group
-from django.http import HttpResponseRedirect
 
 from .. import privileges
+from ..errors import DomainError
 from ..services import people
 from .common import ServiceAdminMixin, keeping_the_row
 from .contacts import ContactMethodInline
@@ -89,22 +92,38 @@ class PeopleAdminMixin(ServiceAdminMixin):
         people.person_delete(actor=request.user, person=person)
 
     def user_change_password(self, request, id, form_url=""):
-        person = self.get_object(request, unquote(id))
-        if (
-            request.method == "POST"
-            and person is not None
-            # Otherwise super() refuses the page itself (a superuser's: 403).
-            and self.has_change_permission(request, person)
-            and request.POST.get("usable_password") == "false"
-            and not privileges.can_disable_password(request.user, person)
-        ):
-            messages.error(
-                request,
-                "Only a superuser or the person themselves can disable password sign-in: "
-                "without a password an account counts as a service account.",
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        return super().user_change_password(request, id, form_url)
+        # Django's view, with a form that knows who is asking (a copy of the
+        # admin per request: the admin itself is shared between threads).
+        asked = copy.copy(self)
+        asked.change_password_form = functools.partial(PasswordForm, actor=request.user)
+        return super(PeopleAdminMixin, asked).user_change_password(request, id, form_url)
+
+
+class PasswordForm(AdminPasswordChangeForm):
+    """Django's checks of the new password, then the service's rules
+    (``people.check_password_change``, so a refusal shows on the form) and
+    its write (``person_set_password``, audited)."""
+
+    def __init__(self, user, *args, actor, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                people.check_password_change(
+                    actor=self.actor, person=self.user, usable=data["set_usable_password"]
+                )
+            except DomainError as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+        return data
+
+    def save(self, commit=True):
+        usable = self.cleaned_data["set_usable_password"]
+        password = self.cleaned_data["password1"] if usable else None
+        people.person_set_password(actor=self.actor, person=self.user, password=password)
+        return self.user
 
 
 def _register_user_admin() -> None:

@@ -113,7 +113,8 @@ class Rows(Generic[Row]):
         self, *, actor, action: str, row: models.Model, extra: Mapping | None = None
     ) -> None:
         """Delete ``row`` and log what it was (and ``extra``)."""
-        pk = row.pk
         before = {**self._log_of(row), **(extra or {})}
+        # Logged first: a person deleting their own account is the entry's
+        # actor, which the deletion then sets to null (``actor_name`` stays).
+        self.record(actor=actor, action=action, obj=row, before=before)
         row.delete()
-        self.record(actor=actor, action=action, obj=row, before=before, object_id=pk)

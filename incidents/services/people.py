@@ -6,13 +6,13 @@ membership and deletion, within the boundaries of ``incidents.privileges``:
 - only a superuser grants superuser or staff status or raw permissions;
 - managers put people in the guide's groups (Viewer, Responder, Manager)
   only, and keep the groups a superuser gave as they are;
-- only a superuser, or the manager themselves, changes a manager's email
-  address: a password reset is mailed to it.
+- only a superuser, or the person themselves, changes the email address or
+  the password of a staff or manager account (``privileges.can_take_over``):
+  either is how an account is taken over.
 
 Every change is in the audit log (who, what before and after), the address
-included: changing someone's address and then resetting their password is
-how an account is taken over, so it must never pass unseen. Passwords
-themselves are never logged.
+and the setting of a password included, so a takeover never passes unseen.
+Passwords themselves are never logged.
 """
 
 from __future__ import annotations
@@ -150,10 +150,10 @@ def person_update(
                 "permissions.",
                 field=field,
             )
-    if "email" in changed and not privileges.can_change_email_of(actor, person):
+    if "email" in changed and not privileges.can_take_over(actor, person):
         raise DomainError(
-            "Only a superuser or the manager themselves changes a manager's email address: "
-            "password resets are sent to it.",
+            "Only a superuser or the person themselves changes the email address of a "
+            "staff or manager account: password resets are sent to it.",
             field="email",
         )
     if not changed:
@@ -170,6 +170,51 @@ def person_update(
         actor=actor, action="person_update", obj=person, before=before, after=_state(person)
     )
     return person
+
+
+def check_password_change(*, actor, person, usable: bool) -> None:
+    """The rules for setting (``usable``) or disabling ``person``'s password,
+    which ``person_set_password`` applies; the admin's password form asks
+    them too, so a refusal shows on the form before anything is written.
+
+    1. A superuser's account is for superusers (``PermissionDenied``).
+    2. Disabling sign-in by password makes a "service account", whose tokens
+       managers may issue: only the person themselves or a superuser may.
+    3. On a staff or manager account, only the person themselves or a
+       superuser sets the password (``privileges.can_take_over``).
+    """
+    privileges.require_alter_account_of(actor, person)
+    if not usable and not privileges.can_disable_password(actor, person):
+        raise DomainError(
+            "Only a superuser or the person themselves can disable password sign-in: "
+            "without a password an account counts as a service account.",
+            field="usable_password",
+        )
+    if usable and not privileges.can_take_over(actor, person):
+        raise DomainError(
+            "Only a superuser or the person themselves sets the password of a staff or "
+            "manager account.",
+            field="password1",
+        )
+
+
+@transaction.atomic
+def person_set_password(*, actor, person, password: str | None) -> None:
+    """Set ``person``'s password (already checked by Django's password
+    validators), or disable sign-in by password with None. The log says
+    that it happened, never the password."""
+    check_password_change(actor=actor, person=person, usable=password is not None)
+    if password is None:
+        person.set_unusable_password()
+    else:
+        person.set_password(password)
+    person.save(update_fields=["password"])
+    audit.record(
+        actor=actor,
+        action="person_set_password",
+        obj=person,
+        after={"password": "set" if password is not None else "disabled"},
+    )
 
 
 @transaction.atomic
