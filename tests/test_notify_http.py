@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 import socket
 import ssl
@@ -300,7 +301,7 @@ class TlsServer:
     """A one-request-at-a-time HTTPS server on 127.0.0.1 with a self-signed
     certificate for ``localhost``; records the SNI name each client sent."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, port: int = 0):
         self.cert = tmp_path / "localhost.pem"
         key = tmp_path / "localhost.key"
         subprocess.run(
@@ -313,7 +314,8 @@ class TlsServer:
         self.context.load_cert_chain(self.cert, key)
         self.context.sni_callback = lambda _sock, name, _ctx: self.names.append(name)
         self.names: list[str | None] = []
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.heads: list[bytes] = []
+        self.sock = socket.create_server(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -329,6 +331,7 @@ class TlsServer:
                     while b"\r\n\r\n" not in data:
                         data += tls.recv(4096)
                     head, _, body = data.partition(b"\r\n\r\n")
+                    self.heads.append(head)
                     length = re.search(rb"(?i)content-length: *(\d+)", head)
                     while length and len(body) < int(length.group(1)):
                         body += tls.recv(4096)  # read it all: closing early resets
@@ -363,6 +366,26 @@ def test_https_sends_the_url_host_as_sni_and_checks_the_certificate_for_it(tls_s
     assert result.status == 200
     # The socket went to the checked 127.0.0.1; TLS still spoke for "localhost".
     assert tls_server.names == ["localhost"]
+
+
+def test_https_on_its_own_port_sends_the_host_without_the_port(
+    tmp_path, http_recorder, monkeypatch
+):
+    # Receivers that route or sign by Host expect "hooks.slack.com", not
+    # "hooks.slack.com:443"; only 443 shows it, so the server takes that port.
+    try:
+        server = TlsServer(tmp_path, port=443)
+    except OSError as exc:  # not root: nobody may listen on 443
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"cannot listen on 443 here: {exc}")
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert))
+    try:
+        assert http.post("https://localhost/hook", body=b"{}", headers=JSON).status == 200
+    finally:
+        server.close()
+
+    assert re.search(rb"(?im)^host: localhost\r?$", server.heads[0]), server.heads[0]
 
 
 def test_https_to_the_ip_fails_when_the_certificate_names_the_host(tls_server, monkeypatch):

@@ -227,6 +227,10 @@ class _GuardedConnection(http.client.HTTPConnection):
         read_timeout: float,
         trusted: bool = False,
     ) -> None:
+        # The Host header names the port only when it is not the scheme's own
+        # (http.client compares with ``default_port``): "hooks.slack.com", not
+        # "hooks.slack.com:443", which receivers that sign or route by Host refuse.
+        self.default_port = http.client.HTTPS_PORT if tls else http.client.HTTP_PORT
         super().__init__(host, port, timeout=read_timeout)
         self._tls = ssl.create_default_context() if tls else None
         self._connect_timeout = connect_timeout

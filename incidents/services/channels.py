@@ -25,7 +25,7 @@ from ..notify import probe
 from ..notify.channels import DEFAULT_SEVERITIES, SECRET_TARGET_KINDS, mask_secret, mask_target
 from ..notify.errors import TransportError, UnsafeDestination
 from ..notify.http import check_url, within_allowed_networks
-from .checks import check_field_text, others
+from .checks import check_choice, check_field_text, others
 from .edits import UNSET, Rows, given
 
 # Integration and ruleset keys are both 32 characters (ruleset keys start with R).
@@ -45,14 +45,6 @@ def _name(value, *, channel: Channel | None = None) -> str:
     if others(Channel, channel).filter(name=name).exists():
         raise DomainError(f"A channel named {name!r} already exists.", field="name")
     return name
-
-
-def _kind(value) -> str:
-    if value not in ChannelKind.values:
-        raise DomainError(
-            f"kind must be one of {', '.join(ChannelKind.values)} (got {value!r}).", field="kind"
-        )
-    return value
 
 
 def _url(kind: str, target: str) -> str:
@@ -105,7 +97,7 @@ def _target(kind: str, target) -> str:
                 f"The target {target!r} is not a valid email address.", field="target"
             ) from None
         return target
-    if not ROUTING_KEY.fullmatch(target):  # PagerDuty: _kind() let nothing else through
+    if not ROUTING_KEY.fullmatch(target):  # PagerDuty: the kind check let nothing else through
         raise DomainError(
             "The target must be a PagerDuty routing key: 32 letters and "
             "digits (Events API v2 integration or ruleset key).",
@@ -188,7 +180,7 @@ def channel_create(
 ) -> Channel:
     """A new channel; ``severities`` default to the guide's routing for its kind.
     A webhook gets a random signing secret (``Channel.secret``'s default)."""
-    kind = _kind(kind)
+    kind = check_choice(kind, ChannelKind, "kind", error=DomainError)
     state = {
         "name": _name(name),
         "kind": kind,

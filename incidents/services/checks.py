@@ -16,6 +16,8 @@ from django.db import connection, models
 from ..errors import DomainError, IncidentError
 from ..models import Incident, ReferenceCounter, Service, SeverityPolicy, Status
 
+SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
+
 
 def policy_for(severity: str) -> SeverityPolicy:
     try:
@@ -54,8 +56,13 @@ def check_text(
     return value
 
 
+def service_name(raw, field: str = "services", *, error: type[DomainError] = IncidentError) -> str:
+    """A service's name as stored: stripped, lower case, fitting its column."""
+    return check_text(raw, field, required=True, max_length=SERVICE_NAME_MAX, error=error).lower()
+
+
 def service_rows(names: Iterable[str]) -> list[Service]:
-    clean = {check_text(raw, "services", required=True, max_length=100).lower() for raw in names}
+    clean = {service_name(raw) for raw in names}
     # Create in one fixed order: two declarations inserting the same new
     # services in opposite orders would otherwise deadlock on the unique index.
     return [Service.objects.get_or_create(name=name)[0] for name in sorted(clean)]

@@ -26,7 +26,7 @@ from ..models import ChannelKind, ContactKind, ContactMethod
 from ..notify import probe
 from ..people import display_name
 from .channels import ROUTING_KEY
-from .checks import others
+from .checks import check_choice, others
 from .edits import UNSET, Rows, given
 
 # Slack member IDs (U…, W… for Enterprise Grid) are what mentions need;
@@ -39,14 +39,6 @@ FIELDS = ("kind", "value", "enabled")
 
 # Which transport pages a method directly (Slack: mentioned, not paged).
 TESTABLE = {ContactKind.EMAIL: ChannelKind.EMAIL, ContactKind.PAGERDUTY: ChannelKind.PAGERDUTY}
-
-
-def _check_kind(kind) -> str:
-    if kind not in ContactKind.values:
-        raise DomainError(
-            f"kind must be one of {', '.join(ContactKind.values)} (got {kind!r}).", field="kind"
-        )
-    return kind
 
 
 def _check_value(kind: str, value) -> str:
@@ -84,7 +76,7 @@ def _check_once(*, actor, user, kind: str, value: str, method: ContactMethod | N
 def _state(state: dict, *, actor, method: ContactMethod) -> dict:
     """A whole contact method of ``method``'s person as it would be stored,
     checked: a value that reaches someone by its kind, once per person."""
-    kind = _check_kind(state["kind"])
+    kind = check_choice(state["kind"], ContactKind, "kind", error=DomainError)
     value = _check_value(kind, state["value"])
     if (kind, value) != (method.kind, method.value):
         _check_once(actor=actor, user=method.user, kind=kind, value=value, method=method)
@@ -132,7 +124,7 @@ CONTACT_METHODS = Rows(ContactMethod, FIELDS, shown=_audited, record=_record)
 def contact_add(*, actor, user, kind: str, value: str, enabled: bool = True) -> ContactMethod:
     """Add a way to reach ``user``."""
     _require_may_edit(actor, user)
-    kind = _check_kind(kind)
+    kind = check_choice(kind, ContactKind, "kind", error=DomainError)
     value = _check_value(kind, value)
     _check_once(actor=actor, user=user, kind=kind, value=value)
     try:

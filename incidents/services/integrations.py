@@ -13,11 +13,10 @@ from ..models import Integration, IntegrationKind, Service, Severity
 from ..people import person_of
 from ..safejson import text_problem
 from .alert_sql import integration_by_token
-from .checks import check_field_text, check_whole_number
+from .checks import check_choice, check_field_text, check_whole_number, service_name
 from .edits import UNSET, Rows, given
 from .tokens import hash_key
 
-SERVICE_NAME_MAX = Service._meta.get_field("name").max_length
 RATE_LIMIT_MAX = 2_147_483_647  # the column (PositiveIntegerField) holds no more
 MAPPING_MAX = 100
 # Alert requests name their sender on every request. A process keeps the
@@ -94,14 +93,7 @@ def _default_service(name) -> Service | None:
     """The service alerts without one are filed under; made on first use."""
     if name in (None, ""):
         return None
-    if not isinstance(name, str) or not name.strip():
-        raise DomainError("default_service must be a service name.", field="default_service")
-    name = name.strip().lower()
-    if len(name) > SERVICE_NAME_MAX:
-        raise DomainError(
-            f"default_service is longer than {SERVICE_NAME_MAX} characters.",
-            field="default_service",
-        )
+    name = service_name(name, "default_service", error=DomainError)
     return Service.objects.get_or_create(name=name)[0]
 
 
@@ -119,11 +111,7 @@ def integration_create(
     rate_limit_per_minute: int = 1200,
 ) -> tuple[Integration, str]:
     """Create an integration; returns it and its secret token (shown once)."""
-    if kind not in IntegrationKind.values:
-        raise DomainError(
-            f"kind must be one of {', '.join(IntegrationKind.values)} (got {kind!r}).",
-            field="kind",
-        )
+    check_choice(kind, IntegrationKind, "kind", error=DomainError)
     service = _default_service(default_service)
     key = _new_integration_key()
     state = {
