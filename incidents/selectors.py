@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import (
@@ -80,12 +80,15 @@ class IncidentFilters:
         if self.detected_before is not None:
             qs = qs.filter(detected_at__lt=self.detected_before)
         if self.q:
-            matching_alerts = Alert.objects.filter(title__icontains=self.q).values("incident_id")
+            # Per incident, on its own alerts (index ``alert_incident``): the
+            # board polls with the search kept, during storms too, and the
+            # alert table keeps every alert ever received.
+            its_alert = Alert.objects.filter(incident=OuterRef("pk"), title__icontains=self.q)
             qs = qs.filter(
                 Q(ref__icontains=self.q)
                 | Q(title__icontains=self.q)
                 | Q(summary__icontains=self.q)
-                | Q(pk__in=matching_alerts)
+                | Exists(its_alert)
             )
         return qs
 

@@ -217,7 +217,6 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # messages and timestamps stay in UTC (enable_utc).
 CELERY_TIMEZONE = BUSINESS_TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # The SLA engine (incidents/engine/). Deadlines are rows
 # a frequent sweep claims, never long ETAs (celery #2599); every beat entry
