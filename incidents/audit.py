@@ -27,8 +27,6 @@ _entry_point: contextvars.ContextVar[str] = contextvars.ContextVar(
     "treebeard_entry_point", default=EntryPoint.COMMAND
 )
 
-MASK = "••••"
-
 
 def entry_point() -> str:
     return _entry_point.get()
@@ -85,18 +83,16 @@ def _json(value: Any) -> Any:
     return str(value)
 
 
-def snapshot(
-    obj: models.Model, fields: Iterable[str], *, secret: Iterable[str] = ()
-) -> dict[str, Any]:
-    """``{field: value}`` of ``obj`` for the log; ``secret`` fields are masked
-    (a channel's URL, a webhook's signing secret: the log is not a key store)."""
-    hidden = set(secret)
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """``{field: value}`` of ``obj`` for the log. Secrets are masked by the
+    caller before they get here (``services.edits.Rows(shown=…)``): the log
+    is not a key store."""
     state = {}
     for name in fields:
         value = getattr(obj, name)
         if isinstance(value, models.Manager):
             value = list(value.all())
-        state[name] = MASK if name in hidden and value else _json(value)
+        state[name] = _json(value)
     return state
 
 

@@ -250,7 +250,7 @@ def test_an_integration_added_in_the_admin_shows_its_webhook_url_once(admin_clie
     [message] = [m for m in messages_of(response) if "not shown again" in m]
     webhook = message.rsplit(" ", 1)[-1]
     key = webhook.split("/api/v1/integrations/")[1].split("/")[0]
-    integration = services.integration_lookup(key)
+    integration = services.integration_sender(key)
     assert webhook == f"{settings.SITE_URL}/api/v1/integrations/{key}/grafana/"
     assert (integration.created_by, integration.severity_mapping, integration.auto_resolve) == (
         alice,

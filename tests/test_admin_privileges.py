@@ -303,6 +303,22 @@ def test_a_manager_deletes_their_own_account_and_the_log_keeps_who_it_was(as_ali
 # --- API tokens: only your own key, or a service account's ----------------------------------
 
 
+def test_a_manager_cannot_revoke_or_rename_a_superusers_token(as_alice, alice, root):
+    token, _ = services.api_token_create(actor=root, user=root, name="root's laptop")
+    response = as_alice.post(
+        reverse("admin:incidents_apitoken_changelist"),
+        {"action": "revoke_selected", "_selected_action": [token.pk]},
+    )
+
+    assert response.status_code == 403
+    for call in (services.api_token_revoke, services.api_token_rename):
+        extra = {"name": "mine now"} if call is services.api_token_rename else {}
+        with pytest.raises(PermissionDenied):
+            call(actor=alice, token=token, **extra)
+    token.refresh_from_db()
+    assert (token.revoked_at, token.name) == (None, "root's laptop")
+
+
 def token_add(client: Client, owner, scopes=("read",)):
     return client.post(
         reverse("admin:incidents_apitoken_add"),

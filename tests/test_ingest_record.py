@@ -173,6 +173,22 @@ def test_an_alert_stored_but_never_routed_by_an_older_release_is_routed_when_rep
     assert Alert.objects.get().action == AlertAction.OPENED
 
 
+def test_an_alert_the_database_refuses_leaves_the_rest_answered_as_they_were_stored(prom):
+    """A joining alert is stored by step 2; the one the database refuses (a
+    NUL PostgreSQL text cannot hold) fails step 3. The first is answered as
+    stored by this request, not as a replay; the second alone is not stored."""
+    [opened] = record(prom, alert("disk"))
+    refused = alert("fresh", "resolved")
+    refused.title = "bad\x00title"
+
+    joined, failed = record(prom, alert("disk"), refused)
+
+    assert (joined["action"], joined["duplicate"]) == ("joined", False)
+    assert joined["incident"] == opened["incident"]
+    assert failed["action"] == "not_stored"
+    assert Alert.objects.filter(integration=prom).count() == 2
+
+
 def test_an_unknown_kind_is_refused_naming_the_field(prom):
     with pytest.raises(DomainError) as refused:
         alert_record(integration=prom, kind="nagios", alerts=[alert()])

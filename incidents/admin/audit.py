@@ -25,7 +25,6 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     search_fields = ("object_repr", "object_id", "actor_name", "action")
     date_hierarchy = "at"
-    list_select_related = ("actor",)
 
     def lookup_allowed(self, lookup, value, request=None) -> bool:
         # One object's history from a link: ?object_type=…&object_id=….

@@ -18,8 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 
-import redis
-from django.conf import settings
 from django.core.cache import cache
 
 from .. import clock
@@ -80,27 +78,11 @@ class _Leases:
 
 
 _leases = _Leases()
-# Redis clients by address, one per process (each holds a connection pool).
-_redis_clients: dict[str, redis.Redis] = {}
 
 
 def _count(key: str, size: int) -> int:
     """Add ``size`` to the counter ``key`` (two windows' life) and return it.
-    On Redis, one round trip (SET NX and INCRBY in a pipeline, under the
-    cache's own key name): Django's cache API takes three (``add``, then
-    ``incr``'s EXISTS and INCRBY)."""
-    config = settings.CACHES["default"]
-    location = config.get("LOCATION")
-    if not config["BACKEND"].endswith(".RedisCache") or not isinstance(location, str):
-        cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
-        return cache.incr(key, size)
-    client = _redis_clients.get(location)
-    if client is None:
-        client = _redis_clients[location] = redis.Redis.from_url(
-            location, socket_timeout=2, socket_connect_timeout=2
-        )
-    name = cache.make_key(key)
-    pipe = client.pipeline(transaction=False)
-    pipe.set(name, 0, ex=2 * WINDOW_SECONDS, nx=True)
-    pipe.incrby(name, size)
-    return pipe.execute()[1]
+    Once a lease, so the cache's own calls (``add``, then ``incr``) cost
+    nothing worth saving."""
+    cache.add(key, 0, timeout=2 * WINDOW_SECONDS)
+    return cache.incr(key, size)

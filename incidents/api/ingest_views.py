@@ -88,7 +88,7 @@ def integration_webhook(request, token: str, kind: str):
             status=404,
         )
     try:
-        integration, kept = integration_sender(token)
+        integration = integration_sender(token)
         if integration is None:
             return _unknown_token()
         if retry_after := retry_after_if_limited(integration):
@@ -106,7 +106,7 @@ def integration_webhook(request, token: str, kind: str):
         _refused(integration, batch)
         if batch.refused and not batch.alerts:
             return _all_refused(batch)
-        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts, kept=kept)
+        outcomes = alert_record(integration=integration, kind=kind, alerts=batch.alerts)
     except SenderGone:
         return _unknown_token()
     except (OperationalError, InterfaceError):
@@ -162,7 +162,7 @@ def pagerduty_enqueue(request):
     except PagerDutyEventError as exc:
         return _pd_invalid(str(exc), list(exc.errors) or [str(exc)])
     try:
-        integration, kept = integration_sender(routing_key)
+        integration = integration_sender(routing_key)
         if integration is None:
             return _unknown_routing_key()
         if retry_after := retry_after_if_limited(integration):
@@ -172,9 +172,7 @@ def pagerduty_enqueue(request):
                 message="Requests for this integration key exceeded the limit.",
                 errors=["Rate limit exceeded"],
             )
-        outcome = alert_record(
-            integration=integration, kind="pagerduty", alerts=[alert], kept=kept
-        )[0]
+        outcome = alert_record(integration=integration, kind="pagerduty", alerts=[alert])[0]
     except SenderGone:
         return _unknown_routing_key()
     except (OperationalError, InterfaceError):

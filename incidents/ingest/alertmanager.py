@@ -74,17 +74,13 @@ def parse_alertmanager(payload: Any) -> list[ParsedAlert]:
     ``/api/v2/alerts`` (no fingerprint: one is derived from the labels; no
     status: resolved once ``endsAt`` has passed) and Grafana's payload, which
     is a superset of this one. ``PayloadError`` for the first refused alert;
-    ``alertmanager_batch`` keeps the others.
+    ``batch`` keeps the others.
     """
-    return alertmanager_batch(payload).strict()
-
-
-def alertmanager_batch(payload: Any) -> Batch:
-    return group_batch(load_json(payload), ALERTMANAGER)
+    return batch(payload).strict()
 
 
 def batch(payload: Any, *, headers=None) -> Batch:
-    return alertmanager_batch(payload)
+    return group_batch(load_json(payload), ALERTMANAGER)
 
 
 def group_batch(payload: Any, flavour: Flavour) -> Batch:

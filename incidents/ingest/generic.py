@@ -77,10 +77,10 @@ def parse_generic(payload: Any) -> list[ParsedAlert]:
     lists the bad ones in ``refused`` (202); this function, the strict form,
     raises for the first bad one.
     """
-    return generic_batch(payload).strict()
+    return batch(payload).strict()
 
 
-def generic_batch(payload: Any) -> Batch:
+def batch(payload: Any, *, headers=None) -> Batch:
     """``parse_generic`` keeping the good alerts of a batch (``each_alert``)."""
     payload = load_json(payload)
     if isinstance(payload, list):
@@ -95,10 +95,6 @@ def generic_batch(payload: Any) -> Batch:
             raise PayloadError("alerts must be a list of alert objects", field="alerts")
         check_text({k: v for k, v in payload.items() if k != "alerts"}, path="")
     return each_alert(items, prefix, lambda item, where: _generic_alert(item, f"{where}."))
-
-
-def batch(payload: Any, *, headers=None) -> Batch:
-    return generic_batch(payload)
 
 
 def _generic_alert(item: dict, prefix: str) -> ParsedAlert:

@@ -39,10 +39,10 @@ def parse_grafana(payload: Any) -> list[ParsedAlert]:
     when an alert has no name or description of its own. Legacy Grafana
     alerting (``ruleName``/``state``/``evalMatches``, Grafana <= 8) is accepted.
     """
-    return grafana_batch(payload).strict()
+    return batch(payload).strict()
 
 
-def grafana_batch(payload: Any) -> Batch:
+def batch(payload: Any, *, headers=None) -> Batch:
     payload = load_json(payload)
     if (
         isinstance(payload, dict)
@@ -52,10 +52,6 @@ def grafana_batch(payload: Any) -> Batch:
         check_text(payload, path="")
         return Batch(one_alert(_parse_grafana_legacy(payload)))
     return group_batch(payload, GRAFANA)
-
-
-def batch(payload: Any, *, headers=None) -> Batch:
-    return grafana_batch(payload)
 
 
 # Legacy Grafana alerting states (ok, paused -> the rule will never clear it).

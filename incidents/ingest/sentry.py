@@ -35,8 +35,6 @@ _SENTRY_ISSUE_STATUS = {
 _SENTRY_METRIC_STATUS = {"critical": "firing", "warning": "firing", "resolved": "resolved"}
 _SENTRY_PROJECT_IN_URL = re.compile(r"/projects/[^/]+/([^/]+)/")
 _SENTRY_ISSUE_IN_URL = re.compile(r"/issues/(\d+)")
-# Resources that are not alerts: acknowledged with no alert.
-_SENTRY_NOT_ALERTS = ("installation", "comment", "seer", "preprod_artifact")
 
 
 def parse_sentry(payload: Any, *, resource: str | None = None) -> list[ParsedAlert]:

@@ -94,7 +94,6 @@ for _n in range(6):
     _level = LEVELS[min(_n, 3)]
     DEFAULT_LABEL_MAP.update({f"p{_n}": _level, f"sev{_n}": _level, str(_n): _level})
 
-ERROR_RATE_THRESHOLDS = ((5.0, "P0"), (2.0, "P1"), (1.0, "P2"))  # strictly above / at least
 LATENCY_P95_LIMIT_SECONDS = 3.0
 
 _NOT_A_MEASUREMENT = {

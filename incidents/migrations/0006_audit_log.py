@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'audit entry',
                 'verbose_name_plural': 'audit log',
                 'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id', '-at'], name='audit_object'), models.Index(fields=['actor', '-at'], name='audit_actor'), models.Index(fields=['-at'], name='audit_at')],
+                'indexes': [models.Index(fields=['object_type', 'object_id', '-at'], name='audit_object'), models.Index(fields=['actor_name', '-at'], name='audit_actor'), models.Index(fields=['-at'], name='audit_at')],
             },
         ),
     ]

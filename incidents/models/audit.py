@@ -50,8 +50,9 @@ class AuditEntry(models.Model):
         indexes = [
             # One object's history, newest first (admin and ?object_type=&object_id=).
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_object"),
-            # One person's changes, newest first (?actor=).
-            models.Index(fields=["actor", "-at"], name="audit_actor"),
+            # One person's changes, newest first (the API's ?actor=, by the
+            # name, which keeps the rows of people deleted since).
+            models.Index(fields=["actor_name", "-at"], name="audit_actor"),
             # The whole log, newest first.
             models.Index(fields=["-at"], name="audit_at"),
         ]

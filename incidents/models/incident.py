@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .. import clock
-from ..people import display_name
+from ..people import display_name, person_of
 from .severity import Severity
 
 
@@ -231,10 +231,10 @@ class EventKind(models.TextChoices):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise TypeError("The timeline is append-only: events are never updated.")
+        raise TypeError(f"{self.model.__name__} is append-only: rows are never updated.")
 
     def delete(self):
-        raise TypeError("The timeline is append-only: events are never deleted.")
+        raise TypeError(f"{self.model.__name__} is append-only: rows are never deleted.")
 
 
 class TimelineEvent(models.Model):
@@ -290,7 +290,7 @@ class TimelineEvent(models.Model):
         return cls.objects.create(
             incident=incident,
             kind=kind,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=person_of(actor),
             at=at,
             message=message,
             before=before,

@@ -54,8 +54,8 @@ from .incidents import (
 from .integrations import (
     integration_create,
     integration_delete,
-    integration_lookup,
     integration_rotate_token,
+    integration_sender,
     integration_update,
 )
 from .people import (
@@ -131,8 +131,8 @@ __all__ = [
     "incident_update_fields",
     "integration_create",
     "integration_delete",
-    "integration_lookup",
     "integration_rotate_token",
+    "integration_sender",
     "integration_update",
     "override_add",
     "override_change",

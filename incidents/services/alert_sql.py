@@ -6,12 +6,11 @@ only, by ``join_open`` and ``count_alerts``.
 Ingestion runs at the speed of the database: in a storm, a request is ONE
 statement, ``join_open`` (which checks the sender's token itself, so the
 webhooks may keep the integration they read for a few seconds:
-``integration_sender``), and a token lookup (``integration_by_token``) now
-and then.
+``integrations.integration_sender``).
 Built by the ORM, each of these statements cost more in Python than in
 PostgreSQL (the query compiler, not the query), so they are written here
 once, from the models' own table and column names, with every value a
-parameter; the two that every request runs are prepared statements.
+parameter; the one every storm request runs is a prepared statement.
 
 ``join_open`` is PostgreSQL's (it needs data-modifying ``WITH``); the rest
 stays portable to SQLite, the demo's embedded database, which takes no row
@@ -82,49 +81,6 @@ def _execute_prepared(cursor, name: str, sql: str, params: list) -> None:
         cursor.execute(f"PREPARE {name} AS {numbered}")
         names.add(name)
     cursor.execute(f"EXECUTE {name} ({_marks(len(params))})", params)
-
-
-# --- the sender: which integration a token names --------------------------------
-
-
-@functools.cache
-def _integration_select(vendor: str) -> tuple[str, list[str], list[list]]:
-    """The token lookup's SELECT, the attribute names of its columns and the
-    converters Django applies to each (JSON text, and SQLite's types)."""
-    fields = Integration._meta.concrete_fields
-    table = Integration._meta.db_table
-    sql = (
-        f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(table)} "  # noqa: S608
-        "WHERE token_hash = %s AND enabled"
-    )
-    converters = []
-    for f in fields:
-        column = f.get_col(table)
-        converters.append(
-            connection.ops.get_db_converters(column) + f.get_db_converters(connection)
-        )
-    return sql, [f.attname for f in fields], converters
-
-
-def integration_by_token(token_hash: str) -> Integration | None:
-    """The enabled integration whose token hashes to ``token_hash``: every
-    alert request starts here, so without the ORM's query building (the
-    query is prepared where the statements are)."""
-    sql, names, converters = _integration_select(connection.vendor)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _execute_prepared(cursor, "treebeard_integration_by_token", sql, [token_hash])
-        else:
-            cursor.execute(sql, [token_hash])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = []
-    for value, column_converters in zip(row, converters, strict=True):
-        for convert in column_converters:
-            value = convert(value, None, connection)
-        values.append(value)
-    return Integration.from_db(connection.alias, names, values)
 
 
 # --- the storm: firing alerts that join open incidents -----------------------

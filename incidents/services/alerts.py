@@ -45,11 +45,11 @@ from .alert_sql import (
     Group,
     count_alerts,
     insert_new,
-    integration_by_token,
     join_open,
     lock_groups,
 )
 from .incidents import incident_acknowledge, incident_declare, incident_resolve
+from .integrations import integration_by_token_hash
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +85,15 @@ class AlertOutcome:
 
 
 def alert_record(
-    *, integration: Integration, kind: str, alerts: Sequence[ParsedAlert], kept: bool = False
+    *, integration: Integration, kind: str, alerts: Sequence[ParsedAlert]
 ) -> list[AlertOutcome]:
     """Store the alerts a tool sent and act on them; one outcome per alert,
     in order. Replaying the same payload changes nothing.
 
-    ``kept``: ``integration`` is one the process read a few seconds ago
-    (``integrations.integration_sender``). Step 2 checks its token and
-    ``enabled`` in its own statement; step 3 reads it again first, and
-    raises ``SenderGone`` when it is disabled or its token has changed.
+    ``integration`` may be one the process read a few seconds ago
+    (``integrations.integration_sender``): step 2 checks its token and
+    ``enabled`` in its own statement, and step 3 reads it again first,
+    raising ``SenderGone`` when it is disabled or its token has changed.
 
     1. Build the rows: a key for each alert and its suggested severity.
     2. Firing alerts whose fingerprint's incident is open join it: one
@@ -109,22 +109,17 @@ def alert_record(
     4. Note when the integration last sent.
 
     The parsers fit every field to its column (``ingest.types.check_alert``);
-    should the database still refuse one alert's values, the batch is written
-    again one alert at a time, and that alert alone is answered
-    ``not_stored`` and logged, never the batch: a 5xx makes the sender
-    re-send the whole batch, for ever.
+    should the database still refuse one alert's values, what step 2 did not
+    store is written again one alert at a time, and that alert alone is
+    answered ``not_stored`` and logged, never the batch: a 5xx makes the
+    sender re-send the whole batch, for ever.
     """
     if kind not in KINDS:
         raise DomainError(f"Unknown alert kind {kind!r}.", field="kind")
     if not alerts:
         return []
     now = clock.now()
-    alerts = [_ensure_keys(parsed) for parsed in alerts]
-    try:
-        outcomes = _record(integration, kind, alerts, now, kept=kept)
-    except (DataError, UnicodeEncodeError):
-        # Written by none of the statements that failed: again, one by one.
-        outcomes = [_record_alone(integration, kind, alert, now, kept=kept) for alert in alerts]
+    outcomes = _record(integration, kind, [_ensure_keys(parsed) for parsed in alerts], now)
     if any(o.action != NOT_STORED for o in outcomes):
         _note_last_alert(integration, now)
     return outcomes
@@ -188,41 +183,22 @@ def _outcome(alert: Alert, ref: str | None, *, duplicate: bool) -> AlertOutcome:
     )
 
 
-def _record_alone(
-    integration: Integration, kind: str, alert: ParsedAlert, now: datetime, *, kept: bool
-) -> AlertOutcome:
-    try:
-        return _record(integration, kind, [alert], now, kept=kept)[0]
-    except (DataError, UnicodeEncodeError):
-        log.exception("integration %s: an alert could not be stored", integration.pk)
-        return AlertOutcome(alert.fingerprint[:128], alert.status, NOT_STORED, None, False)
-
-
-# --- the batch ----------------------------------------------------------------
-
-
 def _record(
-    integration: Integration,
-    kind: str,
-    alerts: list[ParsedAlert],
-    now: datetime,
-    *,
-    kept: bool,
+    integration: Integration, kind: str, alerts: list[ParsedAlert], now: datetime
 ) -> list[AlertOutcome]:
     rows = [_row(integration, kind, alert, now) for alert in alerts]
-    first: dict[str, Alert] = {}  # occurrence key -> the batch's first alert with it
-    sent: dict[str, ParsedAlert] = {}
+    sent: dict[str, ParsedAlert] = {}  # occurrence key -> the batch's first alert with it
     for row, alert in zip(rows, alerts, strict=True):
-        first.setdefault(row.occurrence_key, row)
         sent.setdefault(row.occurrence_key, alert)
-    done = _join_open(integration, list(first.values()))
-    rest = [row for key, row in first.items() if key not in done]
-    if rest:
-        if kept:
-            # Everything below acts on the integration as it is now.
-            integration = integration_by_token(integration.token_hash) or _gone()
-            rest = [_row(integration, kind, sent[row.occurrence_key], now) for row in rest]
-        done.update(_locked(integration, rest))
+    done: dict[str, AlertOutcome] = {}
+    try:
+        _store(integration, kind, rows, sent, now, done)
+    except (DataError, UnicodeEncodeError):
+        # Written by none of the statements that failed (each is atomic); what
+        # is not done yet, again, one alert at a time.
+        for key, alert in sent.items():
+            if key not in done:
+                done[key] = _alone(integration, kind, alert, now)
     outcomes, seen = [], set()
     for row in rows:
         outcome = done[row.occurrence_key]
@@ -231,6 +207,38 @@ def _record(
         seen.add(row.occurrence_key)
         outcomes.append(outcome)
     return outcomes
+
+
+def _store(
+    integration: Integration,
+    kind: str,
+    rows: list[Alert],
+    sent: dict[str, ParsedAlert],
+    now: datetime,
+    done: dict[str, AlertOutcome],
+) -> None:
+    """Steps 2 and 3 for the first alert of each occurrence key, each
+    outcome into ``done`` as soon as its statement has committed."""
+    first: dict[str, Alert] = {}
+    for row in rows:
+        first.setdefault(row.occurrence_key, row)
+    done.update(_join_open(integration, list(first.values())))
+    rest = [key for key in first if key not in done]
+    if rest:
+        # Everything below acts on the integration as it is now.
+        integration = integration_by_token_hash(integration.token_hash) or _gone()
+        done.update(_locked(integration, [_row(integration, kind, sent[k], now) for k in rest]))
+
+
+def _alone(integration: Integration, kind: str, alert: ParsedAlert, now: datetime) -> AlertOutcome:
+    row = _row(integration, kind, alert, now)
+    done: dict[str, AlertOutcome] = {}
+    try:
+        _store(integration, kind, [row], {row.occurrence_key: alert}, now, done)
+    except (DataError, UnicodeEncodeError):
+        log.exception("integration %s: an alert could not be stored", integration.pk)
+        return AlertOutcome(alert.fingerprint[:128], alert.status, NOT_STORED, None, False)
+    return done[row.occurrence_key]
 
 
 def _join_open(integration: Integration, rows: list[Alert]) -> dict[str, AlertOutcome]:

@@ -150,13 +150,17 @@ def contact_update(
     """Change what is given (pause or resume pages with ``enabled``); the
     method stays its person's."""
     _require_may_edit(actor, method.user)
-    CONTACT_METHODS.update(
-        actor=actor,
-        action="contact_update",
-        row=method,
-        changes=given(kind=kind, value=value, enabled=enabled),
-        check=lambda state: _state(state, actor=actor, method=method),
-    )
+    try:
+        with transaction.atomic():
+            CONTACT_METHODS.update(
+                actor=actor,
+                action="contact_update",
+                row=method,
+                changes=given(kind=kind, value=value, enabled=enabled),
+                check=lambda state: _state(state, actor=actor, method=method),
+            )
+    except IntegrityError:  # the same method added by a concurrent request since the check
+        raise DomainError(_already(actor, method.user), field="value") from None
     return method
 
 

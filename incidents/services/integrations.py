@@ -12,7 +12,6 @@ from ..errors import DomainError
 from ..models import Integration, IntegrationKind, Service, Severity
 from ..people import person_of
 from ..safejson import text_problem
-from .alert_sql import integration_by_token
 from .checks import check_choice, check_field_text, check_whole_number, service_name
 from .edits import UNSET, Rows, given
 from .tokens import hash_key
@@ -24,7 +23,7 @@ MAPPING_MAX = 100
 # statement, not two. Keeping them changes nothing that matters: the
 # statement that stores a storm's alerts checks the token and ``enabled``
 # itself (``alert_sql.join_open``), and every other path reads the
-# integration again (``alert_record``'s ``kept``), so a disabled
+# integration again (``alert_record``), so a disabled
 # integration or a rotated token stops working at once. What may lag by
 # this long, in the other processes, is a joined alert's suggested severity
 # after a manager edits the severity mapping, and the rate limit after it is
@@ -211,30 +210,27 @@ def integration_rotate_token(*, actor, integration: Integration) -> str:
     return key
 
 
-def integration_lookup(key: str) -> Integration | None:
-    """The enabled integration with this token, or None (unknown or disabled).
+def integration_by_token_hash(token_hash: str) -> Integration | None:
+    """The enabled integration whose token hashes to ``token_hash``."""
+    return Integration.objects.filter(token_hash=token_hash, enabled=True).first()
 
-    Whatever a sender put in the URL or ``routing_key`` (odd bytes, a lone
-    surrogate that cannot be hashed, a megabyte of text) is just unknown."""
+
+def integration_sender(key: str) -> Integration | None:
+    """The enabled integration with this token, or None (unknown or
+    disabled), for the alert webhooks: as this process read it in the last
+    ``SENDER_SECONDS``, or read now. Whatever a sender put in the URL or
+    ``routing_key`` (odd bytes, a lone surrogate that cannot be hashed, a
+    megabyte of text) is just unknown."""
     if not key or len(key) > 256 or text_problem(key):
         return None
-    return integration_by_token(hash_key(key))
-
-
-def integration_sender(key: str) -> tuple[Integration | None, bool]:
-    """``integration_lookup`` for the alert webhooks, and whether the
-    integration is one this process kept (read in the last ``SENDER_SECONDS``)
-    rather than read now: ``alert_record(kept=…)`` needs to know."""
-    if not key or len(key) > 256 or text_problem(key):
-        return None, False
     token_hash = hash_key(key)
     now = clock.now().timestamp()
     kept = _senders.get(token_hash)
     if kept is not None and 0 <= now - kept[1] < SENDER_SECONDS:
-        return kept[0], True
-    integration = integration_by_token(token_hash)
+        return kept[0]
+    integration = integration_by_token_hash(token_hash)
     if integration is None:
         _senders.pop(token_hash, None)
     else:
         _senders[token_hash] = (integration, now)
-    return integration, False
+    return integration

@@ -72,9 +72,17 @@ def api_token_create(
     return token, key
 
 
+def _require_alter(actor, token: ApiToken) -> None:
+    """A superuser's tokens, like the rest of their account, are for
+    superusers (the command line's operator may do anything)."""
+    if actor is not OPERATOR:
+        privileges.require_alter_account_of(actor, token.user)
+
+
 @transaction.atomic
 def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
     """What the token is for; its key, owner and scopes stay as issued."""
+    _require_alter(actor, token)
     API_TOKENS.save(
         actor=actor, action="api_token_rename", row=token, values={"name": _check_name(name)}
     )
@@ -84,6 +92,7 @@ def api_token_rename(*, actor, token: ApiToken, name: str) -> ApiToken:
 @transaction.atomic
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     """The key stops working now; the row stays, saying who had access when."""
+    _require_alter(actor, token)
     if token.revoked_at is None:
         API_TOKENS.save(
             actor=actor, action="api_token_revoke", row=token, values={"revoked_at": clock.now()}
