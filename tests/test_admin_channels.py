@@ -53,6 +53,19 @@ def test_add_form_without_severities_uses_the_guides_routing(admin_client):
     assert channel.target == SECRET_URL
 
 
+def test_change_form_without_severities_goes_back_to_the_guides_routing(admin_client):
+    channel = Channel.objects.create(
+        name="Slack", kind="slack", target=SECRET_URL, severities=["P0"]
+    )
+    response = admin_client.post(url("channel_change", channel.pk), {
+        "name": "Slack", "target": SECRET_URL, "enabled": "on", "new_secret": "",
+    })  # fmt: skip
+
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.severities == ["P0", "P1", "P2"]
+
+
 def test_changelist_masks_secret_targets(admin_client):
     Channel.objects.create(name="Slack", kind="slack", target=SECRET_URL, severities=["P0"])
 

@@ -189,6 +189,17 @@ def test_a_bad_signing_secret_is_refused_everywhere(alice, entry, secret, says):
     assert says in said["new_secret"]
 
 
+@pytest.mark.parametrize(
+    "entry", ["api_create", "api_update", "admin_add", "admin_change", "service"]
+)
+def test_a_channel_name_in_use_is_refused_everywhere_in_the_services_words(alice, entry):
+    Channel.objects.create(name="Taken", kind="email", target="t@x.test", severities=["P1"])
+
+    said = channel_refusal(entry, alice, "pagerduty", {"name": "Taken"})
+
+    assert said["name"] == "A channel named 'Taken' already exists."
+
+
 @pytest.mark.parametrize("entry", ["api_update", "service"])
 def test_a_channels_kind_never_changes(alice, entry):
     # The admin shows the kind read-only once created (test_admin_channels).

@@ -116,6 +116,8 @@ class ChannelAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return channel
 
     def change_row(self, request, channel: Channel, changes: dict) -> None:
+        if changes.get("severities") == []:
+            changes["severities"] = None  # none ticked: the guide's routing, as when added
         channels.channel_update(actor=request.user, channel=channel, **changes)
         if "new_secret" in changes:
             self.message_user(

@@ -52,6 +52,8 @@ class ChannelSerializer(serializers.ModelSerializer):
             "last_error_at",
         ]
         read_only_fields = ["id", "created_at", "last_error", "last_error_at"]
+        # A name in use is the service's to refuse, in its words.
+        extra_kwargs = {"name": {"validators": []}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

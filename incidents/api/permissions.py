@@ -63,7 +63,6 @@ class ManagerWrites(ReadWriteAccess):
     """Everyone signed in with a view right reads; managers write."""
 
     message = "Only managers can change this."
-    may_write = staticmethod(can_manage)
 
 
 class ManagerOnly(ScopedPermission):
