@@ -26,7 +26,10 @@ pytestmark = pytest.mark.django_db
 @dataclass(frozen=True)
 class Refusal:
     status: int  # 409 conflict, 400 bad input; the admin answers 302 and says why
-    text: str  # the service's words, shown by every entry point
+    # The service's words, shown by every entry point; None where the API's
+    # serializer refuses the shape first (a blank required field: the schema's
+    # minLength), in its own words, so only the field named is the same.
+    text: str | None
     field: str | None = None  # named in the API's errors, shown beside it on the dashboard
 
 
@@ -156,7 +159,7 @@ RULES = {
     ),
     "resolve without a root cause": (
         fresh,
-        Refusal(400, "root_cause", field="root_cause"),
+        Refusal(400, None, field="root_cause"),
         {
             "api": api("post", "resolve", {"root_cause": "  "}),
             "dashboard": dashboard("resolve", {"root_cause": "  "}),
@@ -181,7 +184,8 @@ def test_every_entry_point_refuses_an_illegal_incident_change_alike(
 
     status, said = entries[entry]({"alice": alice, "bob": bob, "client": client}, incident)
 
-    assert refusal.text in said, said[:2000]
+    if refusal.text is not None:
+        assert refusal.text in said, said[:2000]
     if refusal.field:
         assert re.search(rf"\[(\w+_)?{refusal.field}(_error)?\]", said), said[:2000]
     assert status == (302 if entry == "admin" else refusal.status)

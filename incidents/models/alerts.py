@@ -129,8 +129,11 @@ class Alert(models.Model):
 class AlertGroupKey(models.Model):
     """Where alerts with one fingerprint go: the open incident they join.
 
-    Firing alerts lock this row (upsert, then SELECT … FOR UPDATE) so two
-    concurrent alerts with one fingerprint can never open two incidents.
+    Alerts that may open, resolve or acknowledge an incident lock this row
+    (upsert, then SELECT … FOR UPDATE, ``alert_sql.lock_groups``) so two
+    concurrent alerts with one fingerprint can never open two incidents. A
+    firing alert joining an open incident locks only that incident
+    (``alert_sql.join_open``), which is enough: it opens nothing.
     """
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+")
