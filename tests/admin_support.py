@@ -1,30 +1,17 @@
 """Helpers for the admin's tests: its URLs, its messages, the POST a browser
-would send for a change page as rendered, and two fixtures a test module
-imports to use (pytest knows them by their names): ``frozen`` (autouse: the
-clock stands at ``T0``) and ``admin_client_for`` (alice, a manager, signed in)."""
+would send for a change page as rendered, and ``T0``, where the clock of a
+module that imports it and uses conftest's ``frozen`` stands."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from django.contrib.messages import get_messages
 from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(name="frozen", autouse=True)
-def frozen_at_t0(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture(name="admin_client_for")
-def alice_signed_in(alice) -> Client:
-    return signed_in(alice)
 
 
 def signed_in(user) -> Client:

@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from incidents import clock
+from incidents import clock, services
 from incidents.engine import sla
-from tests import factories, preflight
+from incidents.models import EscalationPolicy
+from tests import factories, oncall_support, preflight
+from tests.admin_support import signed_in
 from tests.api_support import token_client
 from tests.engine_support import MIN, T0, staff_both_paths
 
@@ -162,6 +164,12 @@ def staffed(db):
 
 
 @pytest.fixture
+def admin_client_for(alice):
+    """A test client of its own with alice (a manager) signed in, for the admin."""
+    return signed_in(alice)
+
+
+@pytest.fixture
 def client_for(client):
     """``client_for(user)`` → the test client signed in as that user."""
 
@@ -170,6 +178,45 @@ def client_for(client):
         return client
 
     return _login
+
+
+# On-call (tests/oncall_support.py): a schedule, a rotation, an override.
+
+
+@pytest.fixture
+def primary(alice, bob):
+    """The schedule "Primary", made by alice (no rotation yet)."""
+    return services.schedule_create(actor=alice, name="Primary")
+
+
+@pytest.fixture
+def weekly(alice, bob, primary):
+    """bob then alice, weekly on ``primary`` from on-call's T0."""
+    return services.rotation_create(
+        actor=alice,
+        schedule=primary,
+        name="Weekly",
+        starts_at=oncall_support.T0,
+        members=[bob, alice],
+    )
+
+
+@pytest.fixture
+def cover(alice, bob, primary):
+    """bob's override on ``primary``, from on-call's START to END."""
+    return services.override_add(
+        actor=alice,
+        schedule=primary,
+        user=bob,
+        starts_at=oncall_support.START,
+        ends_at=oncall_support.END,
+    )
+
+
+@pytest.fixture
+def technical():
+    """The guide's technical escalation policy (made after every migrate)."""
+    return EscalationPolicy.objects.get(path="technical")
 
 
 @pytest.fixture

@@ -25,15 +25,13 @@ from incidents.models import (
 from tests import factories
 from tests.admin_support import (
     T0,
-    alice_signed_in,  # noqa: F401 (a fixture, used by its name)
     form_data,
-    frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
     inline_prefix,
     messages_of,
     url,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def post_with_row(client, incident: Incident, form_class, row: dict, **fields):

@@ -11,7 +11,6 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -21,16 +20,10 @@ from incidents.models import Alert, AlertAction, EventKind, Incident, Integratio
 from incidents.services import alert_record, incident_resolve
 from incidents.services.integrations import integration_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+T0 = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 _keys = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -164,7 +157,7 @@ def test_an_alert_stored_but_never_routed_by_an_older_release_is_routed_when_rep
         status="firing",
         title="disk is firing",
         severity="P2",
-        received_at=NOW,
+        received_at=T0,
     )
 
     [outcome] = record(prom, pending)
@@ -184,11 +177,11 @@ def test_last_alert_at_is_written_at_most_once_a_minute(prom, frozen):
     record(prom, alert())
     frozen.shift(timedelta(seconds=50))
     record(prom, alert())
-    assert Integration.objects.get().last_alert_at == NOW
+    assert Integration.objects.get().last_alert_at == T0
 
     frozen.shift(timedelta(seconds=20))
     record(prom, alert())
-    assert Integration.objects.get().last_alert_at == NOW + timedelta(seconds=70)
+    assert Integration.objects.get().last_alert_at == T0 + timedelta(seconds=70)
 
 
 # --- what it costs ------------------------------------------------------------------
