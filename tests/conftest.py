@@ -10,6 +10,7 @@ from the other pytest-xdist worker.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime, timedelta
 
@@ -220,11 +221,16 @@ def technical():
 
 
 @pytest.fixture
+def loopback_allowed(settings):
+    """Receivers on 127.0.0.1 are allowed (tests send nothing there), and
+    only they: a private address such as 10.0.0.1 is still refused."""
+    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.fixture
 def http_recorder(settings):
     """A started ``tests.fakes.HttpRecorder``; outbound requests may reach it
     because 127.0.0.1/32 is added to ``NOTIFY_ALLOWED_NETWORKS``."""
-    import ipaddress
-
     from tests.fakes import HttpRecorder
 
     loopback = ipaddress.ip_network("127.0.0.1/32")

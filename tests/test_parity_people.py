@@ -9,7 +9,6 @@ rows as they were and no audit entry. Integrations are in
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 
 import pytest
@@ -28,17 +27,11 @@ from incidents.services import channels, contacts, people, tokens
 from tests import factories
 from tests.admin_support import form_data, inline_prefix, signed_in, with_row
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 CHANNELS = "/api/v1/channels/"
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"
 LOCAL_HOOK = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed(settings):
-    # Receivers on 127.0.0.1 are allowed (nothing is sent); 10.0.0.0/8 is not.
-    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
 
 
 def admin_url(name: str, *args) -> str:
