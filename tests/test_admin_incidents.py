@@ -30,6 +30,7 @@ from tests.admin_support import (
     messages_of,
     url,
 )
+from tests.engine_support import events
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
@@ -42,10 +43,6 @@ def post_with_row(client, incident: Incident, form_class, row: dict, **fields):
     prefix = inline_prefix(page, form_class)
     data.update({f"{prefix}-0-{name}": value for name, value in row.items()}, **fields)
     return client.post(url(Incident, "change", incident.pk), data)
-
-
-def events(incident: Incident, kind: str) -> list[TimelineEvent]:
-    return list(TimelineEvent.objects.filter(incident=incident, kind=kind).order_by("at", "id"))
 
 
 # --- bulk actions -----------------------------------------------------------------
