@@ -18,7 +18,8 @@ import pytest
 
 from incidents import clock, services
 from incidents.engine import sla
-from incidents.models import EscalationPolicy
+from incidents.models import EscalationPolicy, Integration
+from incidents.services.integrations import integration_create
 from tests import factories, oncall_support, preflight
 from tests.admin_support import signed_in
 from tests.api_support import token_client
@@ -179,6 +180,12 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def prom(db) -> Integration:
+    """A generic integration "prom" to record alerts from (``ingest_support.alert``)."""
+    return integration_create(actor=None, name="prom", kind="generic")[0]
 
 
 # On-call (tests/oncall_support.py): a schedule, a rotation, an override.

@@ -7,7 +7,6 @@ here; ``statements`` leaves those two out."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,27 +17,11 @@ from incidents.errors import DomainError
 from incidents.ingest.types import ParsedAlert
 from incidents.models import Alert, AlertAction, EventKind, Incident, Integration, TimelineEvent
 from incidents.services import alert_record, incident_resolve
-from incidents.services.integrations import integration_create
+from tests.ingest_support import alert
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 T0 = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-_keys = itertools.count(1)
-
-
-@pytest.fixture
-def prom(alice) -> Integration:
-    return integration_create(actor=alice, name="prom", kind="generic")[0]
-
-
-def alert(fingerprint: str = "disk", status: str = "firing", *, key: str = "") -> ParsedAlert:
-    """One notification; each call is a new occurrence unless ``key`` repeats one."""
-    return ParsedAlert(
-        fingerprint=fingerprint,
-        status=status,
-        title=f"{fingerprint} is {status}",
-        occurrence_key=key or f"occurrence-{next(_keys)}",
-    )
 
 
 def record(integration: Integration, *alerts: ParsedAlert) -> list[dict]:
