@@ -1,30 +1,20 @@
 """Helpers for the admin's tests: its URLs, its messages, the POST a browser
-would send for a change page as rendered, and two fixtures a test module
-imports to use (pytest knows them by their names): ``frozen`` (autouse: the
-clock stands at ``T0``) and ``admin_client_for`` (alice, a manager, signed in)."""
+would send for a change page as rendered, and ``T0``, where the clock of a
+module that imports it and uses conftest's ``frozen`` stands."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-import pytest
 from django.contrib.messages import get_messages
 from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
 
+from incidents.models import Integration
+
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(name="frozen", autouse=True)
-def frozen_at_t0(time_machine):
-    time_machine.move_to(T0, tick=False)
-    return time_machine
-
-
-@pytest.fixture(name="admin_client_for")
-def alice_signed_in(alice) -> Client:
-    return signed_in(alice)
 
 
 def signed_in(user) -> Client:
@@ -107,3 +97,39 @@ def inline_prefix(response, form_class) -> str:
         if issubclass(inline.formset.form, form_class):
             return inline.formset.prefix
     raise AssertionError(f"no inline with {form_class.__name__}")
+
+
+def add_integration(client: Client, **fields):
+    """POST the admin's add page of an integration: a generic one named
+    "new", with ``fields`` (``severity_mapping`` as a dict)."""
+    form = {
+        "name": "new",
+        "kind": "generic",
+        "default_service": "",
+        "severity_mapping": {},
+        "enabled": "on",
+        "rate_limit_per_minute": 1200,
+    }
+    return client.post(url(Integration, "add"), integration_form({**form, **fields}))
+
+
+def change_integration(client: Client, integration: Integration, **changes):
+    """POST ``integration``'s admin change page with ``changes``
+    (``severity_mapping`` as a dict)."""
+    form = {
+        "name": integration.name,
+        "default_service": "",
+        "severity_mapping": integration.severity_mapping,
+        "auto_acknowledge": "on",
+        "auto_resolve": "on",
+        "enabled": "on",
+        "rate_limit_per_minute": integration.rate_limit_per_minute,
+    }
+    return client.post(
+        url(Integration, "change", integration.pk), integration_form({**form, **changes})
+    )
+
+
+def integration_form(fields: dict) -> dict:
+    """An integration's admin form as posted: its severity mapping as JSON text."""
+    return {**fields, "severity_mapping": json.dumps(fields["severity_mapping"])}

@@ -10,14 +10,18 @@ from the other pytest-xdist worker.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import datetime, timedelta
 
 import pytest
 
-from incidents import clock
+from incidents import clock, services
 from incidents.engine import sla
-from tests import factories, preflight
+from incidents.models import EscalationPolicy, Integration
+from incidents.services.integrations import integration_create
+from tests import factories, oncall_support, preflight
+from tests.admin_support import signed_in
 from tests.api_support import token_client
 from tests.engine_support import MIN, T0, staff_both_paths
 
@@ -162,6 +166,12 @@ def staffed(db):
 
 
 @pytest.fixture
+def admin_client_for(alice):
+    """A test client of its own with alice (a manager) signed in, for the admin."""
+    return signed_in(alice)
+
+
+@pytest.fixture
 def client_for(client):
     """``client_for(user)`` → the test client signed in as that user."""
 
@@ -173,11 +183,61 @@ def client_for(client):
 
 
 @pytest.fixture
+def prom(db) -> Integration:
+    """A generic integration "prom" to record alerts from (``ingest_support.alert``)."""
+    return integration_create(actor=None, name="prom", kind="generic")[0]
+
+
+# On-call (tests/oncall_support.py): a schedule, a rotation, an override.
+
+
+@pytest.fixture
+def primary(alice, bob):
+    """The schedule "Primary", made by alice (no rotation yet)."""
+    return services.schedule_create(actor=alice, name="Primary")
+
+
+@pytest.fixture
+def weekly(alice, bob, primary):
+    """bob then alice, weekly on ``primary`` from on-call's T0."""
+    return services.rotation_create(
+        actor=alice,
+        schedule=primary,
+        name="Weekly",
+        starts_at=oncall_support.T0,
+        members=[bob, alice],
+    )
+
+
+@pytest.fixture
+def cover(alice, bob, primary):
+    """bob's override on ``primary``, from on-call's START to END."""
+    return services.override_add(
+        actor=alice,
+        schedule=primary,
+        user=bob,
+        starts_at=oncall_support.START,
+        ends_at=oncall_support.END,
+    )
+
+
+@pytest.fixture
+def technical():
+    """The guide's technical escalation policy (made after every migrate)."""
+    return EscalationPolicy.objects.get(path="technical")
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    """Receivers on 127.0.0.1 are allowed (tests send nothing there), and
+    only they: a private address such as 10.0.0.1 is still refused."""
+    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.fixture
 def http_recorder(settings):
     """A started ``tests.fakes.HttpRecorder``; outbound requests may reach it
     because 127.0.0.1/32 is added to ``NOTIFY_ALLOWED_NETWORKS``."""
-    import ipaddress
-
     from tests.fakes import HttpRecorder
 
     loopback = ipaddress.ip_network("127.0.0.1/32")

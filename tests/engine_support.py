@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from incidents.models import (
     Channel,
     ContactMethod,
+    Deadline,
+    DeadlineKind,
+    Incident,
     Notification,
     Schedule,
     TimelineEvent,
@@ -81,3 +84,16 @@ def events(incident, kind: str | None = None) -> list[TimelineEvent]:
     """The incident's timeline, oldest first; only events of ``kind`` if given."""
     rows = TimelineEvent.objects.filter(incident=incident).order_by("at", "id")
     return list(rows.filter(kind=kind) if kind else rows)
+
+
+def fresh(incident: Incident) -> Incident:
+    """``incident`` as stored now (the sweep and the services change their own copies)."""
+    return Incident.objects.get(pk=incident.pk)
+
+
+def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
+    """The escalation levels of ``path`` still to come: pending and not fired."""
+    rows = Deadline.objects.pending().filter(
+        incident=incident, kind=DeadlineKind.ESCALATION, path=path, fired_at=None
+    )
+    return sorted(rows.values_list("level", flat=True))

@@ -1,5 +1,6 @@
-"""Hypothesis strategies for hostile alert payloads, and the check that a
-parsed alert fits what stores and shows it.
+"""What the ingestion tests share: an alert to record, hypothesis
+strategies for hostile alert payloads, and the check that a parsed alert
+fits what stores and shows it.
 
 The check is written against the models and the time zones, not against the
 parser's own validator: a parser passes when the database and every page
@@ -9,6 +10,7 @@ could hold what it returned.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import math
 from datetime import timedelta
@@ -23,6 +25,20 @@ from incidents.ingest.types import STATUSES, Batch, ParsedAlert
 from incidents.models import Alert, Incident, Service
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "payloads"
+
+_occurrences = itertools.count(1)
+
+
+def alert(fingerprint: str = "disk", status: str = "firing", *, key: str = "") -> ParsedAlert:
+    """One notification for ``alert_record``; each call is a new occurrence
+    unless ``key`` repeats one."""
+    return ParsedAlert(
+        fingerprint=fingerprint,
+        status=status,
+        title=f"{fingerprint} is {status}",
+        occurrence_key=key or f"occurrence-{next(_occurrences)}",
+    )
+
 
 # The furthest zones east and west of UTC: a time every page can show must
 # convert into both.

@@ -34,15 +34,13 @@ from incidents.models import (
 from tests import factories
 from tests.admin_support import (
     T0,
-    alice_signed_in,  # noqa: F401 (a fixture, used by its name)
     form_data,
     form_errors,
-    frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
     messages_of,
     url,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 INCIDENT_MODELS = sorted(
     (m for m in apps.get_app_config("incidents").get_models()), key=lambda m: m.__name__

@@ -3,8 +3,6 @@ masked in lists; deliveries and SLA breaches read-only."""
 
 from __future__ import annotations
 
-import ipaddress
-
 import pytest
 from django.urls import reverse
 
@@ -13,14 +11,9 @@ from incidents.models import Channel, Notification
 from incidents.notify.context import incident_snapshot
 from tests.admin_support import form_errors
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 SECRET_URL = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed(settings):
-    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
 
 
 @pytest.fixture

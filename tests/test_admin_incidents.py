@@ -25,15 +25,14 @@ from incidents.models import (
 from tests import factories
 from tests.admin_support import (
     T0,
-    alice_signed_in,  # noqa: F401 (a fixture, used by its name)
     form_data,
-    frozen_at_t0,  # noqa: F401 (a fixture, used by its name)
     inline_prefix,
     messages_of,
     url,
 )
+from tests.engine_support import events
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def post_with_row(client, incident: Incident, form_class, row: dict, **fields):
@@ -44,10 +43,6 @@ def post_with_row(client, incident: Incident, form_class, row: dict, **fields):
     prefix = inline_prefix(page, form_class)
     data.update({f"{prefix}-0-{name}": value for name, value in row.items()}, **fields)
     return client.post(url(Incident, "change", incident.pk), data)
-
-
-def events(incident: Incident, kind: str) -> list[TimelineEvent]:
-    return list(TimelineEvent.objects.filter(incident=incident, kind=kind).order_by("at", "id"))
 
 
 # --- bulk actions -----------------------------------------------------------------

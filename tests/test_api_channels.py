@@ -3,15 +3,13 @@ targets validated (SSRF guard, formats) and masked, webhook secrets shown once."
 
 from __future__ import annotations
 
-import ipaddress
-
 import pytest
 from rest_framework.test import APIClient
 
 from incidents.models import Channel
 from tests.api_support import API, assert_json_error, token_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 CHANNELS = f"{API}/channels/"
 ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"
@@ -19,12 +17,6 @@ ROUTING_KEY = "e93facc04764012d7bfb002500d5d1a6"
 
 def detail(channel_id: int, action: str = "") -> str:
     return f"{CHANNELS}{channel_id}/" + (f"{action}/" if action else "")
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed(settings):
-    # Receivers in these tests are on 127.0.0.1; nothing is sent.
-    settings.NOTIFY_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
 
 
 def slack_url(secret: str = "XXXXSECRETXXXX") -> str:  # noqa: S107 - a test URL

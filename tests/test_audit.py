@@ -10,8 +10,8 @@ from django.urls import reverse
 from incidents import audit
 from incidents.models import AuditEntry, EntryPoint
 from incidents.services.integrations import integration_create, integration_update
+from tests.admin_support import change_integration
 from tests.api_support import API, assert_json_error, token_client
-from tests.test_integration_rules import admin_change
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_a_change_through_the_api_is_logged_with_only_what_changed(alice, integr
 
 
 def test_the_same_change_in_the_admin_is_logged_as_the_admin(client_for, alice, integration):
-    response = admin_change(client_for(alice), integration, rate_limit_per_minute=60)
+    response = change_integration(client_for(alice), integration, rate_limit_per_minute=60)
     assert response.status_code == 302, response.content[:500]
     [entry] = entries(action="integration_update")
     assert entry.entry_point == EntryPoint.ADMIN

@@ -19,12 +19,9 @@ from incidents.guide import RESPONDER, VIEWER
 from incidents.models import ApiToken, AuditEntry, ContactMethod, EntryPoint
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
-from tests.admin_support import form_data, inline_prefix
+from tests.admin_support import form_data, inline_prefix, signed_in
 
-# loopback_allowed: autouse, receivers on 127.0.0.1 are allowed here too.
-from tests.test_parity_people import loopback_allowed, signed_in  # noqa: F401
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
 CHANNELS = "/api/v1/channels/"
 HOOK = "http://127.0.0.1:9/services/T000/B000/XXXXSECRETXXXX"

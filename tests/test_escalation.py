@@ -31,30 +31,23 @@ from tests.engine_support import (
     channel_messages,
     events,
     everything_channel,
+    fresh,
     paged,
-    staff_both_paths,
+    pending_levels,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 @pytest.fixture
-def staffed(db):
-    staff_both_paths()
+def staffed_with_channel(staffed):
+    """Someone on call at every level (conftest's ``staffed``) and a
+    channel that receives every message."""
     return everything_channel()
-
-
-def fresh(incident: Incident) -> Incident:
-    return Incident.objects.get(pk=incident.pk)
 
 
 def escalation_rows(incident: Incident, **filters):
     return Deadline.objects.filter(incident=incident, kind=DeadlineKind.ESCALATION, **filters)
-
-
-def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
-    rows = escalation_rows(incident, path=path, fired_at=None, cancelled_at=None, met_at=None)
-    return sorted(rows.values_list("level", flat=True))
 
 
 def levels_due(incident: Incident, path: str = "technical") -> list[datetime]:
@@ -82,7 +75,7 @@ TECHNICAL_L2 = {
 
 
 def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides_minutes(
-    staffed, bob, at
+    staffed_with_channel, bob, at
 ):
     dana = get_user_model().objects.get(username="dana")
     incident = factories.declare(actor=bob, severity="P0")
@@ -132,7 +125,7 @@ def test_unacknowledged_p0_pages_l1_then_escalates_to_l2_l3_and_l4_at_the_guides
     assert pending_levels(incident) == []
 
 
-def test_p1_escalation_stops_at_l3(staffed, bob, at):
+def test_p1_escalation_stops_at_l3(staffed_with_channel, bob, at):
     incident = factories.declare(actor=bob, severity="P1")
     assert paged(incident) == ["dana"]  # the guide: P1 on-call is notified
     assert pending_levels(incident) == [2, 3]  # L4 is for critical incidents only
@@ -143,7 +136,7 @@ def test_p1_escalation_stops_at_l3(staffed, bob, at):
     assert paged(incident) == ["dana", "sam", "mia"]
 
 
-def test_p2_pages_nobody_and_does_not_escalate_by_the_clock(staffed, bob, at):
+def test_p2_pages_nobody_and_does_not_escalate_by_the_clock(staffed_with_channel, bob, at):
     incident = factories.declare(actor=bob, severity="P2")
 
     at(180)
@@ -153,7 +146,7 @@ def test_p2_pages_nobody_and_does_not_escalate_by_the_clock(staffed, bob, at):
     assert not escalation_rows(incident).exists()
 
 
-def test_acknowledgement_at_3_minutes_stops_the_escalation(staffed, bob, frozen, at):
+def test_acknowledgement_at_3_minutes_stops_the_escalation(staffed_with_channel, bob, frozen, at):
     incident = factories.declare(actor=bob, severity="P0")
     frozen.move_to(T0 + 3 * MIN, tick=False)
 
@@ -166,7 +159,9 @@ def test_acknowledgement_at_3_minutes_stops_the_escalation(staffed, bob, frozen,
     assert paged(incident) == ["dana"]
 
 
-def test_acknowledged_at_l2_but_not_identified_climbs_to_l3_at_30_minutes(staffed, bob, frozen, at):
+def test_acknowledged_at_l2_but_not_identified_climbs_to_l3_at_30_minutes(
+    staffed_with_channel, bob, frozen, at
+):
     incident = factories.declare(actor=bob, severity="P0")
     at(15)
     frozen.move_to(T0 + 20 * MIN, tick=False)
@@ -181,7 +176,7 @@ def test_acknowledged_at_l2_but_not_identified_climbs_to_l3_at_30_minutes(staffe
     )
 
 
-def test_identifying_the_cause_stops_both_paths(staffed, bob, frozen, at):
+def test_identifying_the_cause_stops_both_paths(staffed_with_channel, bob, frozen, at):
     incident = factories.declare(actor=bob, severity="P0", customer_impacting=True)
     at(15)
     assert (fresh(incident).escalation_level, fresh(incident).business_escalation_level) == (2, 2)
@@ -195,7 +190,7 @@ def test_identifying_the_cause_stops_both_paths(staffed, bob, frozen, at):
 
 
 def test_progress_found_when_a_level_falls_due_stops_the_chain_without_paging(
-    staffed, bob, frozen, at
+    staffed_with_channel, bob, frozen, at
 ):
     # Acknowledging stops the technical path at once; the business path
     # (customer impact) finds the acknowledgement when its L2 falls due.
@@ -215,7 +210,7 @@ def test_progress_found_when_a_level_falls_due_stops_the_chain_without_paging(
 
 
 def test_a_chain_stopped_earlier_in_the_same_sweep_does_not_fire_its_later_levels(
-    staffed, bob, frozen, at
+    staffed_with_channel, bob, frozen, at
 ):
     incident = factories.declare(actor=bob, severity="P1", customer_impacting=True)
     frozen.move_to(T0 + 5 * MIN, tick=False)
@@ -230,7 +225,9 @@ def test_a_chain_stopped_earlier_in_the_same_sweep_does_not_fire_its_later_level
     assert paged(incident) == ["dana", "lena"]
 
 
-def test_business_escalation_starting_after_an_acknowledgement_plans_no_climb(staffed, bob, frozen):
+def test_business_escalation_starting_after_an_acknowledgement_plans_no_climb(
+    staffed_with_channel, bob, frozen
+):
     incident = factories.declare(actor=bob, severity="P1")
     services.incident_acknowledge(incident=incident, actor=bob)
     frozen.move_to(T0 + 5 * MIN, tick=False)
@@ -242,7 +239,7 @@ def test_business_escalation_starting_after_an_acknowledgement_plans_no_climb(st
     assert pending_levels(incident, "business") == []
 
 
-def test_resolving_cancels_every_escalation_step(staffed, bob, at):
+def test_resolving_cancels_every_escalation_step(staffed_with_channel, bob, at):
     incident = factories.declare(actor=bob, severity="P0", customer_impacting=True)
 
     services.incident_resolve(incident=incident, actor=bob, root_cause="Bad deploy")
@@ -252,7 +249,9 @@ def test_resolving_cancels_every_escalation_step(staffed, bob, at):
     assert events(incident, EventKind.ESCALATED)[-1].detail["level"] == 1  # business start only
 
 
-def test_a_level_already_reached_by_hand_is_not_paged_again_by_the_clock(staffed, bob, frozen, at):
+def test_a_level_already_reached_by_hand_is_not_paged_again_by_the_clock(
+    staffed_with_channel, bob, frozen, at
+):
     incident = factories.declare(actor=bob, severity="P0")
     frozen.move_to(T0 + 5 * MIN, tick=False)
     services.incident_escalate(incident=incident, actor=bob, reason="Checkout down")
@@ -268,7 +267,7 @@ def test_a_level_already_reached_by_hand_is_not_paged_again_by_the_clock(staffed
 
 
 def test_editing_the_policy_after_declaration_does_not_change_the_running_escalation(
-    staffed, bob, alice, at
+    staffed_with_channel, bob, alice, at
 ):
     incident = factories.declare(actor=bob, severity="P0")
     steps = IncidentEscalationStep.objects.filter(incident=incident)
@@ -299,7 +298,7 @@ def test_editing_the_policy_after_declaration_does_not_change_the_running_escala
 
 
 def test_a_severity_change_replans_by_the_copy_not_the_policy_edited_since(
-    staffed, bob, frozen, at
+    staffed_with_channel, bob, frozen, at
 ):
     incident = factories.declare(actor=bob, severity="P1")
     # A manager stops P0 and P1 from climbing by the clock, for new incidents.
@@ -320,7 +319,7 @@ def test_a_severity_change_replans_by_the_copy_not_the_policy_edited_since(
 # --- business path -------------------------------------------------------------------------
 
 
-def test_a_customer_impacting_incident_starts_business_escalation(staffed, bob, at):
+def test_a_customer_impacting_incident_starts_business_escalation(staffed_with_channel, bob, at):
     incident = factories.declare(actor=bob, severity="P2", customer_impacting=True)
 
     assert fresh(incident).business_escalation_level == 1
@@ -337,7 +336,7 @@ def test_a_customer_impacting_incident_starts_business_escalation(staffed, bob, 
 
 
 def test_marking_an_incident_customer_impacting_later_starts_business_escalation_then(
-    staffed, bob, frozen, at
+    staffed_with_channel, bob, frozen, at
 ):
     incident = factories.declare(actor=bob, severity="P1")
     assert fresh(incident).business_escalation_level == 0
@@ -361,7 +360,7 @@ def test_marking_an_incident_customer_impacting_later_starts_business_escalation
 
 
 def test_raising_the_severity_pages_l1_and_plans_the_levels_from_detection(
-    staffed, bob, frozen, at
+    staffed_with_channel, bob, frozen, at
 ):
     incident = factories.declare(actor=bob, severity="P2")
     assert paged(incident) == [] and pending_levels(incident) == []
@@ -376,7 +375,9 @@ def test_raising_the_severity_pages_l1_and_plans_the_levels_from_detection(
     assert fresh(incident).escalation_level == 2
 
 
-def test_lowering_the_severity_replans_without_the_critical_only_level(staffed, bob, frozen, at):
+def test_lowering_the_severity_replans_without_the_critical_only_level(
+    staffed_with_channel, bob, frozen, at
+):
     incident = factories.declare(actor=bob, severity="P0")
     at(15)
     frozen.move_to(T0 + 20 * MIN, tick=False)
@@ -391,7 +392,9 @@ def test_lowering_the_severity_replans_without_the_critical_only_level(staffed, 
     assert paged(incident) == ["dana", "sam", "mia"]
 
 
-def test_lowering_to_a_severity_that_does_not_escalate_stops_the_clock(staffed, bob, at):
+def test_lowering_to_a_severity_that_does_not_escalate_stops_the_clock(
+    staffed_with_channel, bob, at
+):
     incident = factories.declare(actor=bob, severity="P0")
 
     services.incident_change_severity(incident=incident, actor=bob, severity="P2")
@@ -404,7 +407,9 @@ def test_lowering_to_a_severity_that_does_not_escalate_stops_the_clock(staffed, 
 # --- by hand --------------------------------------------------------------------------------
 
 
-def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staffed, bob, alice):
+def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(
+    staffed_with_channel, bob, alice
+):
     incident = factories.declare(actor=bob, severity="P1")
 
     incident = services.incident_escalate(incident=incident, actor=alice, reason="Need a DBA")
@@ -420,7 +425,9 @@ def test_escalating_by_hand_pages_the_next_level_and_says_who_was_notified(staff
     assert notification.context["escalation_level"] == 2
 
 
-def test_escalating_the_business_path_by_hand_starts_it_then_climbs(staffed, bob, alice):
+def test_escalating_the_business_path_by_hand_starts_it_then_climbs(
+    staffed_with_channel, bob, alice
+):
     incident = factories.declare(actor=bob, severity="P1")
 
     incident = services.incident_escalate(
@@ -442,7 +449,7 @@ def test_escalating_the_business_path_by_hand_starts_it_then_climbs(staffed, bob
     assert paged(incident) == ["dana", "lena", "carl"]
 
 
-def test_the_business_path_tops_out_at_the_ceo(staffed, bob):
+def test_the_business_path_tops_out_at_the_ceo(staffed_with_channel, bob):
     incident = factories.declare(actor=bob, severity="P2")
     for _ in range(4):
         incident = services.incident_escalate(
@@ -454,7 +461,7 @@ def test_the_business_path_tops_out_at_the_ceo(staffed, bob):
         services.incident_escalate(incident=incident, actor=bob, reason="x", path="business")
 
 
-def test_an_unknown_path_is_refused_naming_the_field(staffed, bob):
+def test_an_unknown_path_is_refused_naming_the_field(staffed_with_channel, bob):
     incident = factories.declare(actor=bob, severity="P1")
     with pytest.raises(IncidentError, match="path must be one of: technical, business") as info:
         services.incident_escalate(incident=incident, actor=bob, reason="x", path="sideways")
@@ -462,7 +469,7 @@ def test_an_unknown_path_is_refused_naming_the_field(staffed, bob):
     assert events(incident, EventKind.ESCALATED) == []
 
 
-def test_escalating_by_hand_through_the_api_on_either_path(staffed, bob):
+def test_escalating_by_hand_through_the_api_on_either_path(staffed_with_channel, bob):
     api = token_client(bob)
     incident = factories.declare(actor=bob, severity="P0")
     url = incident_url(incident.ref, "escalate")
@@ -484,7 +491,7 @@ def test_escalating_by_hand_through_the_api_on_either_path(staffed, bob):
     ]
 
 
-def test_the_api_refuses_an_unknown_path_with_400_naming_it(staffed, bob):
+def test_the_api_refuses_an_unknown_path_with_400_naming_it(staffed_with_channel, bob):
     api = token_client(bob)
     incident = factories.declare(actor=bob, severity="P0")
 
@@ -497,7 +504,7 @@ def test_the_api_refuses_an_unknown_path_with_400_naming_it(staffed, bob):
     assert events(incident, EventKind.ESCALATED) == []
 
 
-def test_escalating_from_the_dashboard_with_a_path(staffed, bob, client_for):
+def test_escalating_from_the_dashboard_with_a_path(staffed_with_channel, bob, client_for):
     incident = factories.declare(actor=bob, severity="P1")
     client = client_for(bob)
     url = f"/incidents/{incident.ref}/escalate/"

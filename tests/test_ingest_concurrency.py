@@ -5,7 +5,6 @@ incident resolved while it waited."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 
@@ -15,25 +14,9 @@ from django.db import connection, transaction
 from incidents.ingest.types import ParsedAlert
 from incidents.models import Alert, Incident, Integration
 from incidents.services import alert_record, incident_resolve
-from incidents.services.integrations import integration_create
+from tests.ingest_support import alert
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-_keys = itertools.count(1)
-
-
-@pytest.fixture
-def prom() -> Integration:
-    return integration_create(actor=None, name="prom", kind="generic")[0]
-
-
-def alert(fingerprint: str) -> ParsedAlert:
-    return ParsedAlert(
-        fingerprint=fingerprint,
-        status="firing",
-        title=f"{fingerprint} is failing",
-        occurrence_key=f"occurrence-{next(_keys)}",
-    )
 
 
 def at_once(integration: Integration, batches: list[list[ParsedAlert]]) -> list[list[str]]:

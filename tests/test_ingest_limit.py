@@ -6,35 +6,19 @@ alerts through."""
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.cache import cache
 
 from incidents.api.ingest_limit import lease_size, retry_after_if_limited
 from incidents.models import Integration
 from incidents.services.integrations import integration_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 # Five seconds into a minute, so a test's requests stay in one window.
-NOW = datetime(2026, 11, 28, 9, 30, 5, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def own_counters(settings):
-    """Counters of this test only: Redis outlives the test database, whose
-    ids (and so the counters' names) the next run and the other workers reuse."""
-    default = settings.CACHES["default"]
-    settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+T0 = datetime(2026, 11, 28, 9, 30, 5, tzinfo=UTC)
 
 
 def limited(limit: int) -> Integration:
@@ -49,7 +33,7 @@ def let_through(integration: Integration, requests: int) -> int:
 
 
 def counter(integration: Integration) -> int | None:
-    window = int(NOW.timestamp() // 60)
+    window = int(T0.timestamp() // 60)
     return cache.get(f"ingest-rate:{integration.pk}:{window}")
 
 

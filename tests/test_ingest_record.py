@@ -7,11 +7,9 @@ here; ``statements`` leaves those two out."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -19,33 +17,11 @@ from incidents.errors import DomainError
 from incidents.ingest.types import ParsedAlert
 from incidents.models import Alert, AlertAction, EventKind, Incident, Integration, TimelineEvent
 from incidents.services import alert_record, incident_resolve
-from incidents.services.integrations import integration_create
+from tests.ingest_support import alert
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
-_keys = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def prom(alice) -> Integration:
-    return integration_create(actor=alice, name="prom", kind="generic")[0]
-
-
-def alert(fingerprint: str = "disk", status: str = "firing", *, key: str = "") -> ParsedAlert:
-    """One notification; each call is a new occurrence unless ``key`` repeats one."""
-    return ParsedAlert(
-        fingerprint=fingerprint,
-        status=status,
-        title=f"{fingerprint} is {status}",
-        occurrence_key=key or f"occurrence-{next(_keys)}",
-    )
+T0 = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
 
 def record(integration: Integration, *alerts: ParsedAlert) -> list[dict]:
@@ -164,7 +140,7 @@ def test_an_alert_stored_but_never_routed_by_an_older_release_is_routed_when_rep
         status="firing",
         title="disk is firing",
         severity="P2",
-        received_at=NOW,
+        received_at=T0,
     )
 
     [outcome] = record(prom, pending)
@@ -200,11 +176,11 @@ def test_last_alert_at_is_written_at_most_once_a_minute(prom, frozen):
     record(prom, alert())
     frozen.shift(timedelta(seconds=50))
     record(prom, alert())
-    assert Integration.objects.get().last_alert_at == NOW
+    assert Integration.objects.get().last_alert_at == T0
 
     frozen.shift(timedelta(seconds=20))
     record(prom, alert())
-    assert Integration.objects.get().last_alert_at == NOW + timedelta(seconds=70)
+    assert Integration.objects.get().last_alert_at == T0 + timedelta(seconds=70)
 
 
 # --- what it costs ------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.urls import reverse
 from incidents.errors import DomainError
 from incidents.models import Alert, AuditEntry, Integration
 from incidents.services.integrations import integration_create, integration_update
+from tests.admin_support import add_integration, change_integration
 from tests.api_support import API, assert_json_error, token_client
 
 pytestmark = pytest.mark.django_db
@@ -47,35 +48,6 @@ def send_alert(client, key: str, **fields):
     )
 
 
-def admin_change(client, integration: Integration, **changes):
-    data = {
-        "name": integration.name,
-        "default_service": "",
-        "severity_mapping": json.dumps(integration.severity_mapping),
-        "auto_acknowledge": "on",
-        "auto_resolve": "on",
-        "enabled": "on",
-        "rate_limit_per_minute": integration.rate_limit_per_minute,
-    }
-    for field, value in changes.items():
-        data[field] = json.dumps(value) if field == "severity_mapping" else value
-    return client.post(reverse("admin:incidents_integration_change", args=[integration.pk]), data)
-
-
-def admin_add(client, **fields):
-    data = {
-        "name": "new",
-        "kind": "generic",
-        "default_service": "",
-        "severity_mapping": "{}",
-        "enabled": "on",
-        "rate_limit_per_minute": 1200,
-    }
-    for field, value in fields.items():
-        data[field] = json.dumps(value) if field == "severity_mapping" else value
-    return client.post(reverse("admin:incidents_integration_add"), data)
-
-
 def refused_fields(outcome) -> set[str]:
     """The fields a refusal names: a DomainError's, the API's, an admin form's."""
     if isinstance(outcome, DomainError):
@@ -94,9 +66,9 @@ def drive(entry: str, client, alice, integration: Integration, change: dict):
         url = f"{API}/integrations/{integration.pk}/"
         return client.patch(url, change, content_type="application/json")
     if entry == "admin_add":
-        return admin_add(client, **change)
+        return add_integration(client, **change)
     if entry == "admin_change":
-        return admin_change(client, integration, **change)
+        return change_integration(client, integration, **change)
     with pytest.raises(DomainError) as refused:
         integration_update(actor=alice, integration=integration, **change)
     return refused.value
@@ -157,7 +129,7 @@ def test_api_patch_applies_good_changes_through_the_service(alice, integration):
 
 def test_admin_change_saves_good_changes(client, alice, integration):
     client.force_login(alice)
-    response = admin_change(
+    response = change_integration(
         client, integration, severity_mapping={"Sev3": "P3"}, rate_limit_per_minute=60
     )
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -15,18 +15,13 @@ from incidents.models import AuditEntry, EntryPoint, EscalationPolicy, Schedule,
 from tests.api_support import API, token_client
 from tests.oncall_support import (
     END,
-    NOW,
     START,
-    bobs_override,  # noqa: F401 (a fixture, used by its name)
+    T0,
     deleting,
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
-    primary_schedule,  # noqa: F401 (a fixture, used by its name)
-    technical_policy,  # noqa: F401 (a fixture, used by its name)
     weekly_people,
-    weekly_rotation,  # noqa: F401 (a fixture, used by its name)
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 def ref(obj) -> dict:
@@ -41,7 +36,7 @@ def weekly_state(f) -> dict:
         "priority": 0,
         "interval": "weekly",
         "shift_hours": None,
-        "starts_at": NOW.isoformat(),
+        "starts_at": T0.isoformat(),
         "ends_at": None,
         "members": ["bob", "alice"],
     }
@@ -91,7 +86,7 @@ CASES = {
             name="Follow the sun",
             interval="custom",
             shift_hours=8,
-            starts_at=NOW,
+            starts_at=T0,
             members=[f["bob"], f["alice"]],
         ),
         lambda f, done: (

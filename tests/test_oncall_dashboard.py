@@ -11,12 +11,13 @@ from django.urls import reverse
 
 from incidents.models import Override, Schedule
 from tests import factories
-from tests.oncall_support import (
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
-)
 from tests.page_support import queries, text, visible_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+# Where conftest's frozen stops the clock, a Monday: the dates written
+# below are on-call times around it.
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 PAGE = "/oncall/"
 

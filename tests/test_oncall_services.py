@@ -27,16 +27,12 @@ from tests import factories
 from tests.admin_support import inline_rows
 from tests.api_support import API, assert_json_error, token_client
 from tests.oncall_support import (
-    NOW,
+    T0,
     deleting,
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
-    primary_schedule,  # noqa: F401 (a fixture, used by its name)
-    technical_policy,  # noqa: F401 (a fixture, used by its name)
     weekly_people,
-    weekly_rotation,  # noqa: F401 (a fixture, used by its name)
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 
 # --- the defects issue 10 names ---------------------------------------------------------
@@ -201,7 +197,7 @@ def test_a_severity_policy_is_checked_whole(alice, changes, field):
         ({"priority": -1}, "priority"),
         ({"interval": "fortnightly"}, "interval"),
         ({"starts_at": datetime(9999, 12, 31, tzinfo=UTC)}, "starts_at"),
-        ({"ends_at": NOW - timedelta(days=2)}, "ends_at"),
+        ({"ends_at": T0 - timedelta(days=2)}, "ends_at"),
         ({"schedule": None}, "schedule"),
     ],
 )

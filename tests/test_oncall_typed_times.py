@@ -15,11 +15,12 @@ from incidents.models import Override, Rotation, Schedule
 from tests import factories
 from tests.admin_support import empty_inlines, form_errors
 from tests.api_support import API, assert_json_error, token_client
-from tests.oncall_support import (
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
-)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+
+# Where conftest's frozen stops the clock, a Monday: the dates written
+# below are on-call times around it.
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def _schedule(name: str, zone: str, *members) -> Schedule:

@@ -13,8 +13,6 @@ from incidents import services
 from incidents.engine import sla
 from incidents.models import (
     ContactMethod,
-    Deadline,
-    DeadlineKind,
     EventKind,
     Incident,
     IncidentEscalationStep,
@@ -33,7 +31,9 @@ from tests.engine_support import (
     channel_messages,
     events,
     everything_channel,
+    fresh,
     paged,
+    pending_levels,
     put_on_call,
 )
 
@@ -52,17 +52,6 @@ def staff(*levels: int, business: tuple[int, ...] = ()) -> None:
 
 def user(username: str):
     return get_user_model().objects.get(username=username)
-
-
-def fresh(incident: Incident) -> Incident:
-    return Incident.objects.get(pk=incident.pk)
-
-
-def pending_levels(incident: Incident, path: str = "technical") -> list[int]:
-    rows = Deadline.objects.pending().filter(
-        incident=incident, kind=DeadlineKind.ESCALATION, path=path, fired_at=None
-    )
-    return sorted(rows.values_list("level", flat=True))
 
 
 def step(incident: Incident, level: int, path: str = "technical") -> IncidentEscalationStep:

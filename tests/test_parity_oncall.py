@@ -35,11 +35,10 @@ from tests.admin_support import empty_inlines, form_data, inline_rows, with_row
 from tests.admin_support import url as admin_url
 from tests.api_support import API, token_client
 from tests.oncall_support import (
-    NOW,
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+    T0,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 INVALID, CONFLICT, FORBIDDEN = "invalid", "conflict", "forbidden"
 # Every model these rules guard, compared whole before and after a refusal.
@@ -60,7 +59,7 @@ START, END = "2026-03-03T18:00:00", "2026-03-04T08:00:00"
 def primary(alice, bob):
     """bob, then alice, weekly: bob may take shifts here."""
     sched = Schedule.objects.create(name="Primary", slug="primary")
-    factories.rotation(sched, [bob, alice], starts_at=NOW - timedelta(days=1))
+    factories.rotation(sched, [bob, alice], starts_at=T0 - timedelta(days=1))
     return sched
 
 

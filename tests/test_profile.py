@@ -13,12 +13,11 @@ from django.urls import reverse
 from incidents.models import ContactMethod, Schedule
 from tests import factories
 from tests.oncall_support import (
-    NOW,
-    frozen_at_now,  # noqa: F401 (a fixture, used by its name)
+    T0,
 )
 from tests.page_support import text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 ME = "/me/"
 ADD = "/me/contact-methods/"
@@ -218,7 +217,7 @@ def test_send_test_counts_against_the_email_cap(client_for, bob, smtp_sink, sett
     method = ContactMethod.objects.create(user=bob, kind="email", value="bob@pager.test")
     client = client_for(bob)
     client.post(url("contact-test", method))
-    assert email_rate_exceeded(NOW)
+    assert email_rate_exceeded(T0)
 
     refused = text(client.post(url("contact-test", method), follow=True))
 
