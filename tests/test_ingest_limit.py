@@ -50,7 +50,7 @@ def test_a_limit_is_taken_from_the_shared_counter_a_lease_at_a_time():
     assert lease_size(1000) == 10
 
     let_through(integration, 1)
-    assert counter(integration) == 10  # one round trip took ten requests' worth
+    assert counter(integration) == 10  # one lease took ten requests' worth
     let_through(integration, 9)
     assert counter(integration) == 10  # spent locally
     let_through(integration, 1)
