@@ -219,6 +219,17 @@ INCIDENTS_OPEN_TO_APPS = (
     "incidents.errors",
     "incidents.clock",
     "incidents.engine.sla",
+    # The registries other apps plug into, and what every app's changes use:
+    "incidents.engine.deadlines",
+    "incidents.publication",
+    "incidents.audit",
+    "incidents.people",
+    # The one outbox and the one guarded HTTP client (DESIGN.md: all
+    # outbound requests go through it).
+    "incidents.notify.outbox",
+    "incidents.notify.transports",
+    "incidents.notify.http",
+    "incidents.notify.errors",
 )
 
 

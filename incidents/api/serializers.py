@@ -221,6 +221,12 @@ class PostUpdateSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(
         choices=Visibility.choices, required=False, default=Visibility.INTERNAL
     )
+    components = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        max_length=200,
+        help_text='With a public update: [{"id": <component id>, "status": <status>}].',
+    )
 
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):

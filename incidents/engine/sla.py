@@ -51,7 +51,8 @@ HANDLERS: dict[str, Handler] = {}
 
 def register(kind: str, handler: Handler) -> None:
     """Fire ``handler(deadline=…, incident=…, now=…)`` for deadlines of ``kind``.
-    It runs with the incident row locked, inside the sweep's transaction."""
+    It runs with the incident row locked, inside the sweep's transaction; for
+    a row about another app's object (``subject``), ``incident`` is None."""
     HANDLERS[kind] = handler
 
 
@@ -175,6 +176,8 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
     deadline's lock. Waiting for the incident here could deadlock with such a
     service, so a busy incident is left for the next sweep instead.
     """
+    if deadline.incident_id is None:
+        return _fire_subject(deadline, now)
     try:
         with transaction.atomic():
             incident = (
@@ -206,6 +209,25 @@ def _fire_one(deadline: Deadline, now: datetime, *, recheck: bool = False) -> st
         return "failed"
 
 
+def _fire_subject(deadline: Deadline, now: datetime) -> str:
+    """Fire a row about another app's object (``subject``, no incident): its
+    handler locks what it needs. Failures are kept due, as in ``_fire_one``."""
+    handler = HANDLERS.get(deadline.kind)
+    if handler is None:
+        log.error("No handler is registered for deadline kind %r; it stays due.", deadline.kind)
+        return "failed"
+    try:
+        with transaction.atomic():
+            handler(deadline=deadline, incident=None, now=now)
+            Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(fired_at=now)
+            return "fired"
+    except Exception:
+        log.exception(
+            "Deadline %s (%s) could not be fired; it stays due.", deadline.pk, deadline.kind
+        )
+        return "failed"
+
+
 def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
     """Claim up to ``batch`` due rows and fire them; returns (claimed, fired).
     Rows that were busy or failed are added to ``skip``."""
@@ -217,7 +239,8 @@ def _sweep_batch(now: datetime, batch: int, skip: set[int]) -> tuple[int, int]:
         rows = list(claimed[:batch])
         seen: set[int] = set()
         for deadline in rows:
-            outcome = _fire_one(deadline, now, recheck=deadline.incident_id in seen)
+            recheck = deadline.incident_id is not None and deadline.incident_id in seen
+            outcome = _fire_one(deadline, now, recheck=recheck)
             seen.add(deadline.incident_id)
             if outcome == "fired":
                 fired += 1

@@ -58,9 +58,15 @@ class Deadline(models.Model):
     set, so metrics judge an incident by the rules of its time.
     """
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="deadlines")
+    # Null for a promise about something other than an incident (another
+    # app's row, named by ``subject``: "maintenance:4"); its handler is
+    # registered by that app (engine/sla.py ``register``).
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
+    )
+    subject = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=16, choices=DeadlineKind.choices)
-    severity = models.CharField(max_length=2, choices=Severity.choices)
+    severity = models.CharField(max_length=2, choices=Severity.choices, blank=True)
     target_seconds = models.PositiveIntegerField(null=True, blank=True)
     level = models.PositiveSmallIntegerField(null=True, blank=True)
     # For escalation steps: which path ("technical" or "business").
@@ -83,6 +89,8 @@ class Deadline(models.Model):
                 name="deadline_pending_due",
                 condition=Q(met_at__isnull=True, cancelled_at__isnull=True, fired_at__isnull=True),
             ),
+            # Another app's promises about one of its rows (a maintenance's start).
+            models.Index(fields=["subject"], name="deadline_subject", condition=~Q(subject="")),
         ]
 
     def __str__(self) -> str:

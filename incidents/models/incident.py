@@ -227,6 +227,7 @@ class EventKind(models.TextChoices):
     ALERT_RECEIVED = "alert_received", "Alert received"
     NOTIFICATION = "notification", "Notification"
     SLA_BREACHED = "sla_breached", "SLA breached"
+    PUBLISHED = "published", "Published on the status page"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import smtplib
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -44,8 +45,24 @@ SIGNATURE_HEADER = "X-TreeBeard-Signature"
 TIMESTAMP_HEADER = "X-TreeBeard-Timestamp"
 
 
+# Message kinds other apps own (the status page's subscriber mail and
+# webhooks): their rows go through the same outbox, claims, retries and
+# log, and are sent by the owner's function, registered from its
+# ``AppConfig.ready()``. ``incidents`` never imports those apps.
+FOREIGN_SENDERS: dict[str, Callable[[Notification], dict]] = {}
+
+
+def register(message_kind: str, sender: Callable[[Notification], dict]) -> None:
+    """Send outbox rows of ``message_kind`` with ``sender`` (same contract as
+    ``send``: a small dict, or ``TransportError``)."""
+    FOREIGN_SENDERS[message_kind] = sender
+
+
 def send(notification: Notification) -> dict:
     """Deliver ``notification`` once through its transport; see the module doc."""
+    foreign = FOREIGN_SENDERS.get(notification.message_kind)
+    if foreign is not None:
+        return foreign(notification)
     senders = {
         ChannelKind.SLACK: _slack,
         ChannelKind.PAGERDUTY: _pagerduty,

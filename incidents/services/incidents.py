@@ -14,9 +14,9 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import clock
+from .. import clock, publication
 from ..engine import deadlines, escalation, paging
-from ..errors import IncidentError
+from ..errors import DomainError, IncidentError
 from ..models import (
     SINGLE_ROLES,
     DeadlineKind,
@@ -318,15 +318,22 @@ def incident_post_update(
     message: str,
     status: str | None = None,
     visibility: str = Visibility.INTERNAL,
+    components: list | None = None,
 ) -> StatusUpdate:
     """Post a status update (the guide's "📊 UPDATE"); it may move the status
-    on, and it resets the update-cadence clock."""
+    on, and it resets the update-cadence clock. A public one also goes to the
+    status page (``incidents/publication.py``), with ``components``'
+    statuses ([{"id", "status"}]) if given."""
     incident = _lock(incident)
     message = check_text(message, "message", required=True, max_length=10_000)
     visibility = check_choice(visibility, Visibility, "visibility")
     status = incident.status if status in (None, "") else check_choice(status, Status, "status")
     require_open(incident, "post an update")
     _refuse_resolving(status)
+    if components and visibility != Visibility.PUBLIC:
+        raise DomainError(
+            "Component statuses change only with a public update.", field="components"
+        )
     now = clock.now()
     if status != incident.status:
         _move(incident, status, actor, now)
@@ -346,6 +353,10 @@ def incident_post_update(
         message=message,
         detail={"update_id": update.pk, "status": status, "visibility": visibility},
     )
+    if visibility == Visibility.PUBLIC:
+        publication.public_update_posted(
+            incident=incident, update=update, actor=actor, components=components
+        )
     policy = policy_for(incident.severity)
     deadlines.meet(incident, DeadlineKind.UPDATE, now)
     deadlines.schedule_update(incident, policy, now)

@@ -1,0 +1,40 @@
+"""The status page's changes, one function each (docs/architecture.md):
+callers write ``services.incident_publish(...)``."""
+
+from .components import (
+    apply_statuses,
+    component_create,
+    component_delete,
+    component_set_status,
+    component_update,
+    group_create,
+    group_delete,
+    group_update,
+    parse_component_statuses,
+)
+from .incidents import (
+    StatusPagePublisher,
+    incident_publish,
+    public_incident_update,
+    public_postmortem_attach,
+    public_update_post,
+)
+from .page import page_changed
+
+__all__ = [
+    "StatusPagePublisher",
+    "apply_statuses",
+    "component_create",
+    "component_delete",
+    "component_set_status",
+    "component_update",
+    "group_create",
+    "group_delete",
+    "group_update",
+    "incident_publish",
+    "page_changed",
+    "parse_component_statuses",
+    "public_incident_update",
+    "public_postmortem_attach",
+    "public_update_post",
+]
