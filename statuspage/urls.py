@@ -14,6 +14,7 @@ app_name = "statuspage"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("incidents/<str:code>", views.incident, name="incident"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

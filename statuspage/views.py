@@ -19,6 +19,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@require_safe
+def incident(request: HttpRequest, code: str) -> HttpResponse:
+    """A public incident's own page (built next)."""
+    return not_found(request)
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 on the status host, rendered without the request: no CSRF token, no
     session, no link into the dashboard."""

@@ -20,7 +20,7 @@ from django.http.request import split_domain_port
 # The status page's own URLs (statuspage/urls.py); /static/ is served by
 # WhiteNoise before this middleware, a missing file falls through to a 404.
 STATUS_PATHS = frozenset({"/", "/history", "/history.atom", "/history.rss", "/healthz", "/readyz"})
-STATUS_PREFIXES = ("/api/v2/", "/static/")
+STATUS_PREFIXES = ("/api/v2/", "/static/", "/incidents/")
 STATUS_URLCONF = "statuspage.urls"
 
 

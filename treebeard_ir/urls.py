@@ -24,10 +24,17 @@ urlpatterns = [
     # The admin's sign-in page links "Forgotten your password?" here.
     path("admin/password_reset/", signin.PasswordResetView.as_view(), name="admin_password_reset"),
     path("admin/", admin.site.urls),
+    # The status page's management API shares /api/v1/ (and its auth, errors
+    # and schema) with incidents'; included first, it may add incident actions
+    # such as incidents/<ref>/publish/ without incidents knowing it.
+    path("api/v1/", include("statuspage.api.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
     path("api/docs/", api_docs.DocsView.as_view(url_name="schema"), name="api-docs"),
     path("v2/enqueue", pagerduty_enqueue, name="pagerduty-enqueue"),
+    # The public status page on the main host (STATUS_PAGE_HOST serves it at /).
+    path("status/", include("statuspage.urls")),
+    path("status-page/", include("statuspage.manage.urls")),
     path("", include("incidents.dashboard.urls")),
 ]
 

@@ -258,6 +258,6 @@ class StatusPagePublisher:
         return PublicState(
             published=True,
             manage_url=manage,
-            public_url=reverse("status-incident", args=[public.code]),
+            public_url=reverse("statuspage:incident", args=[public.code]),
             public_status=public.status,
         )
