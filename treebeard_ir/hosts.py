@@ -16,11 +16,12 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
+from django.urls import Resolver404, resolve
 
-# The status page's own URLs (statuspage/urls.py); /static/ is served by
-# WhiteNoise before this middleware, a missing file falls through to a 404.
-STATUS_PATHS = frozenset({"/", "/history", "/history.atom", "/history.rss", "/healthz", "/readyz"})
-STATUS_PREFIXES = ("/api/v2/", "/static/", "/incidents/")
+# The status page's own URLs are exactly those statuspage/urls.py resolves;
+# /static/ is served by WhiteNoise before this middleware (a missing file
+# falls through to a 404).
+STATUS_PREFIXES = ("/static/",)
 STATUS_URLCONF = "statuspage.urls"
 
 
@@ -34,7 +35,13 @@ def is_status_host(request: HttpRequest) -> bool:
 
 
 def is_status_path(path: str) -> bool:
-    return path in STATUS_PATHS or path.startswith(STATUS_PREFIXES)
+    if path.startswith(STATUS_PREFIXES):
+        return True
+    try:
+        resolve(path, urlconf=STATUS_URLCONF)
+    except Resolver404:
+        return False
+    return True
 
 
 class StatusHostMiddleware:
