@@ -32,6 +32,8 @@ class Publisher(Protocol):
 
     def state(self, incident) -> PublicState | None: ...
 
+    def postmortem_published(self, *, incident, summary: str) -> None: ...
+
 
 _publishers: list[Publisher] = []
 
@@ -57,3 +59,10 @@ def state(incident) -> PublicState | None:
         if found is not None:
             return found
     return None
+
+
+def postmortem_published(*, incident, summary: str) -> None:
+    """A published post-mortem's public summary (postmortems/): a public
+    incident moves to "postmortem" with it; an unpublished one is untouched."""
+    for publisher in _publishers:
+        publisher.postmortem_published(incident=incident, summary=summary)

@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class PostmortemsConfig(AppConfig):
     name = "postmortems"
     verbose_name = "Post-mortems"
+
+    def ready(self) -> None:
+        """Plug into the registries ``incidents`` owns (it never imports us)."""
+        from incidents import lifecycle
+        from incidents.engine import sla
+        from incidents.models import DeadlineKind
+        from incidents.notify import transports
+
+        from . import engine, notices
+        from .services.creation import REMINDER, on_incident_resolved
+
+        lifecycle.on_resolved(on_incident_resolved)
+        sla.register(DeadlineKind.POSTMORTEM, engine.fire_breach)
+        sla.register(REMINDER, engine.fire_reminder)
+        transports.register(notices.NOTICE, notices.send_notice)

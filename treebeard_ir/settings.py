@@ -227,6 +227,9 @@ NOTIFY_RELAY_SECONDS = env_int("NOTIFY_RELAY_SECONDS", 15, minimum=1)
 ENGINE_STALL_SECONDS = env_int("ENGINE_STALL_SECONDS", 120, minimum=1)
 # One-click "Acknowledge" links in paging emails stop working after this.
 ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
+# Post-mortems (postmortems/): P0/P1 get one on resolution; drills only
+# when this is on (or on request).
+POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {

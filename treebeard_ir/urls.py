@@ -35,6 +35,7 @@ urlpatterns = [
     # The public status page on the main host (STATUS_PAGE_HOST serves it at /).
     path("status/", include("statuspage.urls")),
     path("status-page/", include("statuspage.manage.urls")),
+    path("postmortems/", include("postmortems.urls")),
     path("", include("incidents.dashboard.urls")),
 ]
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from .. import services
 from ..durations import duration
-from ..models import Deadline, RoleAssignment, StatusUpdate, TimelineEvent
+from ..models import Deadline, RoleAssignment, StatusUpdate, TimelineEvent, TimelineMark
 from .common import ReadOnlyAdminMixin, RespondPermissionMixin, run_each, shorten
 
 
@@ -147,3 +147,12 @@ class TimelineEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="message")
     def excerpt(self, event: TimelineEvent) -> str:
         return shorten(event.message)
+
+
+@admin.register(TimelineMark)
+class TimelineMarkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Key moments responders marked on timelines (marked on the incident page)."""
+
+    list_display = ("marked_at", "kind", "event", "marked_by")
+    list_filter = ("kind",)
+    list_select_related = ("event__incident", "marked_by")

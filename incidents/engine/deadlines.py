@@ -86,7 +86,9 @@ def schedule_all(incident: Incident, policy: SeverityPolicy, now: datetime) -> N
 
 
 def pending(incident: Incident, kinds: tuple[str, ...] | None = None):
-    rows = Deadline.objects.filter(incident=incident).pending()
+    """The incident's own pending promises; those other apps made about their
+    rows (a post-mortem's, ``subject`` set) are theirs to close."""
+    rows = Deadline.objects.filter(incident=incident, subject="").pending()
     return rows.filter(kind__in=kinds) if kinds else rows
 
 
@@ -148,3 +150,46 @@ def cancel_escalation(
     if keep is not None:
         rows = rows.exclude(pk=keep)
     return rows.update(cancelled_at=at)
+
+
+# --- other apps' promises ----------------------------------------------------------
+
+
+def schedule_for(
+    *,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    subject: str,
+    incident: Incident | None = None,
+    severity: str = "",
+    starts_at: datetime | None = None,
+) -> Deadline:
+    """A promise of another app about one of its rows (``subject``, e.g.
+    "postmortem:7"), fired by the handler that app registers for ``kind``
+    (``engine.sla.register``). ``incident`` when the promise is about one."""
+    return Deadline.objects.create(
+        incident=incident,
+        subject=subject,
+        kind=kind,
+        severity=severity or (incident.severity if incident is not None else ""),
+        starts_at=starts_at or now,
+        due_at=due_at,
+        created_at=now,
+    )
+
+
+def cancel_for(subject: str, at: datetime, *, kinds: tuple[str, ...] | None = None) -> int:
+    """Cancel the pending promises about ``subject`` (of ``kinds``, or all)."""
+    rows = Deadline.objects.pending().filter(subject=subject)
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    return rows.update(cancelled_at=at)
+
+
+def meet_for(subject: str, at: datetime, *, kinds: tuple[str, ...] | None = None) -> int:
+    """Mark the pending promises about ``subject`` met at ``at``."""
+    rows = Deadline.objects.pending().filter(subject=subject)
+    if kinds is not None:
+        rows = rows.filter(kind__in=kinds)
+    return rows.update(met_at=at)

@@ -30,6 +30,7 @@ from .incident import (
     TimelineEvent,
     Visibility,
 )
+from .marks import MomentKind, TimelineMark
 from .notify import (
     UNDELIVERED,
     Channel,
@@ -91,6 +92,7 @@ __all__ = [
     "Integration",
     "IntegrationKind",
     "MessageKind",
+    "MomentKind",
     "Notification",
     "NotificationStatus",
     "NotifyChannel",
@@ -111,6 +113,7 @@ __all__ = [
     "Status",
     "StatusUpdate",
     "TimelineEvent",
+    "TimelineMark",
     "TokenScope",
     "Visibility",
 ]

@@ -184,25 +184,48 @@ def message_id(idempotency_key: str) -> str:
 
 
 def _email(notification: Notification) -> dict:
-    """A text + HTML email through Django's mail (SMTP in production).
+    """A text + HTML email about an incident, composed from the row's context."""
+    kind, ctx = notification.message_kind, notification.context
+    headers = {"X-TreeBeard-Incident": ctx["ref"]} if ctx.get("ref") else {}
+    return send_email(
+        notification,
+        subject=messages.subject(kind, ctx),
+        text=messages.text(kind, ctx),
+        html=messages.html(kind, ctx),
+        headers=headers,
+    )
+
+
+def send_email(
+    notification: Notification,
+    *,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict | None = None,
+    attachments: list[tuple[str, str, str]] = (),
+) -> dict:
+    """Send one outbox row's email (to its ``target``) through Django's mail
+    (SMTP in production), with a Message-ID from its idempotency key; other
+    apps' senders use it too (``register``).
 
     SMTP 5xx replies (unknown recipient, sender refused, rejected content)
     are permanent; 4xx replies, dropped connections and timeouts are retried.
+    ``attachments``: (filename, content, mimetype), e.g. an iCalendar invitation.
     """
-    kind, ctx = notification.message_kind, notification.context
     mid = message_id(notification.idempotency_key)
-    headers = {"Message-ID": mid}
-    if ctx.get("ref"):
-        headers["X-TreeBeard-Incident"] = ctx["ref"]
     mail = EmailMultiAlternatives(
-        subject=messages.subject(kind, ctx),
-        body=messages.text(kind, ctx),
+        subject=subject,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.target],
-        headers=headers,
+        headers={"Message-ID": mid, **(headers or {})},
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
     )
-    mail.attach_alternative(messages.html(kind, ctx), "text/html")
+    if html is not None:
+        mail.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        mail.attach(filename, content, mimetype)
     try:
         mail.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:

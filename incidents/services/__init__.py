@@ -12,6 +12,7 @@ found in one obvious file:
 - ``tokens``: personal API tokens;
 - ``contacts``: how a person is paged;
 - ``people``: accounts, their flags and group membership (privileges);
+- ``timeline``: key moments marked on an incident's timeline;
 - ``checks``: the input checks the services share;
 - ``edits``: how a service writes an edited row, described once per model
   (``Rows``: checked whole, only what differs saved, one audit row).
@@ -86,6 +87,7 @@ from .schedules import (
     schedule_delete,
     schedule_update,
 )
+from .timeline import timeline_mark, timeline_unmark
 from .tokens import (
     OPERATOR,
     api_token_create,
@@ -150,4 +152,6 @@ __all__ = [
     "schedule_update",
     "severity_policy_create",
     "severity_policy_update",
+    "timeline_mark",
+    "timeline_unmark",
 ]

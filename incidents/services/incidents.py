@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .. import clock, publication
+from .. import clock, lifecycle, publication
 from ..engine import deadlines, escalation, paging
 from ..errors import DomainError, IncidentError
 from ..models import (
@@ -480,6 +480,7 @@ def incident_resolve(
         detail={"duration_seconds": int((now - incident.detected_at).total_seconds())},
     )
     outbox.notify_incident(incident=incident, event=event, message_kind=MessageKind.RESOLVED)
+    lifecycle.resolved(incident=incident, actor=actor, now=now)
     return incident
 
 

@@ -250,6 +250,11 @@ class StatusPagePublisher:
             source_update_id=update.pk,
         )
 
+    def postmortem_published(self, *, incident, summary: str) -> None:
+        public = PublicIncident.objects.filter(incident=incident).first()
+        if public is not None and summary.strip():
+            public_postmortem_attach(public_incident=public, summary=summary)
+
     def state(self, incident) -> PublicState | None:
         manage = reverse("statuspage-manage:incident", args=[incident.ref])
         public = PublicIncident.objects.filter(incident=incident).only("code", "status").first()

@@ -1,0 +1,35 @@
+"""The post-mortems' changes, one function each (docs/architecture.md):
+callers write ``services.postmortem_publish(...)``."""
+
+from .creation import on_incident_resolved, postmortem_request
+from .document import (
+    postmortem_set_people,
+    postmortem_update,
+    timeline_entry_add,
+    timeline_entry_delete,
+)
+from .workflow import (
+    REVIEW_CHECKLIST,
+    missing_for_publishing,
+    postmortem_import_timeline,
+    postmortem_publish,
+    postmortem_reopen,
+    postmortem_sign_off,
+    postmortem_submit,
+)
+
+__all__ = [
+    "REVIEW_CHECKLIST",
+    "missing_for_publishing",
+    "on_incident_resolved",
+    "postmortem_import_timeline",
+    "postmortem_publish",
+    "postmortem_reopen",
+    "postmortem_request",
+    "postmortem_set_people",
+    "postmortem_sign_off",
+    "postmortem_submit",
+    "postmortem_update",
+    "timeline_entry_add",
+    "timeline_entry_delete",
+]
