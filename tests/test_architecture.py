@@ -224,6 +224,7 @@ INCIDENTS_OPEN_TO_APPS = (
     "incidents.publication",
     "incidents.audit",
     "incidents.people",
+    "incidents.durations",
     # The one outbox and the one guarded HTTP client (DESIGN.md: all
     # outbound requests go through it).
     "incidents.notify.outbox",
