@@ -222,9 +222,15 @@ INCIDENTS_OPEN_TO_APPS = (
     # The registries other apps plug into, and what every app's changes use:
     "incidents.engine.deadlines",
     "incidents.publication",
+    "incidents.lifecycle",
     "incidents.audit",
     "incidents.people",
     "incidents.durations",
+    # The API's shared rules: token scopes and groups (permissions), one way
+    # to read a body (parsers), one page shape (pagination).
+    "incidents.api.permissions",
+    "incidents.api.parsers",
+    "incidents.api.pagination",
     # The one outbox and the one guarded HTTP client (DESIGN.md: all
     # outbound requests go through it).
     "incidents.notify.outbox",
@@ -247,6 +253,9 @@ def test_apps_import_each_other_only_as_the_architecture_allows():
                 and other == "incidents"
                 and target != "incidents"
                 and not target.startswith(INCIDENTS_OPEN_TO_APPS)
+                # ``from incidents.engine import sla`` also names the package
+                # it loads on the way; the module it reaches is checked itself.
+                and not any(open_.startswith(f"{target}.") for open_ in INCIDENTS_OPEN_TO_APPS)
             ):
                 wrong.append(f"{name} imports {target}: not open to other apps")
     assert wrong == []

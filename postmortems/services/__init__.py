@@ -4,6 +4,7 @@ callers write ``services.postmortem_publish(...)``."""
 from .creation import on_incident_resolved, postmortem_request
 from .document import (
     postmortem_set_people,
+    postmortem_set_timeline,
     postmortem_update,
     timeline_entry_add,
     timeline_entry_delete,
@@ -27,6 +28,7 @@ __all__ = [
     "postmortem_reopen",
     "postmortem_request",
     "postmortem_set_people",
+    "postmortem_set_timeline",
     "postmortem_sign_off",
     "postmortem_submit",
     "postmortem_update",

@@ -189,3 +189,49 @@ def timeline_entry_delete(*, actor, entry: TimelineEntry) -> None:
     access.require_write(actor)
     require_editable(lock(entry.postmortem))
     entry.delete()
+
+
+@transaction.atomic
+def postmortem_set_timeline(*, actor, postmortem: Postmortem, entries: list) -> list[TimelineEntry]:
+    """Replace the timeline section: ``[{"at", "text", "event"?}, …]``. An
+    entry naming one of the incident's events stays linked to it (and keeps
+    its key moment); the others are hand-written lines."""
+    access.require_write(actor)
+    postmortem = lock(postmortem)
+    require_editable(postmortem)
+    if not isinstance(entries, list) or len(entries) > 1000:
+        raise DomainError("timeline must be a list of {at, text} (at most 1000).", field="timeline")
+    events = {
+        event.pk: event
+        for event in postmortem.incident.timeline.select_related("mark").filter(
+            pk__in=[e.get("event") for e in entries if isinstance(e, dict) and e.get("event")]
+        )
+    }
+    rows = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("at"), datetime):
+            raise DomainError("Each timeline entry needs a time (at) and a text.", field="timeline")
+        text = check_text(
+            entry.get("text"), "timeline", required=True, max_length=2000, error=DomainError
+        )
+        event = events.get(entry.get("event"))
+        if entry.get("event") and event is None:
+            raise DomainError(
+                f"timeline: event {entry['event']!r} is not on this incident's timeline.",
+                field="timeline",
+            )
+        mark = getattr(event, "mark", None) if event is not None else None
+        rows.append(
+            TimelineEntry(
+                postmortem=postmortem,
+                event=event,
+                at=entry["at"],
+                text=text,
+                moment=mark.kind if mark is not None else "",
+            )
+        )
+    postmortem.timeline.all().delete()
+    created = TimelineEntry.objects.bulk_create(rows)
+    postmortem.updated_at = clock.now()
+    postmortem.save(update_fields=["updated_at"])
+    return created
