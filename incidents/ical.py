@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from django.http import HttpResponse
 
 from . import clock
+from .ical_text import escape_text, lines_to_text, utc_stamp
 from .models import Schedule
 from .oncall import OVERRIDE, Shift, shifts
 from .people import display_name as _person
@@ -27,38 +28,10 @@ EDGE_PAD = timedelta(days=31)
 PRODID = "-//TreeBeard//TreeBeard IR on-call//EN"
 UID_DOMAIN = "treebeard-ir"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
-# RFC 5545 3.1: lines are folded at 75 octets (not characters).
-LINE_OCTETS = 75
-
-
-def escape_text(value: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
-
-
-def fold(line: str) -> str:
-    """Split a content line into chunks of at most 75 octets, never inside a
-    UTF-8 character; continuation lines start with one space (which counts)."""
-    chunks: list[str] = []
-    current, size = "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > LINE_OCTETS:
-            chunks.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    chunks.append(current)
-    return "\r\n".join(chunks)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def shift_uid(schedule: Schedule, shift: Shift) -> str:
-    seed = f"{schedule.pk}|{_utc(shift.starts_at)}|{shift.user.pk}"
+    seed = f"{schedule.pk}|{utc_stamp(shift.starts_at)}|{shift.user.pk}"
     return f"{hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()}@{UID_DOMAIN}"
 
 
@@ -77,22 +50,22 @@ def render_calendar(
         "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
         "X-PUBLISHED-TTL:PT1H",
     ]
-    stamp = _utc(now)
+    stamp = utc_stamp(now)
     for shift in items:
         how = "Override" if shift.source == OVERRIDE else "Rotation"
         lines += [
             "BEGIN:VEVENT",
             f"UID:{shift_uid(schedule, shift)}",
             f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(shift.starts_at)}",
-            f"DTEND:{_utc(shift.ends_at)}",
+            f"DTSTART:{utc_stamp(shift.starts_at)}",
+            f"DTEND:{utc_stamp(shift.ends_at)}",
             f"SUMMARY:{escape_text(f'On call: {schedule.name} ({_person(shift.user)})')}",
             f"DESCRIPTION:{escape_text(f'{how} shift of {shift.user.get_username()}.')}",
             "TRANSP:OPAQUE",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+    return lines_to_text(lines)
 
 
 def calendar_response(schedule: Schedule, *, user=None) -> HttpResponse:

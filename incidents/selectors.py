@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -205,3 +205,30 @@ def incident_notifications(incident: Incident, limit: int = 50) -> list:
 
 def incident_breaches(incident: Incident) -> list:
     return list(incident.sla_breaches.order_by("due_at", "id"))
+
+
+# Two incidents are the same problem again when they share a service and an
+# alert fingerprint within this window (the guide's "repeat incidents").
+REPEAT_WINDOW = timedelta(days=30)
+
+
+def repeat_incidents(incident: Incident) -> list[Incident]:
+    """Other real incidents detected within ``REPEAT_WINDOW`` of this one that
+    share one of its services and one of its alerts' fingerprints; two queries."""
+    fingerprints = list(
+        Alert.objects.filter(incident=incident).values_list("fingerprint", flat=True).distinct()
+    )
+    if not fingerprints:
+        return []
+    return list(
+        Incident.objects.filter(
+            is_drill=False,
+            services__in=incident.services.all(),
+            alerts__fingerprint__in=fingerprints,
+            detected_at__gte=incident.detected_at - REPEAT_WINDOW,
+            detected_at__lte=incident.detected_at + REPEAT_WINDOW,
+        )
+        .exclude(pk=incident.pk)
+        .distinct()
+        .order_by("-detected_at")
+    )

@@ -226,6 +226,7 @@ INCIDENTS_OPEN_TO_APPS = (
     "incidents.audit",
     "incidents.people",
     "incidents.durations",
+    "incidents.ical_text",
     # The API's shared rules: token scopes and groups (permissions), one way
     # to read a body (parsers), one page shape (pagination).
     "incidents.api.permissions",

@@ -269,3 +269,58 @@ def test_viewers_cannot_write_and_only_the_owner_or_a_manager_publishes(p0, bob,
     with pytest.raises(PermissionDenied):
         pm.postmortem_submit(actor=other, postmortem=postmortem)
     pm.postmortem_submit(actor=alice, postmortem=postmortem)
+
+
+def test_setting_the_meeting_mails_each_participant_an_invitation(p0, bob, alice):
+    bob.email, alice.email = "bob@treebeard.test", "alice@treebeard.test"
+    bob.save(), alice.save()
+    resolve(p0, bob)
+    postmortem = Postmortem.objects.get(incident=p0)
+    pm.postmortem_set_people(actor=bob, postmortem=postmortem, participants=["alice"])
+    meeting = clock.now() + 20 * HOUR
+
+    pm.postmortem_update(actor=bob, postmortem=postmortem, meeting_at=meeting)
+    pm.postmortem_update(actor=bob, postmortem=postmortem, meeting_at=meeting)
+
+    rows = [
+        r for r in Notification.objects.filter(message_kind="pm_notice") if r.context["calendar"]
+    ]
+    assert sorted(row.target for row in rows) == [alice.email, bob.email]
+    calendar = rows[0].context["calendar"]
+    assert "METHOD:REQUEST" in calendar
+    assert f"DTSTART:{meeting:%Y%m%dT%H%M%S}Z" in calendar
+    assert "ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:alice@treebeard.test" in calendar
+
+
+def test_the_invitation_arrives_by_mail_with_its_calendar(p0, bob, smtp_sink):
+    from incidents.notify import outbox
+
+    bob.email = "bob@treebeard.test"
+    bob.save()
+    resolve(p0, bob)
+    postmortem = Postmortem.objects.get(incident=p0)
+    pm.postmortem_update(actor=bob, postmortem=postmortem, meeting_at=clock.now() + 5 * HOUR)
+    row = Notification.objects.get(message_kind="pm_notice")
+
+    assert outbox.deliver(row.pk) == "delivered"
+
+    (message,) = smtp_sink.messages
+    assert "text/calendar" in message.as_string()
+    assert "BEGIN:VCALENDAR" in message.as_string()
+
+
+def test_feedback_signed_replaces_and_anonymous_adds(p0, bob):
+    resolve(p0, bob)
+    postmortem = Postmortem.objects.get(incident=p0)
+
+    pm.feedback_give(actor=bob, postmortem=postmortem, rating=3, went_well="Roles")
+    pm.feedback_give(actor=bob, postmortem=postmortem, rating=4, went_well="Roles, fast")
+    pm.feedback_give(actor=bob, postmortem=postmortem, rating=2, anonymous=True)
+    with pytest.raises(DomainError) as refused:
+        pm.feedback_give(actor=bob, postmortem=postmortem, rating=9)
+
+    assert refused.value.field == "rating"
+    assert sorted((f.rating, f.author_id) for f in postmortem.feedback.all()) == [
+        (2, None),
+        (4, bob.pk),
+    ]

@@ -9,6 +9,7 @@ from .document import (
     timeline_entry_add,
     timeline_entry_delete,
 )
+from .feedback import feedback_give
 from .workflow import (
     REVIEW_CHECKLIST,
     missing_for_publishing,
@@ -21,6 +22,7 @@ from .workflow import (
 
 __all__ = [
     "REVIEW_CHECKLIST",
+    "feedback_give",
     "missing_for_publishing",
     "on_incident_resolved",
     "postmortem_import_timeline",

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 
 from incidents import clock
 from incidents.errors import DomainError
@@ -15,7 +16,9 @@ from incidents.services.checks import check_text
 from incidents.services.edits import UNSET, given
 
 from .. import access
+from ..invite import invitation
 from ..models import Postmortem, PostmortemStatus, Review, TimelineEntry
+from ..notices import link, notify_person
 
 SECTION_MAX = 50_000
 TEXT_SECTIONS = (
@@ -144,7 +147,37 @@ def postmortem_update(
     if changed:
         postmortem.updated_at = clock.now()
         postmortem.save(update_fields=[*changed, "updated_at"])
+    if "meeting_at" in changed:
+        invite(postmortem)
     return postmortem
+
+
+def invite(postmortem: Postmortem) -> int:
+    """Mail the meeting's invitation to each participant and the owner who
+    has not had this one (same meeting time); returns how many were written."""
+    if postmortem.meeting_at is None:
+        return 0
+    url = link(reverse("postmortems:detail", args=[postmortem.pk]))
+    calendar = invitation(postmortem, url=url, now=clock.now())
+    people = {p.pk: p for p in postmortem.participants.all()}
+    if postmortem.owner is not None:
+        people.setdefault(postmortem.owner.pk, postmortem.owner)
+    when = f"{postmortem.meeting_at:%Y-%m-%d %H:%M} UTC"
+    written = 0
+    for person in people.values():
+        row = notify_person(
+            key=f"meeting:{postmortem.pk}:{postmortem.meeting_at.isoformat()}",
+            person=person,
+            incident=postmortem.incident,
+            subject=f"[{postmortem.incident.ref}] Post-mortem meeting {when}",
+            text=(
+                f"You are invited to the blameless post-mortem meeting of "
+                f"{postmortem.incident.ref} ({postmortem.incident.title}) at {when}.\n\n{url}\n"
+            ),
+            calendar=calendar,
+        )
+        written += row is not None
+    return written
 
 
 @transaction.atomic
@@ -159,6 +192,7 @@ def postmortem_set_people(
     require_editable(postmortem)
     if participants is not UNSET:
         postmortem.participants.set(check_people(participants, "participants"))
+        invite(postmortem)
     if reviewers is not UNSET:
         access.require_lead(actor, postmortem, "name the reviewers")
         people = check_people(reviewers, "reviewers")
