@@ -161,7 +161,7 @@ def incident_by_ref(ref: str) -> Incident:
 
 
 def incident_timeline(incident: Incident) -> QuerySet[TimelineEvent]:
-    return incident.timeline.select_related("actor").order_by("-at", "-id")
+    return incident.timeline.select_related("actor", "mark").order_by("-at", "-id")
 
 
 def role_history(incident: Incident) -> QuerySet[RoleAssignment]:

@@ -91,6 +91,7 @@ def test_schema_documents_nothing_the_server_does_not_route(schema):
         "{severity}": "P0",
         "{id}": "1",
         "{override_id}": "1",
+        "{event_id}": "1",
     }
     for path, methods in operations(schema).items():
         url = path

@@ -180,3 +180,20 @@ def test_the_markdown_export_downloads(api, postmortem):
     assert text.startswith("# Post-Mortem: Checkout down")
     assert "- [ ] Alert on pool saturation - Owner: Bob - Due: " in text
     assert api.get(f"{URL}{postmortem.pk}/markdown/").status_code == 200
+
+
+def test_responders_mark_key_moments_on_the_incident_timeline(api, postmortem, vera):
+    incident = postmortem.incident
+    event = incident.timeline.order_by("at").first()
+    url = f"/api/v1/incidents/{incident.ref}/timeline/{event.pk}/mark/"
+
+    marked = api.post(url, {"kind": "detection"}, format="json")
+
+    assert marked.status_code == 200 and marked.json()["moment"] == "detection"
+    timeline = api.get(f"/api/v1/incidents/{incident.ref}/timeline/").json()["results"]
+    assert [e["moment"] for e in timeline if e["id"] == event.pk] == ["detection"]
+    assert api.post(url, {"kind": "lunch"}, format="json").status_code == 400
+    assert token_client(vera).post(url, {"kind": "repair"}, format="json").status_code == 403
+    assert api.post(url, {"kind": None}, format="json").json()["moment"] is None
+    missing = f"/api/v1/incidents/{incident.ref}/timeline/99999999/mark/"
+    assert api.post(missing, {"kind": "repair"}, format="json").status_code == 404

@@ -13,6 +13,7 @@ from ..models import (
     Incident,
     Integration,
     IntegrationKind,
+    MomentKind,
     NotifyChannel,
     Role,
     RoleAssignment,
@@ -259,15 +260,30 @@ class AssignRoleSerializer(serializers.Serializer):
 
 class TimelineEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    moment = serializers.SerializerMethodField(
+        help_text="The key moment it was marked as (detection, diagnosis, repair, decision)."
+    )
 
     class Meta:
         model = TimelineEvent
-        fields = ["id", "kind", "at", "actor", "message", "before", "after", "detail"]
+        fields = ["id", "kind", "at", "actor", "message", "before", "after", "detail", "moment"]
         read_only_fields = fields
+
+    def get_moment(self, obj) -> str | None:
+        mark = getattr(obj, "mark", None)
+        return mark.kind if mark is not None else None
 
     def get_actor(self, obj) -> str | None:
         """Username, or null when TreeBeard itself (a rule, an alert) acted."""
         return _username(obj.actor)
+
+
+class MarkSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=MomentKind.choices,
+        allow_null=True,
+        help_text="detection, diagnosis, repair or decision; null to unmark.",
+    )
 
 
 # The shape of a policy; its rules (a fixed acknowledge target or "next

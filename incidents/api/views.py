@@ -196,6 +196,23 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(s.TimelineEventSerializer(page, many=True).data)
 
+    @extend_schema(request=s.MarkSerializer, responses=s.TimelineEventSerializer)
+    @action(detail=True, methods=["post"], url_path=r"timeline/(?P<event_id>[0-9]+)/mark")
+    def mark(self, request, ref=None, event_id=None):
+        """Mark a timeline event as a key moment (detection, diagnosis, repair,
+        decision) for the post-mortem's narrative; ``kind: null`` unmarks it."""
+        incident = self.get_object()
+        event = incident.timeline.filter(pk=int(event_id)).first()
+        if event is None:
+            raise NotFound(f"{incident.ref} has no timeline event {event_id}.")
+        kind = read_body(s.MarkSerializer, request)["kind"]
+        if kind:
+            services.timeline_mark(actor=request.user, event=event, kind=kind)
+        else:
+            services.timeline_unmark(actor=request.user, event=event)
+        fresh = selectors.incident_timeline(incident).get(pk=event.pk)
+        return Response(s.TimelineEventSerializer(fresh).data)
+
     @extend_schema(responses=s.AlertSerializer(many=True))
     @action(detail=True, methods=["get"])
     def alerts(self, request, ref=None):
