@@ -83,6 +83,9 @@ def draft(form: PreviewForm, *, public: PublicIncident | None) -> Draft:
             for u in list(public.updates.all())[:EARLIER]
         ]
     return Draft(
-        name=name or "Untitled incident", impact=impact, status=status, updates=updates,
+        name=name or "Untitled incident",
+        impact=impact,
+        status=status,
+        updates=updates,
         untitled=not name,
     )

@@ -96,11 +96,15 @@ def grouped(page: PageData, components: list[Component]) -> list[tuple[str, list
 
 
 def _public_incidents():
-    return selectors.public_incidents().select_related("incident").prefetch_related(
-        Prefetch(
-            "incident__role_assignments",
-            queryset=_people().queryset,
-            to_attr="active_assignments",
+    return (
+        selectors.public_incidents()
+        .select_related("incident")
+        .prefetch_related(
+            Prefetch(
+                "incident__role_assignments",
+                queryset=_people().queryset,
+                to_attr="active_assignments",
+            )
         )
     )
 

@@ -167,7 +167,9 @@ def _done(request: HttpRequest, ref: str | None, message: str) -> HttpResponse:
         response = render(request, "statuspage/manage/_incident.html", context)
     else:
         response = render(
-            request, "statuspage/manage/_screen.html", _screen_context(request, screen(request.user))
+            request,
+            "statuspage/manage/_screen.html",
+            _screen_context(request, screen(request.user)),
         )
     response["HX-Retarget"] = "#screen"
     response["HX-Reswap"] = "outerHTML"
