@@ -56,9 +56,23 @@ def _labelled(items) -> list[dict]:
     """Statuspage's ``affected_components`` with each new status's label."""
     labels = dict(ComponentStatus.choices)
     return [
-        {**item, "label": labels[item["new_status"]]}
+        {
+            **item,
+            "label": labels[item["new_status"]],
+            "old_label": labels.get(item.get("old_status"), ""),
+        }
         for item in items
         if item.get("new_status") in labels
+    ]
+
+
+def timeline(public: PublicIncident | None) -> list[DraftUpdate]:
+    """A public incident's updates as the public sees them, newest first."""
+    if public is None:
+        return []
+    return [
+        DraftUpdate(u.status, u.body, u.display_at, _labelled(u.affected_components))
+        for u in public.updates.all()
     ]
 
 
@@ -77,11 +91,8 @@ def draft(form: PreviewForm, *, public: PublicIncident | None) -> Draft:
     body = (data.get("message") or data.get("body") or "").strip()
     updates = [DraftUpdate(status, body, clock.now(), affected, is_draft=True)]
     if public is not None:
-        updates += [
-            DraftUpdate(u.status, u.body, u.display_at, _labelled(u.affected_components))
-            # The prefetched updates, newest first (selectors.updates_prefetch).
-            for u in list(public.updates.all())[:EARLIER]
-        ]
+        # The prefetched updates, newest first (selectors.updates_prefetch).
+        updates += timeline(public)[:EARLIER]
     return Draft(
         name=name or "Untitled incident",
         impact=impact,

@@ -36,7 +36,7 @@ from .forms import (
     PublishForm,
     attach_error,
 )
-from .preview import draft
+from .preview import draft, timeline
 from .screen import Card, IncidentScreen, Screen, incident_screen, screen
 from .wording import FIRST_MESSAGE, impact_for, resolved_message
 
@@ -123,6 +123,7 @@ def _incident_context(request: HttpRequest, found: IncidentScreen, *, resolve=Fa
         "components": found.components,
         "incident": found.card.incident,
         "public": found.card.public,
+        "timeline": timeline(found.card.public),
     }
 
 
