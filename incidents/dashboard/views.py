@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import clock, oncall, selectors, services
+from .. import clock, oncall, publication, selectors, services
 from ..access import can_respond, can_view
 from ..engine import paging, watchdog
 from ..errors import DomainError
@@ -265,9 +265,27 @@ def _detail_context(
         "primary": _primary_action(incident) if responder else None,
         "error": error,
     }
+    context.update(_public_side(incident))
     if responder:
         context["forms"] = _action_forms(incident, bound or {})
     return context
+
+
+# A public incident still telling customers it is not over (Statuspage's statuses).
+PUBLIC_UNRESOLVED = ("investigating", "identified", "monitoring")
+
+
+def _public_side(incident: Incident) -> dict:
+    """The status page's word on the incident (``incidents.publication``;
+    None without a status page). Drills are never published."""
+    public = None if incident.is_drill else publication.state(incident)
+    due = bool(
+        public
+        and public.published
+        and not incident.is_open
+        and public.public_status in PUBLIC_UNRESOLVED
+    )
+    return {"public": public, "public_resolve_due": due}
 
 
 def _change(event) -> str:

@@ -1,7 +1,17 @@
 """The communications lead's status-page screen in the dashboard (/status-page/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "statuspage-manage"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.home, name="home"),
+    path("preview/", views.preview, name="preview"),
+    path("components/<str:code>/status/", views.component_status, name="component-status"),
+    path("incidents/<str:ref>/", views.incident, name="incident"),
+    # POST-only: what the communications lead says in public.
+    path("incidents/<str:ref>/publish/", views.publish, name="publish"),
+    path("incidents/<str:ref>/update/", views.update, name="update"),
+]
