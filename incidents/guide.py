@@ -142,6 +142,16 @@ def ensure_guide_defaults(**_kwargs) -> None:
 
     ensure_escalation_defaults()
 
+    # The apps after incidents in INSTALLED_APPS get their permissions on
+    # their own post_migrate, after this one: create them now, so viewers can
+    # see the status page's and post-mortems' records from the first migrate.
+    from django.apps import apps as installed
+    from django.contrib.auth.management import create_permissions
+
+    for label in _PROJECT_APPS:
+        if installed.is_installed(label):
+            create_permissions(installed.get_app_config(label), verbosity=0)
+
     project = Permission.objects.filter(content_type__app_label__in=_PROJECT_APPS)
     views = project.filter(codename__startswith="view_")
     respond = project.filter(codename="respond_incident")
