@@ -3,7 +3,16 @@ a page with something of every kind on it, and the Statuspage samples."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import http.client
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +22,7 @@ from statuspage.services.components import component_create, group_create
 from statuspage.services.incidents import incident_publish, public_update_post
 from statuspage.services.page import page_changed
 from tests import factories
+from tests.worker_support import ROOT, RedisProcess, eventually, spare_port
 
 STATUS = "status.treebeard.com"
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "statuspage"
@@ -109,3 +119,113 @@ def full_page(manager, responder) -> dict:
         "upcoming": upcoming,
         "active": active,
     }
+
+
+# Outages: a PostgreSQL cluster, a Redis and gunicorn of the test's own.
+
+
+class PausableRedis(RedisProcess):
+    """``RedisProcess`` that can also hang (SIGSTOP) with its data kept, as a
+    Redis behind a broken network does, and come back (SIGCONT)."""
+
+    def pause(self) -> None:
+        os.kill(self._proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self._proc.pid, signal.SIGCONT)
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster (initdb, pg_ctl) on a spare port, run
+    by the ``postgres`` user when the tests run as root (initdb refuses root)."""
+
+    def __init__(self) -> None:
+        self.bin = postgres_bin()
+        self.port = spare_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="tbir-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "postgres.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+
+    def run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def create(self) -> PostgresCluster:
+        self.run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
+        return self.start()
+
+    def start(self) -> PostgresCluster:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        """At once (immediate mode), as a crash would."""
+        self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def destroy(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Gunicorn:
+    """The product under gunicorn (one worker, two threads) with ``env``."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env, self.port, self.proc = env, spare_port(), None
+
+    def start(self) -> Gunicorn:
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        self.proc = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}"],
+            cwd=ROOT,
+            env={**self.env, "WEB_CONCURRENCY": "1", "WEB_THREADS": "2", "ACCESS_LOG": "off"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        eventually(lambda: self.get("/healthz")[0] == 200, timeout=30, interval=0.1)
+        return self
+
+    def get(self, path: str, host: str = STATUS) -> tuple[int, bytes, dict]:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            conn.request("GET", path, headers={"Host": host})
+            response = conn.getresponse()
+            body = response.read()
+            conn.close()
+        except OSError:
+            return 0, b"", {}
+        return response.status, body, dict(response.getheaders())
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
