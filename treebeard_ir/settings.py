@@ -127,6 +127,8 @@ MIDDLEWARE = [
     # Before sessions, CSRF and auth: on the status host, everything but the
     # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
     "treebeard_ir.hosts.StatusHostMiddleware",
+    # A current pre-rendered status page is answered here, before the rest.
+    "statuspage.cache.FastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which would answer an oversized form with a bare 400.
