@@ -17,5 +17,5 @@ class PostmortemsConfig(AppConfig):
 
         lifecycle.on_resolved(on_incident_resolved)
         sla.register(DeadlineKind.POSTMORTEM, engine.fire_breach)
-        sla.register(REMINDER, engine.fire_reminder)
+        sla.register(REMINDER, engine.fire_reminder, label="Post-mortem reminder")
         transports.register(notices.NOTICE, notices.send_notice)
