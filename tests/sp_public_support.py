@@ -148,7 +148,7 @@ def seed(alice, *, now: datetime = T0) -> dict:
         components=[api],
         status=MaintenanceStatus.COMPLETED,
         counts_as_downtime=True,
-        message="We are upgrading the primary database.",
+        message="The upgrade is complete; the API is back in service.",
     )
     maintenance_window(done, api)
     ahead = maintenance(
