@@ -36,7 +36,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
@@ -111,13 +111,18 @@ def percent(value: float | None) -> str:
 def day_bounds(first: date, days: int, tz) -> list[datetime]:
     """The ``days + 1`` midnights (in ``tz``) around ``days`` days from
     ``first``, so day ``i`` is ``[bounds[i], bounds[i + 1])``; a day with a
-    daylight-saving change is 23 or 25 hours long."""
-    return [datetime.combine(first + timedelta(days=i), time(), tzinfo=tz) for i in range(days + 1)]
+    daylight-saving change is 23 or 25 hours long. In UTC: Python subtracts
+    two times of the same zone by their wall clocks, which would make every
+    day 24 hours."""
+    return [
+        datetime.combine(first + timedelta(days=i), time(), tzinfo=tz).astimezone(UTC)
+        for i in range(days + 1)
+    ]
 
 
 def _start_of(component, tz) -> datetime:
     if component.start_date:
-        return datetime.combine(component.start_date, time(), tzinfo=tz)
+        return datetime.combine(component.start_date, time(), tzinfo=tz).astimezone(UTC)
     return component.created_at
 
 
@@ -199,8 +204,9 @@ def uptime(components, *, now: datetime, days: int = DAYS, tz=None) -> dict[int,
     """
     tz = tz or page_zone()
     components = list(components)
-    today = now.astimezone(tz).date()
-    bounds = day_bounds(today - timedelta(days=days - 1), days, tz)
+    now = now.astimezone(UTC)
+    first = now.astimezone(tz).date() - timedelta(days=days - 1)
+    bounds = day_bounds(first, days, tz)
     start, stop = bounds[0], bounds[-1]
     ids = [c.pk for c in components]
     openings = _openings(ids, start) if ids else {}
@@ -214,7 +220,7 @@ def uptime(components, *, now: datetime, days: int = DAYS, tz=None) -> dict[int,
             changes[change.component_id].append(change)
     result: dict[int, ComponentUptime] = {}
     for component in components:
-        row = [Day(bounds[i].date()) for i in range(days)]
+        row = [Day(first + timedelta(days=i)) for i in range(days)]
         begin = max(start, _start_of(component, tz))
         if begin < now:
             spans = _spans(component, openings.get(component.pk), changes[component.pk], begin, now)
