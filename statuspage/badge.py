@@ -57,7 +57,7 @@ def svg(label: str, message: str, color: str) -> bytes:
     left = round(text_width(label) + 12)
     right = round(text_width(message) + 12)
     total = left + right
-    title = escape(f"{label}: {message}")
+    title = escape(f"{label}: {message}", {'"': "&quot;"})
     label_text, message_text = escape(label), escape(message)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" '

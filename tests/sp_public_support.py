@@ -52,6 +52,7 @@ def maintenance(
     status: str = MaintenanceStatus.SCHEDULED,
     counts_as_downtime: bool = False,
     message: str = "",
+    announced: datetime | None = None,
 ) -> Maintenance:
     work = Maintenance.objects.create(
         name=name,
@@ -59,8 +60,8 @@ def maintenance(
         scheduled_for=start,
         scheduled_until=end,
         counts_as_downtime=counts_as_downtime,
-        created_at=start - timedelta(days=2),
-        updated_at=start - timedelta(days=2),
+        created_at=announced or start - timedelta(days=2),
+        updated_at=announced or start - timedelta(days=2),
         started_at=start if status != MaintenanceStatus.SCHEDULED else None,
         resolved_at=end if status == MaintenanceStatus.COMPLETED else None,
     )
@@ -157,6 +158,7 @@ def seed(alice, *, now: datetime = T0) -> dict:
         end=now + timedelta(days=2, hours=2),
         components=[search],
         message="Search may return partial results for up to two hours.",
+        announced=now - timedelta(days=1),
     )
 
     # The open incident, now.

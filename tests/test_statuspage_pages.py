@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from statuspage import services
 from tests.sp_public_support import SECRET, STATUS, T0, seed
@@ -234,3 +236,18 @@ def test_the_uptime_bars_move_on_at_midnight(client, page, time_machine):
     after = get(client, "/").content.decode()
 
     assert "Nov 26, 2026\n" in after and "Nov 26, 2026\n" not in before
+
+
+def test_building_the_home_page_reads_a_constant_number_of_queries(client, page, alice):
+    with CaptureQueriesContext(connection) as few:
+        get(client, "/")
+    for i in range(8):
+        component = services.component_create(
+            actor=alice, name=f"Extra {i}", group=page["platform"]
+        )
+        services.component_set_status(actor=alice, component=component, status="major_outage")
+    with CaptureQueriesContext(connection) as many:
+        response = get(client, "/")
+
+    assert b"Extra 7" in response.content
+    assert len(many.captured_queries) == len(few.captured_queries) <= 20
