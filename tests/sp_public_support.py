@@ -67,13 +67,14 @@ def maintenance(
     )
     work.components.set(components)
     if message:
+        at = work.resolved_at or work.created_at
         PublicUpdate.objects.create(
             maintenance=work,
             status=status,
             body=message,
-            created_at=work.created_at,
-            updated_at=work.created_at,
-            display_at=work.created_at,
+            created_at=at,
+            updated_at=at,
+            display_at=at,
         )
     return work
 
