@@ -227,6 +227,11 @@ NOTIFY_RELAY_SECONDS = env_int("NOTIFY_RELAY_SECONDS", 15, minimum=1)
 ENGINE_STALL_SECONDS = env_int("ENGINE_STALL_SECONDS", 120, minimum=1)
 # One-click "Acknowledge" links in paging emails stop working after this.
 ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimum=60)
+# Subscribers are reminded of a scheduled maintenance this long before it
+# starts (a Deadline row, statuspage/engine.py); 0 sends no reminder.
+STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES = env_int(
+    "STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES", 60, minimum=0
+)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -444,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        "MaintenanceStatusEnum": "statuspage.models.MaintenanceStatus",
     },
 }
 
