@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from incidents.engine import sla
+from incidents.engine.sla import register as register_handler
 from incidents.models import Deadline
 
 from .models import Maintenance
@@ -64,6 +64,6 @@ def fire_reminder(*, deadline: Deadline, incident, now: datetime) -> None:
 
 
 def register() -> None:
-    sla.register(START, fire_start)
-    sla.register(END, fire_end)
-    sla.register(REMIND, fire_reminder)
+    register_handler(START, fire_start)
+    register_handler(END, fire_end)
+    register_handler(REMIND, fire_reminder)
