@@ -5,7 +5,8 @@ because ``incidents.api`` is not open to other apps.
 1. A token must carry the scope of the request (``read`` to read, ``write``
    to change anything); a session (a person in a browser) needs none.
 2. Reading needs a view right (Viewer and up).
-3. Writing needs what the class says: a responder, or a manager.
+3. Viewers (and people with no group) never write, whatever the token.
+4. Writing needs what the class says: a responder, or a manager.
 """
 
 from __future__ import annotations
@@ -40,19 +41,26 @@ class StatusPageAccess(permissions.BasePermission):
             return False
         if not write:
             return access.can_view(request.user)
-        return self.may_write(request.user)
+        user = request.user
+        if not (access.can_respond(user) or access.can_manage(user)):
+            self.message = (
+                "Only responders and managers change anything; your group (Viewer, "
+                "or none) only reads."
+            )
+            return False
+        return self.may_write(user)
 
 
 class ReadViewRespondWrite(StatusPageAccess):
     """Viewers read; responders (and managers) write: maintenance,
     component statuses."""
 
-    message = "Only responders change this (viewers read it)."
+    message = "Only responders change this."
     may_write = staticmethod(access.can_respond)
 
 
 class ReadViewManageWrite(StatusPageAccess):
     """Viewers read; managers write: components, groups, subscribers."""
 
-    message = "Only managers change this (viewers read it)."
+    message = "Only managers can change this."
     may_write = staticmethod(access.can_manage)
