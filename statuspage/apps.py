@@ -9,6 +9,8 @@ class StatuspageConfig(AppConfig):
         """Plug into the registries ``incidents`` owns (it never imports us)."""
         from incidents import publication
 
+        from .engine import register as register_engine
         from .services import StatusPagePublisher
 
         publication.register(StatusPagePublisher())
+        register_engine()

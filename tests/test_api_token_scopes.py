@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Schedule
 from incidents.services.integrations import integration_create
+from statuspage.services import maintenance_schedule
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -66,6 +67,13 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
+    maintenance = maintenance_schedule(
+        actor=bob,
+        name="Database upgrade",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=2),
+        message="Upgrading the database.",
+    )
     return {
         "{ref}": incident.ref,
         "{severity}": "P1",
@@ -73,6 +81,7 @@ def world(alice, bob):
         "/integrations/{id}/": f"/integrations/{integration.pk}/",
         "/schedules/{id}/": f"/schedules/{schedule.pk}/",
         "/channels/{id}/": f"/channels/{channel.pk}/",
+        "/maintenances/{id}/": f"/maintenances/{maintenance.code}/",
     }
 
 

@@ -269,6 +269,11 @@ ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimu
 # Post-mortems (postmortems/): P0/P1 get one on resolution; drills only
 # when this is on (or on request).
 POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
+# Subscribers are reminded of a scheduled maintenance this long before it
+# starts (a Deadline row, statuspage/engine.py); 0 sends no reminder.
+STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES = env_int(
+    "STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES", 60, minimum=0
+)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -488,6 +493,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        "MaintenanceStatusEnum": "statuspage.models.MaintenanceStatus",
     },
 }
 

@@ -2,6 +2,14 @@
 root URLconf includes it first): components, groups, maintenances,
 subscribers, and publishing an incident."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .maintenances import MaintenanceViewSet
+
+router = SimpleRouter()
+router.register("maintenances", MaintenanceViewSet, basename="maintenance")
+
+urlpatterns: list = [
+    path("", include(router.urls)),
+]

@@ -19,6 +19,13 @@ from .incidents import (
     public_postmortem_attach,
     public_update_post,
 )
+from .maintenance import (
+    components_by_code,
+    maintenance_delete,
+    maintenance_post_update,
+    maintenance_schedule,
+    maintenance_update,
+)
 from .page import page_changed
 
 __all__ = [
@@ -28,10 +35,15 @@ __all__ = [
     "component_delete",
     "component_set_status",
     "component_update",
+    "components_by_code",
     "group_create",
     "group_delete",
     "group_update",
     "incident_publish",
+    "maintenance_delete",
+    "maintenance_post_update",
+    "maintenance_schedule",
+    "maintenance_update",
     "page_changed",
     "parse_component_statuses",
     "public_incident_update",
