@@ -444,6 +444,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        # The status page's management API (statuspage/api/).
+        "ComponentStatusEnum": "statuspage.models.ComponentStatus",
+        "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
+        "PublicUpdateStatusEnum": "statuspage.api.serializers.POSTABLE_STATUSES",
     },
 }
 
