@@ -14,6 +14,8 @@ from incidents.models import Role
 from statuspage import services
 from statuspage.models import Component, ComponentGroup, PageState, PublicIncident
 from tests import factories
+from tests.admin_support import form_data
+from tests.admin_support import url as admin_url
 
 API = "/api/v1"
 COMPONENTS = f"{API}/components/"
@@ -114,3 +116,40 @@ def comms(bob, alice, incident):
 def published(incident, alice, api_component) -> PublicIncident:
     """``incident`` on the status page (published by alice), "API" in a major outage."""
     return publish(incident, alice, components=statuses((api_component, "major_outage")))
+
+
+# --- the admin ---------------------------------------------------------------------------
+
+
+def admin_change(client, obj, **changes):
+    """POST ``obj``'s admin change page as shown, with ``changes``."""
+    page = client.get(admin_url(type(obj), "change", obj.pk))
+    assert page.status_code == 200, page.status_code
+    return client.post(admin_url(type(obj), "change", obj.pk), {**form_data(page), **changes})
+
+
+def component_form(**fields) -> dict:
+    """A component's admin add form as a browser posts it, with ``fields``."""
+    return {
+        "name": "New",
+        "description": "",
+        "group": "",
+        "status": "operational",
+        "position": "0",
+        "showcase": "on",
+        "start_date": "",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def publish_form(internal, **fields) -> dict:
+    """The public incident's admin add form (publishing ``internal``)."""
+    return {
+        "incident": internal.ref,
+        "title": "Checkout errors",
+        "impact": "major",
+        "message": "We are investigating errors at checkout.",
+        **fields,
+    }

@@ -49,7 +49,7 @@ def _move(public: PublicIncident, status: str, now) -> None:
         public.monitoring_at = now
     if status == PublicStatus.RESOLVED:
         public.resolved_at = public.resolved_at or now
-    elif status in (PublicStatus.INVESTIGATING, PublicStatus.IDENTIFIED):
+    else:  # reopened (to monitoring too): no longer resolved
         public.resolved_at = None
     public.updated_at = now
 
