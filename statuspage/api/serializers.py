@@ -47,6 +47,17 @@ def component_statuses() -> serializers.ListField:
     )
 
 
+class OfferedChoiceField(serializers.ChoiceField):
+    """Documents its choices (an enum in the schema) without refusing
+    others: the service refuses an unknown value, in the same words at
+    every entry point (the admin's select is the same kind of field)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return data
+
+
 class ComponentSerializer(serializers.Serializer):
     id = serializers.CharField(source="code", read_only=True)
     # Blank and over-long names are the service's to refuse, in its words.
@@ -59,7 +70,7 @@ class ComponentSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The component group's id, or null.",
     )
-    status = serializers.ChoiceField(choices=ComponentStatus.choices, required=False)
+    status = OfferedChoiceField(choices=ComponentStatus.choices, required=False)
     position = serializers.IntegerField(required=False)
     showcase = serializers.BooleanField(required=False)
     only_show_if_degraded = serializers.BooleanField(required=False)
@@ -69,7 +80,7 @@ class ComponentSerializer(serializers.Serializer):
 
 
 class ComponentStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ComponentStatus.choices)
+    status = OfferedChoiceField(choices=ComponentStatus.choices)
 
 
 class ComponentGroupSerializer(serializers.Serializer):
@@ -140,7 +151,7 @@ class PublishSerializer(serializers.Serializer):
     title = serializers.CharField(
         allow_blank=True, trim_whitespace=False, help_text="The public name."
     )
-    impact = serializers.ChoiceField(choices=Impact.choices)
+    impact = OfferedChoiceField(choices=Impact.choices)
     message = serializers.CharField(
         allow_blank=True, trim_whitespace=False, help_text="The first public update."
     )
@@ -148,11 +159,11 @@ class PublishSerializer(serializers.Serializer):
 
 
 class PublicUpdatePostSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=POSTABLE_STATUSES)
+    status = OfferedChoiceField(choices=POSTABLE_STATUSES)
     body = serializers.CharField(allow_blank=True, trim_whitespace=False)
     components = component_statuses()
 
 
 class PublicIncidentPatchSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    impact = OfferedChoiceField(choices=Impact.choices, required=False)
