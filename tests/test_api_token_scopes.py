@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Schedule
 from incidents.services.integrations import integration_create
+from statuspage import services
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -66,7 +67,20 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
+    # The status page's (statuspage/api/), addressed by their public ids.
+    component = services.component_create(actor=alice, name="API")
+    group = services.group_create(actor=alice, name="Core")
+    public = services.incident_publish(
+        actor=alice,
+        incident=factories.declare(actor=bob),
+        title="Errors",
+        impact="minor",
+        message="Looking",
+    )
     return {
+        "/components/{id}/": f"/components/{component.code}/",
+        "/component-groups/{id}/": f"/component-groups/{group.code}/",
+        "/public-incidents/{id}/": f"/public-incidents/{public.code}/",
         "{ref}": incident.ref,
         "{severity}": "P1",
         "{override_id}": str(override.pk),

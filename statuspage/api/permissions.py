@@ -44,6 +44,13 @@ class StatusPageAccess(permissions.BasePermission):
             return False
         if not write:
             return can_view(request.user)
+        if not (can_respond(request.user) or can_manage(request.user)):
+            # Worded as everywhere in /api/v1/ (incidents.api.permissions).
+            self.message = (
+                "Only responders and managers change anything; your group (Viewer, "
+                "or none) only reads."
+            )
+            return False
         return self.may_write(request.user)
 
 
@@ -51,7 +58,7 @@ class ReadViewRespondWrite(StatusPageAccess):
     """Viewers read; responders (and managers) write: component statuses,
     publishing, public updates, maintenance."""
 
-    message = "Viewers only read the status page's settings; responders change them."
+    message = "Only responders and managers change the status page."
 
     @staticmethod
     def may_write(user) -> bool:
