@@ -447,7 +447,6 @@ SPECTACULAR_SETTINGS = {
         # The status page's management API (statuspage/api/).
         "ComponentStatusEnum": "statuspage.models.ComponentStatus",
         "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
-        "PublicUpdateStatusEnum": "statuspage.api.serializers.POSTABLE_STATUSES",
     },
 }
 
