@@ -13,8 +13,10 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Schedule
+from incidents.services import incident_resolve
 from incidents.services.integrations import integration_create
-from statuspage.services import maintenance_schedule
+from postmortems.models import Postmortem
+from statuspage import services
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -67,14 +69,33 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
-    maintenance = maintenance_schedule(
+    maintenance = services.maintenance_schedule(
         actor=bob,
         name="Database upgrade",
         scheduled_for=start,
         scheduled_until=start + timedelta(hours=2),
         message="Upgrading the database.",
     )
+    # The status page's (statuspage/api/), addressed by their public ids.
+    component = services.component_create(actor=alice, name="API")
+    group = services.group_create(actor=alice, name="Core")
+    public = services.incident_publish(
+        actor=alice,
+        incident=factories.declare(actor=bob),
+        title="Errors",
+        impact="minor",
+        message="Looking",
+    )
+    # Post-mortems (postmortems/api/): a resolved P0 has one.
+    resolved = factories.declare(actor=bob, severity="P0")
+    incident_resolve(incident=resolved, actor=bob, root_cause="Pool too small")
+    postmortem = Postmortem.objects.get(incident=resolved)
     return {
+        "/postmortems/{id}/": f"/postmortems/{postmortem.pk}/",
+        "{event_id}": str(incident.timeline.first().pk),
+        "/components/{id}/": f"/components/{component.code}/",
+        "/component-groups/{id}/": f"/component-groups/{group.code}/",
+        "/public-incidents/{id}/": f"/public-incidents/{public.code}/",
         "{ref}": incident.ref,
         "{severity}": "P1",
         "{override_id}": str(override.pk),

@@ -494,6 +494,9 @@ SPECTACULAR_SETTINGS = {
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
         "MaintenanceStatusEnum": "statuspage.models.MaintenanceStatus",
+        # The status page's management API (statuspage/api/).
+        "ComponentStatusEnum": "statuspage.models.ComponentStatus",
+        "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
     },
 }
 

@@ -163,7 +163,9 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"], url_path="import-timeline")
     def import_timeline(self, request, pk=None):
         """Import the incident's timeline again (hand-written entries stay)."""
-        return self._step(request, services.postmortem_import_timeline)
+        postmortem = self.get_object()
+        services.postmortem_import_timeline(actor=request.user, postmortem=postmortem)
+        return self._ok(postmortem)
 
     @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], renderer_classes=[MarkdownRenderer, JSONRenderer])
