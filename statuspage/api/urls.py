@@ -2,6 +2,15 @@
 root URLconf includes it first): components, groups, maintenances,
 subscribers, and publishing an incident."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .subscribers import SubscriberViewSet
+
+# SimpleRouter: no API root view here, which would hide incidents' own.
+router = SimpleRouter(trailing_slash=True)
+router.register("status-subscribers", SubscriberViewSet, basename="status-subscriber")
+
+urlpatterns: list = [
+    path("", include(router.urls)),
+]
