@@ -8,12 +8,12 @@ class StatuspageConfig(AppConfig):
     def ready(self) -> None:
         """Plug into the registries ``incidents`` owns (it never imports us)."""
         from incidents import publication
-        from incidents.notify import transports
+        from incidents.notify.transports import register
 
         from . import delivery
         from .services import StatusPagePublisher
         from .services.subscribers import EMAIL_KIND, WEBHOOK_KIND
 
         publication.register(StatusPagePublisher())
-        transports.register(EMAIL_KIND, delivery.send_email)
-        transports.register(WEBHOOK_KIND, delivery.send_webhook)
+        register(EMAIL_KIND, delivery.send_email)
+        register(WEBHOOK_KIND, delivery.send_webhook)

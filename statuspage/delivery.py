@@ -30,8 +30,8 @@ from django.template.loader import render_to_string
 
 from incidents import clock
 from incidents.models import Notification
-from incidents.notify import http
 from incidents.notify.errors import TransportError
+from incidents.notify.http import HttpResult, post
 from incidents.notify.transports import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -156,7 +156,7 @@ def webhook_body(notification: Notification, *, timestamp: int) -> dict:
     return body
 
 
-def _judge(result: http.HttpResult) -> None:
+def _judge(result: HttpResult) -> None:
     """Raise for anything but 2xx: 429/408/5xx are retried, other 4xx are not."""
     status = result.status
     if 200 <= status < 300:
@@ -174,7 +174,7 @@ def send_webhook(notification: Notification) -> dict:
     document = webhook_body(notification, timestamp=timestamp)
     body = json.dumps(document).encode()
     kind = "component_update" if "component_update" in document else "incident"
-    result = http.post(
+    result = post(
         notification.target,
         body=body,
         headers={

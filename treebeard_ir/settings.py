@@ -444,6 +444,7 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        "SubscriberKindEnum": "statuspage.models.SubscriberKind",
     },
 }
 

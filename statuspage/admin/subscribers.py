@@ -170,8 +170,6 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = SubscriberAddForm if obj is None else SubscriberChangeForm
-        if obj is not None and obj.kind != "webhook":
-            kwargs["exclude"] = ["endpoint"]
         form = super().get_form(request, obj, **kwargs)
         return type(form.__name__, (form,), {"actor": request.user})
 

@@ -47,6 +47,17 @@ class Pages(PageNumberPagination):
     max_page_size = 200
 
 
+class CodesField(serializers.ListField):
+    """Ids in, ids out: a list of codes, read from a many-to-many relation."""
+
+    child = serializers.CharField(max_length=12)
+
+    def to_representation(self, data):
+        if hasattr(data, "all"):
+            return sorted(row.code for row in data.all())
+        return super().to_representation(data)
+
+
 class SubscriberSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="code", read_only=True)
     kind = serializers.ChoiceField(choices=SubscriberKind.choices)
@@ -59,13 +70,11 @@ class SubscriberSerializer(serializers.ModelSerializer):
         max_length=1000,
         help_text="Webhook subscribers' URL (https; it must pass the outbound-address guard).",
     )
-    components = serializers.ListField(
-        child=serializers.CharField(max_length=12),
+    components = CodesField(
         required=False,
         help_text="Component ids; empty or absent means every component.",
     )
-    groups = serializers.ListField(
-        child=serializers.CharField(max_length=12),
+    groups = CodesField(
         required=False,
         help_text="Component group ids (every component of the group, including later ones).",
     )
@@ -83,12 +92,6 @@ class SubscriberSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "confirmed_at", "created_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["components"] = sorted(c.code for c in instance.components.all())
-        data["groups"] = sorted(g.code for g in instance.groups.all())
-        return data
 
 
 class SubscriberCreatedSerializer(SubscriberSerializer):
@@ -143,7 +146,7 @@ class SubscriberViewSet(
     permission_classes = [ManagersOnly]
     pagination_class = Pages
     lookup_field = "code"
-    lookup_url_kwarg = "code"
+    lookup_url_kwarg = "id"  # the subscriber's code is its id in the API
 
     @extend_schema(request=SubscriberSerializer, responses={201: SubscriberCreatedSerializer})
     def create(self, request, *args, **kwargs):
@@ -159,7 +162,7 @@ class SubscriberViewSet(
 
     @extend_schema(responses=DeliverySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=Pages)
-    def deliveries(self, request, code=None):
+    def deliveries(self, request, **kwargs):
         """The subscriber's delivery log, newest first."""
         subscriber = self.get_object()
         rows = (

@@ -28,7 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from incidents import clock
 from incidents.models import NotificationStatus
-from incidents.notify import outbox
+from incidents.notify.outbox import dispatch_on_commit, write_row
 
 from ..models import (
     UNRESOLVED,
@@ -213,7 +213,7 @@ def _fan_out(*, about: str, event: str, component_ids: set[int] | None, context:
     now = clock.now()
     rows = []
     for subscriber in subscribers_for(component_ids):
-        row = outbox.write_row(
+        row = write_row(
             key=f"status:{about}:{subscriber.code}",
             incident=None,
             event=None,
@@ -233,7 +233,7 @@ def _fan_out(*, about: str, event: str, component_ids: set[int] | None, context:
             continue
         SubscriberDelivery.objects.create(subscriber=subscriber, notification=row, event=event)
         rows.append(row)
-    outbox.dispatch_on_commit(rows)
+    dispatch_on_commit(rows)
     return len(rows)
 
 

@@ -41,9 +41,9 @@ from django.urls import reverse
 from incidents import audit, clock
 from incidents.errors import DomainError, RateLimited
 from incidents.models import NotificationStatus
-from incidents.notify import outbox
 from incidents.notify.errors import UnsafeDestination
 from incidents.notify.http import check_url, within_allowed_networks
+from incidents.notify.outbox import dispatch_on_commit, write_row
 from incidents.services.edits import UNSET
 
 from .. import access
@@ -251,7 +251,7 @@ def _choice(subscriber: Subscriber) -> dict:
 def _send_confirmation(subscriber: Subscriber, *, link: str, already: bool) -> None:
     """One confirmation mail through the outbox (retried, capped, logged)."""
     now = clock.now()
-    row = outbox.write_row(
+    row = write_row(
         key=f"status:confirm:{subscriber.code}:{now.timestamp():.6f}",
         incident=None,
         event=None,
@@ -274,7 +274,7 @@ def _send_confirmation(subscriber: Subscriber, *, link: str, already: bool) -> N
         SubscriberDelivery.objects.create(
             subscriber=subscriber, notification=row, event="subscription.confirm"
         )
-        outbox.dispatch_on_commit([row])
+        dispatch_on_commit([row])
 
 
 # --- the public's changes ------------------------------------------------------------
