@@ -283,3 +283,38 @@ def test_nothing_internal_reaches_subscribers(alice, layout, hook, http_recorder
     assert SECRET.encode() not in request.body and incident.ref.encode() not in request.body
     (message,) = smtp_sink.wait_for(1)
     assert SECRET not in message.as_string() and incident.ref not in message.as_string()
+
+
+def test_maintenance_events_tell_the_subscribers_of_its_components(
+    alice, layout, audience, hook, http_recorder
+):
+    from datetime import timedelta
+
+    from statuspage.models import Maintenance
+    from statuspage.services.notify import maintenance_event
+
+    now = clock.now()
+    maintenance = Maintenance.objects.create(
+        name="Database upgrade",
+        scheduled_for=now + timedelta(days=1),
+        scheduled_until=now + timedelta(days=1, hours=2),
+        created_at=now,
+        updated_at=now,
+    )
+    maintenance.components.set([layout["billing"]])
+
+    assert maintenance_event(maintenance=maintenance, update=None, event="scheduled") == 3
+    assert maintenance_event(maintenance=maintenance, update=None, event="scheduled") == 0
+
+    assert told(context__template="maintenance") == {
+        "all@example.com",
+        "billing@example.com",
+        hook.endpoint,
+    }
+    row = status_rows(message_kind="status_webhook")[0]
+    assert outbox.deliver(row.pk) == "delivered"
+    (request,) = http_recorder.requests_to("/status-hook")
+    incident = json.loads(request.body)["incident"]
+    assert (incident["id"], incident["impact"]) == (maintenance.code, "maintenance")
+    assert incident["scheduled_for"] and incident["scheduled_until"]
+    assert [c["name"] for c in incident["components"]] == ["Billing"]
