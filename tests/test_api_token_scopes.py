@@ -14,6 +14,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Schedule
 from incidents.services.integrations import integration_create
+from statuspage.services.subscribers import subscriber_add
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -66,6 +67,7 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
+    subscriber = subscriber_add(actor=alice, kind="email", address="ops@example.com")
     return {
         "{ref}": incident.ref,
         "{severity}": "P1",
@@ -73,6 +75,7 @@ def world(alice, bob):
         "/integrations/{id}/": f"/integrations/{integration.pk}/",
         "/schedules/{id}/": f"/schedules/{schedule.pk}/",
         "/channels/{id}/": f"/channels/{channel.pk}/",
+        "/status-subscribers/{id}/": f"/status-subscribers/{subscriber.code}/",
     }
 
 

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from incidents.access import can_manage
+from incidents.access import can_manage, can_respond
 from incidents.models import ApiToken
 
 from ..models import Subscriber, SubscriberDelivery, SubscriberKind
@@ -26,19 +26,30 @@ from ..services.subscribers import subscriber_add, subscriber_delete
 
 
 class ManagersOnly(permissions.BasePermission):
-    """Managers only, and the token must carry the scope: ``read`` to read,
-    ``write`` to change (a session is a person in a browser)."""
+    """The token's scope first (``read`` to read, ``write`` to change; a
+    session is a person in a browser), then "viewers never write", then
+    managers only — in the words of incidents' API permissions."""
 
     message = "Only managers can manage status-page subscribers."
 
     def has_permission(self, request, view) -> bool:
+        write = request.method not in permissions.SAFE_METHODS
         auth = getattr(request, "auth", None)
-        if isinstance(auth, ApiToken):
-            needed = "read" if request.method in permissions.SAFE_METHODS else "write"
-            if needed not in set(auth.scopes):
-                self.message = f"This token's scopes do not allow this request (needs {needed})."
-                return False
-        return bool(request.user and request.user.is_authenticated and can_manage(request.user))
+        if isinstance(auth, ApiToken) and ("write" if write else "read") not in set(auth.scopes):
+            self.message = (
+                "This token's scopes do not allow this request: reading needs the read "
+                "scope, every write the write scope."
+            )
+            return False
+        user = request.user
+        if write and not (can_respond(user) or can_manage(user)):
+            self.message = (
+                "Only responders and managers change anything; your group (Viewer, "
+                "or none) only reads."
+            )
+            return False
+        self.message = type(self).message
+        return bool(user and user.is_authenticated and can_manage(user))
 
 
 class Pages(PageNumberPagination):
