@@ -10,7 +10,7 @@ from django.urls import path
 
 from treebeard_ir import health
 
-from . import v2_views, views
+from . import subscribe_views, v2_views, views
 
 app_name = "statuspage"
 
@@ -59,6 +59,13 @@ urlpatterns = [
         v2_views.scheduled_maintenances_active,
         name="v2-scheduled-maintenances-active",
     ),
+    path("subscribe", subscribe_views.subscribe, name="subscribe"),
+    path(
+        "subscriptions/confirm/<str:token>",
+        subscribe_views.confirm,
+        name="subscription-confirm",
+    ),
+    path("unsubscribe/<str:token>", subscribe_views.unsubscribe, name="unsubscribe"),
     # Probes.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -17,6 +17,7 @@ from incidents.services import incident_resolve
 from incidents.services.integrations import integration_create
 from postmortems.models import Postmortem
 from statuspage import services
+from statuspage.services.subscribers import subscriber_add
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -90,6 +91,7 @@ def world(alice, bob):
     resolved = factories.declare(actor=bob, severity="P0")
     incident_resolve(incident=resolved, actor=bob, root_cause="Pool too small")
     postmortem = Postmortem.objects.get(incident=resolved)
+    subscriber = subscriber_add(actor=alice, kind="email", address="ops@example.com")
     return {
         "/postmortems/{id}/": f"/postmortems/{postmortem.pk}/",
         "{event_id}": str(incident.timeline.first().pk),
@@ -103,6 +105,7 @@ def world(alice, bob):
         "/schedules/{id}/": f"/schedules/{schedule.pk}/",
         "/channels/{id}/": f"/channels/{channel.pk}/",
         "/maintenances/{id}/": f"/maintenances/{maintenance.code}/",
+        "/status-subscribers/{id}/": f"/status-subscribers/{subscriber.code}/",
     }
 
 

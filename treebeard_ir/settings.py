@@ -497,6 +497,7 @@ SPECTACULAR_SETTINGS = {
         # The status page's management API (statuspage/api/).
         "ComponentStatusEnum": "statuspage.models.ComponentStatus",
         "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
+        "SubscriberKindEnum": "statuspage.models.SubscriberKind",
     },
 }
 

@@ -7,12 +7,14 @@ from rest_framework.routers import SimpleRouter
 
 from . import components, incidents
 from .maintenances import MaintenanceViewSet
+from .subscribers import SubscriberViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("components", components.ComponentViewSet, basename="sp-component")
 router.register("component-groups", components.ComponentGroupViewSet, basename="sp-group")
 router.register("public-incidents", incidents.PublicIncidentViewSet, basename="sp-public-incident")
 router.register("maintenances", MaintenanceViewSet, basename="maintenance")
+router.register("status-subscribers", SubscriberViewSet, basename="status-subscriber")
 
 urlpatterns = [
     path(

@@ -27,6 +27,14 @@ from .maintenance import (
     maintenance_update,
 )
 from .page import page_changed
+from .subscribers import (
+    subscriber_add,
+    subscriber_confirm,
+    subscriber_delete,
+    subscriber_request,
+    subscriber_unsubscribe,
+    subscriber_update,
+)
 
 __all__ = [
     "StatusPagePublisher",
@@ -49,4 +57,10 @@ __all__ = [
     "public_incident_update",
     "public_postmortem_attach",
     "public_update_post",
+    "subscriber_add",
+    "subscriber_confirm",
+    "subscriber_delete",
+    "subscriber_request",
+    "subscriber_unsubscribe",
+    "subscriber_update",
 ]
