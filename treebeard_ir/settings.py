@@ -230,6 +230,9 @@ ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimu
 # Post-mortems (postmortems/): P0/P1 get one on resolution; drills only
 # when this is on (or on request).
 POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
+# Action items: the owner is reminded this many days before the due date
+# (an item is overdue at the end of its due date, UTC).
+ACTION_ITEM_REMINDER_DAYS = env_int("ACTION_ITEM_REMINDER_DAYS", 2, minimum=0)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -447,6 +450,10 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+        "ActionItemKindEnum": "postmortems.models.ActionKind",
+        "ActionItemPriorityEnum": "postmortems.models.Priority",
+        "TrackerKindEnum": "postmortems.models.TrackerKind",
     },
 }
 

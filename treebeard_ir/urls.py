@@ -28,6 +28,8 @@ urlpatterns = [
     # and schema) with incidents'; included first, it may add incident actions
     # such as incidents/<ref>/publish/ without incidents knowing it.
     path("api/v1/", include("statuspage.api.urls")),
+    # Post-mortems, action items and trackers (postmortems/api/urls.py).
+    path("api/v1/", include("postmortems.api.urls")),
     path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
     path("api/docs/", api_docs.DocsView.as_view(url_name="schema"), name="api-docs"),
