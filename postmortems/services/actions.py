@@ -272,7 +272,7 @@ def action_item_create_ticket(*, actor, item: ActionItem, tracker: Tracker) -> N
     one is still on its way; a request that failed for good may be made again."""
     access.require_write(actor)
     item = (
-        ActionItem.objects.select_for_update()
+        ActionItem.objects.select_for_update(of=("self",))
         .select_related("postmortem__incident", "owner")
         .get(pk=item.pk)
     )
