@@ -41,6 +41,8 @@ class ActionItemForm(ServiceForm):
     owner = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
     )
+    # Text: whether it is a usable URL is the service's to say, in its words.
+    ticket_url = forms.CharField(required=False, max_length=1000)
 
     class Meta:
         model = ActionItem
@@ -131,6 +133,12 @@ class ActionItemAdmin(ServiceAdmin):
 
 
 class TrackerForm(ServiceForm):
+    base_url = forms.CharField(
+        max_length=500,
+        help_text="GitHub: https://api.github.com (or your Enterprise /api/v3); Jira: "
+        "https://your-domain.atlassian.net; webhook: the URL to POST to. Private and "
+        "loopback addresses are refused unless NOTIFY_ALLOWED_NETWORKS names them.",
+    )
     # Write-only: not a field of the form's model fields, so the stored token
     # is never rendered back (not even as a hidden value).
     token = forms.CharField(
@@ -146,9 +154,6 @@ class TrackerForm(ServiceForm):
         model = Tracker
         fields = ("name", "kind", "base_url", "project", "username", "enabled")
         help_texts = {
-            "base_url": "GitHub: https://api.github.com (or your Enterprise /api/v3); Jira: "
-            "https://your-domain.atlassian.net; webhook: the URL to POST to. Private and "
-            "loopback addresses are refused unless NOTIFY_ALLOWED_NETWORKS names them.",
             "project": 'GitHub: "owner/repo"; Jira: the project key (e.g. OPS).',
             "username": "Jira: the account the API token belongs to.",
         }
