@@ -5,15 +5,18 @@ stranger's token whatever its scopes, and writes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.apps import apps
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
+from incidents import services
 from incidents.models import Channel, Override, Schedule
 from incidents.services.integrations import integration_create
+from postmortems import services as pm
+from postmortems.models import Tracker
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -66,7 +69,24 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
+    # Post-mortems (postmortems/api/): an action item and a tracker.
+    resolved = factories.declare(actor=bob, severity="P3", title="Slow search")
+    services.incident_resolve(incident=resolved, actor=bob, root_cause="A", resolution="B")
+    postmortem = pm.postmortem_request(actor=bob, incident=resolved)
+    item = pm.action_item_add(
+        actor=bob, postmortem=postmortem, title="Fix", owner=bob, due_date=date.today()
+    )
+    tracker = Tracker.objects.create(
+        kind="github",
+        name="GH",
+        base_url="https://api.github.com",
+        project="a/b",
+        token="t",
+        created_at=start,
+    )
     return {
+        "/action-items/{id}/": f"/action-items/{item.pk}/",
+        "/trackers/{id}/": f"/trackers/{tracker.pk}/",
         "{ref}": incident.ref,
         "{severity}": "P1",
         "{override_id}": str(override.pk),
@@ -92,7 +112,11 @@ def snapshot() -> dict:
     """Every row of the project's models (what any write would change), but
     a token's ``last_used_at``, which authentication itself refreshes."""
     rows = {}
-    for model in apps.get_app_config("incidents").get_models():
+    models = [
+        *apps.get_app_config("incidents").get_models(),
+        *apps.get_app_config("postmortems").get_models(),
+    ]
+    for model in models:
         values = model.objects.order_by("pk").values()
         rows[model.__name__] = [
             {k: v for k, v in row.items() if k != "last_used_at"} for row in values

@@ -19,7 +19,8 @@ def token_allows(request, *, write: bool) -> bool:
 
 
 class PostmortemPermission(permissions.BasePermission):
-    """The token's scope first, then ``allowed`` (the group's rule)."""
+    """The token's scope first, then "viewers never write", then ``allowed``
+    (the group's rule of the endpoint)."""
 
     def has_permission(self, request, view) -> bool:
         write = request.method not in permissions.SAFE_METHODS
@@ -27,6 +28,14 @@ class PostmortemPermission(permissions.BasePermission):
             self.message = (
                 "This token's scopes do not allow this request: reading needs the read "
                 "scope, every write the write scope."
+            )
+            return False
+        user = request.user
+        if write and not (access.can_respond(user) or access.can_manage(user)):
+            # The API's one rule before any other (as incidents' API words it).
+            self.message = (
+                "Only responders and managers change anything; your group (Viewer, "
+                "or none) only reads."
             )
             return False
         return self.allowed(request, write=write)
