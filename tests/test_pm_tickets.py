@@ -17,7 +17,9 @@ from incidents.errors import DomainError
 from incidents.models import NotificationStatus
 from incidents.notify import outbox, transports
 from postmortems import services as pm
+from postmortems.models import ActionItem
 from postmortems.tickets import ticket_states
+from tests.admin_support import signed_in, url
 from tests.api_support import token_client
 from tests.pm_actions_values import GITHUB_TOKEN, JIRA_TOKEN, answer, ticket_rows
 
@@ -130,7 +132,7 @@ def test_a_webhook_tracker_gets_a_signed_body_and_may_answer_the_tickets_url(
 
 
 def test_a_failing_tracker_is_retried_through_the_outbox_and_nothing_is_lost(
-    item, github, bob, http_recorder, settings
+    item, github, alice, bob, http_recorder, settings
 ):
     settings.NOTIFY_RETRY_BASE_SECONDS = 5
     http_recorder.script(
@@ -144,6 +146,8 @@ def test_a_failing_tracker_is_retried_through_the_outbox_and_nothing_is_lost(
     assert outbox.deliver(row.pk) == "retry"
     row.refresh_from_db()
     assert row.status == NotificationStatus.PENDING and row.last_status_code == 500
+    page = signed_in(alice).get(url(ActionItem, "change", item.pk)).content.decode()
+    assert "pending: GitHub answered 500: Server Error" in page
     data = api.get(f"/api/v1/action-items/{item.pk}/").json()
     assert data["ticket_state"] == "pending"
     assert "GitHub answered 500: Server Error" in data["ticket_error"]

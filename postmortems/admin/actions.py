@@ -16,6 +16,7 @@ from incidents.errors import DomainError
 from .. import access
 from ..models import OPEN_ACTIONS, ActionItem, Tracker, TrackerKind
 from ..services import actions, trackers
+from ..tickets import ticket_states
 from .common import ServiceAdmin, ServiceForm
 
 # --- action items ------------------------------------------------------------------
@@ -77,12 +78,12 @@ class ActionItemAdmin(ServiceAdmin):
         base = ("title", "owner", "due_date", "priority", "kind", "status", "ticket_url")
         if obj is None:
             return ("postmortem", *base)
-        return ("postmortem", *base, "ticket_state", "tracker", "done_at", "created_at")
+        return ("postmortem", *base, "ticket_status", "tracker", "done_at", "created_at")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("postmortem", "ticket_state", "tracker", "done_at", "created_at")
+        return ("postmortem", "ticket_status", "tracker", "done_at", "created_at")
 
     def has_view_permission(self, request, obj=None) -> bool:
         return access.can_view(request.user)
@@ -121,6 +122,15 @@ class ActionItemAdmin(ServiceAdmin):
     @admin.display(boolean=True, description="overdue")
     def is_overdue(self, item: ActionItem) -> bool:
         return item.is_open and item.due_date is not None and item.due_date < actions.today()
+
+    @admin.display(description="ticket")
+    def ticket_status(self, item: ActionItem) -> str:
+        """The ticket's state, or its request's: pending (with the tracker's
+        last answer while it is retried) or failed."""
+        known = ticket_states([item])[item.pk]
+        if not known.state:
+            return "—"
+        return f"{known.state}: {known.error}" if known.error else known.state
 
     @admin.display(description="ticket")
     def ticket(self, item: ActionItem) -> str:
