@@ -5,7 +5,7 @@ stranger's token whatever its scopes, and writes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.apps import apps
@@ -15,7 +15,8 @@ from drf_spectacular.generators import SchemaGenerator
 from incidents.models import Channel, Override, Schedule
 from incidents.services import incident_resolve
 from incidents.services.integrations import integration_create
-from postmortems.models import Postmortem
+from postmortems import services as pm
+from postmortems.models import Postmortem, Tracker
 from statuspage import services
 from statuspage.services.subscribers import subscriber_add
 from tests import factories
@@ -91,8 +92,21 @@ def world(alice, bob):
     resolved = factories.declare(actor=bob, severity="P0")
     incident_resolve(incident=resolved, actor=bob, root_cause="Pool too small")
     postmortem = Postmortem.objects.get(incident=resolved)
+    item = pm.action_item_add(
+        actor=bob, postmortem=postmortem, title="Fix", owner=bob, due_date=date.today()
+    )
+    tracker = Tracker.objects.create(
+        kind="github",
+        name="GH",
+        base_url="https://api.github.com",
+        project="a/b",
+        token="t",
+        created_at=start,
+    )
     subscriber = subscriber_add(actor=alice, kind="email", address="ops@example.com")
     return {
+        "/action-items/{id}/": f"/action-items/{item.pk}/",
+        "/trackers/{id}/": f"/trackers/{tracker.pk}/",
         "/postmortems/{id}/": f"/postmortems/{postmortem.pk}/",
         "{event_id}": str(incident.timeline.first().pk),
         "/components/{id}/": f"/components/{component.code}/",
@@ -125,7 +139,11 @@ def snapshot() -> dict:
     """Every row of the project's models (what any write would change), but
     a token's ``last_used_at``, which authentication itself refreshes."""
     rows = {}
-    for model in apps.get_app_config("incidents").get_models():
+    models = [
+        *apps.get_app_config("incidents").get_models(),
+        *apps.get_app_config("postmortems").get_models(),
+    ]
+    for model in models:
         values = model.objects.order_by("pk").values()
         rows[model.__name__] = [
             {k: v for k, v in row.items() if k != "last_used_at"} for row in values

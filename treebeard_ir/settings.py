@@ -274,6 +274,9 @@ POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
 STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES = env_int(
     "STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES", 60, minimum=0
 )
+# Action items: the owner is reminded this many days before the due date
+# (an item is overdue at the end of its due date, UTC).
+ACTION_ITEM_REMINDER_DAYS = env_int("ACTION_ITEM_REMINDER_DAYS", 2, minimum=0)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -498,6 +501,10 @@ SPECTACULAR_SETTINGS = {
         "ComponentStatusEnum": "statuspage.models.ComponentStatus",
         "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
         "SubscriberKindEnum": "statuspage.models.SubscriberKind",
+        "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+        "ActionItemKindEnum": "postmortems.models.ActionKind",
+        "ActionItemPriorityEnum": "postmortems.models.Priority",
+        "TrackerKindEnum": "postmortems.models.TrackerKind",
     },
 }
 

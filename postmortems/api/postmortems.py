@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from incidents import clock
 from incidents.api.pagination import PagePagination
 from incidents.api.parsers import read_body
-from incidents.api.permissions import IncidentAccess
 from incidents.models import Incident
 
 from .. import export, services
 from ..models import ActionItem, Postmortem, PostmortemStatus
 from . import pm_serializers as s
+from .permissions import ViewersReadRespondersWrite
 
 
 class MarkdownRenderer(BaseRenderer):
@@ -56,7 +56,7 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     manager) submits, publishes and reopens; named reviewers sign off."""
 
     serializer_class = s.PostmortemSerializer
-    permission_classes = [IncidentAccess]
+    permission_classes = [ViewersReadRespondersWrite]
     pagination_class = PagePagination
 
     def get_queryset(self):
