@@ -324,3 +324,39 @@ def test_feedback_signed_replaces_and_anonymous_adds(p0, bob):
         (2, None),
         (4, bob.pk),
     ]
+
+
+def test_publishing_a_public_summary_moves_the_public_incident_to_postmortem(p0, bob, alice):
+    from statuspage import services as status
+    from statuspage.models import PublicIncident
+
+    status.incident_publish(
+        actor=alice, incident=p0, title="Checkout errors", impact="major", message="Looking."
+    )
+    resolve(p0, bob)
+    postmortem = Postmortem.objects.get(incident=p0)
+    fill(postmortem, bob)
+    pm.postmortem_update(
+        actor=bob, postmortem=postmortem, public_summary="A pool was too small; we fixed it."
+    )
+    pm.postmortem_submit(actor=bob, postmortem=postmortem)
+
+    pm.postmortem_publish(actor=bob, postmortem=postmortem)
+
+    public = PublicIncident.objects.get(incident=p0)
+    assert public.status == "postmortem"
+    latest = public.updates.order_by("-display_at", "-id").first()
+    assert (latest.status, latest.body) == ("postmortem", "A pool was too small; we fixed it.")
+
+
+def test_an_unpublished_incident_stays_off_the_status_page_when_its_postmortem_is(p0, bob):
+    from statuspage.models import PublicIncident
+
+    resolve(p0, bob)
+    postmortem = Postmortem.objects.get(incident=p0)
+    fill(postmortem, bob)
+    pm.postmortem_update(actor=bob, postmortem=postmortem, public_summary="Summary.")
+    pm.postmortem_submit(actor=bob, postmortem=postmortem)
+    pm.postmortem_publish(actor=bob, postmortem=postmortem)
+
+    assert not PublicIncident.objects.exists()
