@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ack, feeds, oncall, profile, views
+from . import ack, feeds, marks, oncall, profile, views
 
 app_name = "incidents"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
     path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
     path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
+    path("incidents/<str:ref>/timeline/<int:event_id>/mark/", marks.mark, name="mark"),
     path("oncall/", oncall.oncall_page, name="oncall"),
     path(
         "oncall/schedules/<int:schedule_id>/overrides/",
