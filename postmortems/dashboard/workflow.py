@@ -73,8 +73,11 @@ def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
             )
         except DomainError as err:
+            # An unticked checklist belongs to the form; anything else (not a
+            # reviewer, not in review) to the panel, where no form may show.
             forms.attach_error(form, err)
-            return page(request, pk, bound={"sign_off": form}, status=_status(err))
+            error = None if err.field == "checklist" else err.message
+            return page(request, pk, bound={"sign_off": form}, error=error, status=_status(err))
         return _done(request, pk, "Signed off.", "panel-review")
     return page(request, pk, bound={"sign_off": form}, status=400)
 
