@@ -41,7 +41,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # Benchmarks print ratios against a baseline measured in the same run.
-BENCHES := bench/ingest.py bench/timers.py bench/hostile_inputs.py bench/hostile_ingest.py
+BENCHES := bench/ingest.py bench/timers.py bench/hostile_inputs.py bench/hostile_ingest.py bench/statuspage.py
 
 bench: install
 	@for b in $(BENCHES); do echo "== $$b"; \

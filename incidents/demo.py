@@ -45,6 +45,14 @@ def step(ago: float, verb: str, by: str, **args) -> Step:
     return Step(ago=ago, verb=verb, by=by, args=args)
 
 
+def take_command(ago: float, by: str) -> tuple[Step, Step]:
+    """``by`` acknowledges and takes command in the same minute."""
+    return (
+        step(ago, "acknowledge", by),
+        step(ago, "assign_role", by, role="commander", user=by),
+    )
+
+
 def play(told: Story, *, people: dict, now: datetime) -> Incident:
     """Declare the story's incident and take its steps, in order, each with
     the clock at its own minutes before ``now``; the incident as it ends."""
@@ -83,8 +91,7 @@ STORIES = (
     story(
         42,
         "responder",
-        step(39, "acknowledge", "responder"),
-        step(39, "assign_role", "responder", role="commander", user="responder"),
+        *take_command(39, "responder"),
         step(36, "assign_role", "responder", role="responder", user="priya"),
         step(36, "assign_role", "responder", role="communications_lead", user="ellis"),
         step(
@@ -114,8 +121,7 @@ STORIES = (
     story(
         130,
         "sam",
-        step(124, "acknowledge", "sam"),
-        step(124, "assign_role", "sam", role="commander", user="sam"),
+        *take_command(124, "sam"),
         step(95, "post_update", "sam", status="identified", message="Rebuild left a cold cache."),
         step(60, "mitigate", "sam", note="Cache warmed; P95 back to 900 ms."),
         title="P95 latency above 3 s on search",
@@ -174,8 +180,7 @@ STORIES = (
     story(
         20 * H,
         "sam",
-        step(20 * H - 4, "acknowledge", "sam"),
-        step(20 * H - 4, "assign_role", "sam", role="commander", user="sam"),
+        *take_command(20 * H - 4, "sam"),
         step(20 * H - 30, "mitigate", "sam"),
         step(
             20 * H - 75,
@@ -224,8 +229,7 @@ STORIES = (
     story(
         72 * H,
         "responder",
-        step(72 * H - 3, "acknowledge", "responder"),
-        step(72 * H - 3, "assign_role", "responder", role="commander", user="responder"),
+        *take_command(72 * H - 3, "responder"),
         step(
             72 * H - 40,
             "resolve",

@@ -18,5 +18,5 @@ class PostmortemsConfig(AppConfig):
         lifecycle.on_resolved(on_incident_resolved)
         lifecycle.register_link(links.incident_links)
         sla.register(DeadlineKind.POSTMORTEM, engine.fire_breach)
-        sla.register(REMINDER, engine.fire_reminder)
+        sla.register(REMINDER, engine.fire_reminder, label="Post-mortem reminder")
         transports.register(notices.NOTICE, notices.send_notice)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from incidents.models import Integration
+from tests.page_support import text
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -32,6 +33,16 @@ def form_errors(response) -> dict:
     comes back (200, no redirect) with ``{field: [message, …]}``."""
     assert response.status_code == 200, response.status_code
     return response.context["adminform"].form.errors
+
+
+def refused_add(client: Client, model, data: dict) -> str:
+    """POST ``data`` to ``model``'s add page, which must refuse it: the page
+    comes back (200) and no row was added; the page's text, which says why."""
+    before = model.objects.count()
+    response = client.post(url(model, "add"), data)
+    assert response.status_code == 200, response.status_code
+    assert model.objects.count() == before
+    return text(response)
 
 
 def messages_of(response) -> list[str]:

@@ -11,6 +11,13 @@ from datetime import UTC, datetime, timedelta
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 START, END = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=8)
 
+# A contact value each kind refuses, and what every entry point says of it.
+BAD_CONTACT_VALUES = [
+    ("email", "not-an-address", "Enter a valid email address."),
+    ("pagerduty", "short", "Enter a PagerDuty routing key"),
+    ("slack", "two words", "Enter a Slack member ID"),
+]
+
 
 def weekly_people(rotation) -> list:
     return [m.user for m in rotation.members.order_by("position")]

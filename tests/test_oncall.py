@@ -46,6 +46,14 @@ def people(db):
     return [factories.UserFactory(username=n) for n in ("ann", "ben", "cat", "dan")]
 
 
+def berlin_turns(people, starts_at: datetime, **options) -> Schedule:
+    """A Berlin schedule on which ann and ben take turns from ``starts_at``
+    (daily unless ``options`` say)."""
+    sched = schedule(time_zone="Europe/Berlin")
+    rotation(sched, people[:2], starts_at=starts_at, **options)
+    return sched
+
+
 def who(sched, at) -> str | None:
     shift = who_is_on_call(sched, at)
     return shift.user.username if shift else None
@@ -131,12 +139,9 @@ def test_a_rotation_without_members_covers_nothing_and_lower_layers_show_through
 
 
 def test_weekly_hand_off_keeps_0900_berlin_across_spring_forward(people):
-    ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
+    ann, _ben, *_ = people
     # Monday 24 March 2025 09:00 CET (08:00 UTC); clocks go forward on the 30th.
-    rotation(
-        sched, [ann, ben], interval="weekly", starts_at=datetime(2025, 3, 24, 9, 0, tzinfo=BERLIN)
-    )
+    sched = berlin_turns(people, datetime(2025, 3, 24, 9, 0, tzinfo=BERLIN), interval="weekly")
 
     first = who_is_on_call(sched, datetime(2025, 3, 27, tzinfo=UTC))
 
@@ -149,10 +154,8 @@ def test_weekly_hand_off_keeps_0900_berlin_across_spring_forward(people):
 
 
 def test_daily_hand_off_keeps_0900_berlin_across_fall_back(people):
-    ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
     # Clocks go back on Sunday 26 October 2025 (03:00 CEST → 02:00 CET).
-    rotation(sched, [ann, ben], starts_at=datetime(2025, 10, 24, 9, 0, tzinfo=BERLIN))
+    sched = berlin_turns(people, datetime(2025, 10, 24, 9, 0, tzinfo=BERLIN))
 
     items = shifts(
         sched, datetime(2025, 10, 24, 7, tzinfo=UTC), datetime(2025, 10, 28, 8, tzinfo=UTC)
@@ -164,14 +167,9 @@ def test_daily_hand_off_keeps_0900_berlin_across_fall_back(people):
 
 
 def test_custom_rotation_hands_off_by_the_hour_whatever_the_clock_says(people):
-    ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
-    rotation(
-        sched,
-        [ann, ben],
-        interval="custom",
-        shift_hours=24,
-        starts_at=datetime(2025, 3, 29, 9, 0, tzinfo=BERLIN),
+    _ann, ben, *_ = people
+    sched = berlin_turns(
+        people, datetime(2025, 3, 29, 9, 0, tzinfo=BERLIN), interval="custom", shift_hours=24
     )
 
     second = who_is_on_call(sched, datetime(2025, 3, 30, 12, 0, tzinfo=UTC))
@@ -181,10 +179,8 @@ def test_custom_rotation_hands_off_by_the_hour_whatever_the_clock_says(people):
 
 
 def test_a_hand_off_inside_the_spring_gap_happens_when_the_clock_resumes(people):
-    ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
     # 02:30 does not exist on 30 March 2025 in Berlin.
-    rotation(sched, [ann, ben], starts_at=datetime(2025, 3, 29, 2, 30, tzinfo=BERLIN))
+    sched = berlin_turns(people, datetime(2025, 3, 29, 2, 30, tzinfo=BERLIN))
 
     first = who_is_on_call(sched, datetime(2025, 3, 29, 12, 0, tzinfo=UTC))
 
@@ -201,10 +197,9 @@ def test_a_hand_off_inside_the_spring_gap_happens_when_the_clock_resumes(people)
 
 
 def test_a_hand_off_in_the_repeated_autumn_hour_happens_at_its_first_occurrence(people):
-    ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
+    _ann, ben, *_ = people
     # 02:30 happens twice on 26 October 2025 in Berlin (CEST, then CET).
-    rotation(sched, [ann, ben], starts_at=datetime(2025, 10, 25, 2, 30, tzinfo=BERLIN))
+    sched = berlin_turns(people, datetime(2025, 10, 25, 2, 30, tzinfo=BERLIN))
     handoff = datetime(2025, 10, 26, 0, 30, tzinfo=UTC)  # the first 02:30, still CEST
 
     # A window opening at the second 02:10 (CET): on the wall clock before
@@ -408,14 +403,7 @@ def test_far_future_windows_match_a_naive_walk_from_the_first_hand_off(people):
 
 def test_a_window_centuries_ahead_is_computed_without_walking_there(people):
     ann, ben, *_ = people
-    sched = schedule(time_zone="Europe/Berlin")
-    rotation(
-        sched,
-        [ann, ben],
-        interval="custom",
-        shift_hours=1,
-        starts_at=datetime(1970, 1, 1, tzinfo=UTC),
-    )
+    sched = berlin_turns(people, datetime(1970, 1, 1, tzinfo=UTC), interval="custom", shift_hours=1)
     rotation(
         sched,
         [ben, ann],

@@ -83,26 +83,24 @@ def admin_action(name: str) -> Callable:
     return attempt
 
 
-def acknowledged(bob):
-    incident = factories.declare(actor=bob, severity="P1")
-    services.incident_acknowledge(incident=incident, actor=bob)
-    return incident
+def fresh(bob, severity: str = "P2"):
+    return factories.declare(actor=bob, severity=severity)
 
 
-def resolved(bob):
-    incident = factories.declare(actor=bob, severity="P2")
-    services.incident_resolve(incident=incident, actor=bob, root_cause="A bad deploy")
-    return incident
+def after(verb: str, severity: str = "P2", **args):
+    """An incident bob declared, then took to a state by ``incident_<verb>``."""
+
+    def make(bob):
+        incident = fresh(bob, severity)
+        getattr(services, f"incident_{verb}")(incident=incident, actor=bob, **args)
+        return incident
+
+    return make
 
 
-def mitigated(bob):
-    incident = factories.declare(actor=bob, severity="P2")
-    services.incident_mitigate(incident=incident, actor=bob)
-    return incident
-
-
-def fresh(bob):
-    return factories.declare(actor=bob, severity="P2")
+acknowledged = after("acknowledge", "P1")
+resolved = after("resolve", root_cause="A bad deploy")
+mitigated = after("mitigate")
 
 
 RESOLVE = {"root_cause": "Cause", "resolution": "Fixed"}

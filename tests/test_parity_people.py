@@ -26,6 +26,7 @@ from incidents.models import ApiToken, AuditEntry, Channel, ContactMethod
 from incidents.services import channels, contacts, people, tokens
 from tests import factories
 from tests.admin_support import form_data, inline_prefix, signed_in, with_row
+from tests.oncall_support import BAD_CONTACT_VALUES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_allowed")]
 
@@ -290,12 +291,7 @@ CONTACT_ENTRIES = ["dashboard", "admin_add", "admin_change", "admin_person_page"
 @pytest.mark.parametrize("entry", CONTACT_ENTRIES)
 @pytest.mark.parametrize(
     ("kind", "value", "says"),
-    [
-        ("email", "not-an-address", "Enter a valid email address."),
-        ("pagerduty", "short", "Enter a PagerDuty routing key"),
-        ("slack", "two words", "Enter a Slack member ID"),
-        ("email", "   ", "Enter how to reach you."),
-    ],
+    [*BAD_CONTACT_VALUES, ("email", "   ", "Enter how to reach you.")],
     ids=["email", "pagerduty", "slack", "blank"],
 )
 def test_a_bad_contact_value_is_refused_everywhere(

@@ -13,6 +13,7 @@ from django.urls import reverse
 from incidents.models import ContactMethod, Schedule
 from tests import factories
 from tests.oncall_support import (
+    BAD_CONTACT_VALUES,
     T0,
 )
 from tests.page_support import text
@@ -65,9 +66,7 @@ def test_a_person_adds_their_own_contact_methods(client_for, bob, kind, value):
 @pytest.mark.parametrize(
     ("kind", "value", "message"),
     [
-        ("email", "not-an-address", "Enter a valid email address."),
-        ("pagerduty", "short", "Enter a PagerDuty routing key"),
-        ("slack", "two words", "Enter a Slack member ID"),
+        *BAD_CONTACT_VALUES,
         ("email", "", "Enter how to reach you."),
         ("fax", "123", "Select a valid choice"),
     ],

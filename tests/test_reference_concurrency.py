@@ -75,39 +75,37 @@ def test_simultaneous_declarations_creating_services_in_opposite_orders_do_not_d
         ]
 
 
-@pytest.mark.django_db
-def test_the_counter_restarts_each_day(bob, time_machine):
-    time_machine.move_to(datetime(2026, 11, 28, 23, 58, tzinfo=UTC), tick=False)
-    first = factories.declare(actor=bob)
-    second = factories.declare(actor=bob)
-    time_machine.move_to(datetime(2026, 11, 29, 0, 1, tzinfo=UTC), tick=False)
-    next_day = factories.declare(actor=bob)
-
-    assert [first.ref, second.ref, next_day.ref] == [
-        "INC-20261128-001",
-        "INC-20261128-002",
-        "INC-20261129-001",
-    ]
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.django_db
-def test_the_reference_uses_the_day_of_detection_not_of_declaration(bob, time_machine):
-    time_machine.move_to(datetime(2026, 11, 29, 0, 20, tzinfo=UTC), tick=False)
-    today = factories.declare(actor=bob)
-
-    late_report = factories.declare(
-        actor=bob, detected_at=datetime(2026, 11, 28, 23, 50, tzinfo=UTC)
-    )
-
-    assert today.ref == "INC-20261129-001"
-    assert late_report.ref == "INC-20261128-001"
+# Declarations in order, each (the clock, when it was detected or None: now),
+# and the references they get: a counter per UTC day of detection.
+UTC_PLUS_2 = timezone(timedelta(hours=2))
+REFERENCE_DAYS = {
+    "the counter restarts each day": (
+        [(utc(2026, 11, 28, 23, 58), None)] * 2 + [(utc(2026, 11, 29, 0, 1), None)],
+        ["INC-20261128-001", "INC-20261128-002", "INC-20261129-001"],
+    ),
+    "the day of detection, not of declaration": (
+        [(utc(2026, 11, 29, 0, 20), None), (utc(2026, 11, 29, 0, 20), utc(2026, 11, 28, 23, 50))],
+        ["INC-20261129-001", "INC-20261128-001"],
+    ),
+    "the day of detection in UTC": (
+        # 00:30 in UTC+2 on the 29th is 22:30 UTC on the 28th.
+        [(utc(2026, 11, 29, 12), datetime(2026, 11, 29, 0, 30, tzinfo=UTC_PLUS_2))],
+        ["INC-20261128-001"],
+    ),
+}
 
 
 @pytest.mark.django_db
-def test_the_day_of_detection_is_taken_in_utc(bob, time_machine):
-    time_machine.move_to(datetime(2026, 11, 29, 12, 0, tzinfo=UTC), tick=False)
-    berlin_early_morning = datetime(2026, 11, 29, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+@pytest.mark.parametrize(("declarations", "refs"), REFERENCE_DAYS.values(), ids=REFERENCE_DAYS)
+def test_references_count_per_utc_day_of_detection(bob, time_machine, declarations, refs):
+    made = []
+    for now, detected_at in declarations:
+        time_machine.move_to(now, tick=False)
+        detected = {"detected_at": detected_at} if detected_at else {}
+        made.append(factories.declare(actor=bob, **detected).ref)
 
-    incident = factories.declare(actor=bob, detected_at=berlin_early_morning)
-
-    assert incident.ref == "INC-20261128-001"  # 22:30 UTC on the 28th
+    assert made == refs

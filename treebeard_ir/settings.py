@@ -6,6 +6,7 @@ raise ImproperlyConfigured naming the variable (treebeard_ir/env.py).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import timedelta
@@ -82,6 +83,19 @@ if (_site.hostname or "").lower() == STATUS_PAGE_HOST:
     )
 CSRF_TRUSTED_ORIGINS = [f"{_site.scheme}://{_site.netloc}"]
 
+# The public status page's identity in its JSON (Statuspage's ``page``): a
+# 12-character id (by default derived from the host, so it stays put), the
+# company name, and the time zone its timestamps are written in.
+STATUS_PAGE_ID = env_str(
+    "STATUS_PAGE_ID",
+    "".join(
+        "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]
+        for b in hashlib.sha256(STATUS_PAGE_HOST.encode()).digest()[:12]
+    ),
+)
+STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "TreeBeard")
+STATUS_PAGE_TIME_ZONE = env_time_zone("STATUS_PAGE_TIME_ZONE", "Etc/UTC")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -113,6 +127,8 @@ MIDDLEWARE = [
     # Before sessions, CSRF and auth: on the status host, everything but the
     # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
     "treebeard_ir.hosts.StatusHostMiddleware",
+    # A current pre-rendered status page is answered here, before the rest.
+    "statuspage.cache.FastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which would answer an oversized form with a bare 400.

@@ -213,6 +213,34 @@ class ServiceRowsInline:
         return formset
 
 
+def service_rows(noun: str, *, create=None, update=None, delete=None) -> type:
+    """The ``add_row`` / ``change_row`` / ``remove_row`` of a model whose
+    services are the usual three, for its page and its inline to share:
+    ``create(actor=…, **data)`` returns the new row, ``update(actor=…,
+    <noun>=row, **changes)`` and ``delete(actor=…, <noun>=row)``. A service
+    not given leaves its method out."""
+    methods: dict[str, Callable] = {}
+    if create is not None:
+
+        def add_row(self, request, data: dict):
+            return create(actor=request.user, **data)
+
+        methods["add_row"] = add_row
+    if update is not None:
+
+        def change_row(self, request, row, changes: dict) -> None:
+            update(actor=request.user, **{noun: row}, **changes)
+
+        methods["change_row"] = change_row
+    if delete is not None:
+
+        def remove_row(self, request, row) -> None:
+            delete(actor=request.user, **{noun: row})
+
+        methods["remove_row"] = remove_row
+    return type(f"{noun.title().replace('_', '')}Rows", (), methods)
+
+
 class ServiceAdminMixin:
     """For a ModelAdmin whose saves and deletes call services. A subclass
     says which with ``add_row(request, data)``, which returns the new row,

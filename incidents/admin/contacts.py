@@ -11,7 +11,7 @@ from django.contrib import admin
 from .. import privileges
 from ..models import ContactMethod
 from ..services import contacts
-from .common import ServiceAdminMixin, ServiceForm, ServiceRowsInline
+from .common import ServiceAdminMixin, ServiceForm, ServiceRowsInline, service_rows
 
 
 class ContactMethodForm(ServiceForm):
@@ -31,17 +31,13 @@ class ContactMethodForm(ServiceForm):
 ROW_FIELDS = ("kind", "value", "enabled")
 
 
-class ContactMethodRows:
-    """The service calls the contact methods' page and the inline share."""
-
-    def add_row(self, request, data: dict) -> ContactMethod:
-        return contacts.contact_add(actor=request.user, **data)
-
-    def change_row(self, request, method: ContactMethod, changes: dict) -> None:
-        contacts.contact_update(actor=request.user, method=method, **changes)
-
-    def remove_row(self, request, method: ContactMethod) -> None:
-        contacts.contact_remove(actor=request.user, method=method)
+# The service calls the contact methods' page and the inline share.
+ContactMethodRows = service_rows(
+    "method",
+    create=contacts.contact_add,
+    update=contacts.contact_update,
+    delete=contacts.contact_remove,
+)
 
 
 @admin.register(ContactMethod)

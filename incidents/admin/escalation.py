@@ -15,6 +15,7 @@ from .common import (
     ServiceAdminMixin,
     ServiceForm,
     ServiceRowsInline,
+    service_rows,
 )
 
 
@@ -24,17 +25,13 @@ class EscalationLevelForm(ServiceForm):
         fields = LEVEL_FIELDS
 
 
-class EscalationLevelRows:
-    """The service calls the levels' page and the policy's inline share."""
-
-    def add_row(self, request, data: dict) -> EscalationLevel:
-        return services.escalation_level_create(actor=request.user, **data)
-
-    def change_row(self, request, level: EscalationLevel, changes: dict) -> None:
-        services.escalation_level_update(actor=request.user, escalation_level=level, **changes)
-
-    def remove_row(self, request, level: EscalationLevel) -> None:
-        services.escalation_level_delete(actor=request.user, escalation_level=level)
+# The service calls the levels' page and the policy's inline share.
+EscalationLevelRows = service_rows(
+    "escalation_level",
+    create=services.escalation_level_create,
+    update=services.escalation_level_update,
+    delete=services.escalation_level_delete,
+)
 
 
 class EscalationLevelInline(EscalationLevelRows, ServiceRowsInline, admin.TabularInline):
@@ -55,7 +52,16 @@ class EscalationPolicyForm(ServiceForm):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class EscalationPolicyAdmin(
+    service_rows(
+        "policy",
+        create=services.escalation_policy_create,
+        update=services.escalation_policy_update,
+        delete=services.escalation_policy_delete,
+    ),
+    ServiceAdminMixin,
+    admin.ModelAdmin,
+):
     form = EscalationPolicyForm
     list_display = ("name", "path", "auto_severities", "level_count")
     inlines = [EscalationLevelInline]
@@ -66,15 +72,6 @@ class EscalationPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     @admin.display(description="levels", ordering="level_total")
     def level_count(self, policy: EscalationPolicy) -> int:
         return policy.level_total
-
-    def add_row(self, request, data: dict) -> EscalationPolicy:
-        return services.escalation_policy_create(actor=request.user, **data)
-
-    def change_row(self, request, policy: EscalationPolicy, changes: dict) -> None:
-        services.escalation_policy_update(actor=request.user, policy=policy, **changes)
-
-    def remove_row(self, request, policy: EscalationPolicy) -> None:
-        services.escalation_policy_delete(actor=request.user, policy=policy)
 
 
 class EscalationLevelAdminForm(ServiceForm):

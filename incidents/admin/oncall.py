@@ -45,6 +45,7 @@ from .common import (
     ServiceRowsInline,
     adopt,
     changes_of,
+    service_rows,
 )
 
 PREVIEW_DAYS = 7
@@ -61,28 +62,18 @@ def _active_users():
 # --- the service calls a model's page and its inline share ---------------------------
 
 
-class RotationRows:
-    """A rotation's change and removal (added: ``RotationInline`` without
-    members, ``RotationAdmin`` with them)."""
-
-    def change_row(self, request, rotation: Rotation, changes: dict) -> None:
-        services.rotation_update(actor=request.user, rotation=rotation, **changes)
-
-    def remove_row(self, request, rotation: Rotation) -> None:
-        services.rotation_delete(actor=request.user, rotation=rotation)
-
-
-class OverrideRows:
-    """The overrides' page and the schedule's inline."""
-
-    def add_row(self, request, data: dict) -> Override:
-        return services.override_add(actor=request.user, **data)
-
-    def change_row(self, request, override: Override, changes: dict) -> None:
-        services.override_change(actor=request.user, override=override, **changes)
-
-    def remove_row(self, request, override: Override) -> None:
-        services.override_remove(actor=request.user, override=override)
+# A rotation's change and removal (added: ``RotationInline`` without
+# members, ``RotationAdmin`` with them).
+RotationRows = service_rows(
+    "rotation", update=services.rotation_update, delete=services.rotation_delete
+)
+# The overrides' page and the schedule's inline.
+OverrideRows = service_rows(
+    "override",
+    create=services.override_add,
+    update=services.override_change,
+    delete=services.override_remove,
+)
 
 
 # --- schedules ---------------------------------------------------------------------
@@ -158,7 +149,16 @@ class ScheduleChangeList(ChangeList):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class ScheduleAdmin(
+    service_rows(
+        "schedule",
+        create=services.schedule_create,
+        update=services.schedule_update,
+        delete=services.schedule_delete,
+    ),
+    ServiceAdminMixin,
+    admin.ModelAdmin,
+):
     form = ScheduleForm
     list_display = ("name", "slug", "time_zone", "on_call_now", "on_call_until")
     search_fields = ("name", "slug", "description")
@@ -235,15 +235,6 @@ class ScheduleAdmin(ServiceAdminMixin, admin.ModelAdmin):
             "</thead><tbody>{}</tbody></table>",
             rows,
         )
-
-    def add_row(self, request, data: dict) -> Schedule:
-        return services.schedule_create(actor=request.user, **data)
-
-    def change_row(self, request, schedule: Schedule, changes: dict) -> None:
-        services.schedule_update(actor=request.user, schedule=schedule, **changes)
-
-    def remove_row(self, request, schedule: Schedule) -> None:
-        services.schedule_delete(actor=request.user, schedule=schedule)
 
 
 # --- rotations and overrides --------------------------------------------------------

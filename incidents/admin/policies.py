@@ -15,6 +15,7 @@ from .common import (
     ReadOnlyAdminMixin,
     ServiceAdminMixin,
     ServiceForm,
+    service_rows,
 )
 
 
@@ -37,7 +38,15 @@ class SeverityPolicyForm(ServiceForm):
 
 
 @admin.register(SeverityPolicy)
-class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+class SeverityPolicyAdmin(
+    service_rows(
+        "policy",
+        create=services.severity_policy_create,
+        update=services.severity_policy_update,
+    ),
+    ServiceAdminMixin,
+    admin.ModelAdmin,
+):
     form = SeverityPolicyForm
     list_display = (
         "severity",
@@ -83,12 +92,6 @@ class SeverityPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Without its policy a severity could no longer be declared.
         return False
-
-    def add_row(self, request, data: dict) -> SeverityPolicy:
-        return services.severity_policy_create(actor=request.user, **data)
-
-    def change_row(self, request, policy: SeverityPolicy, changes: dict) -> None:
-        services.severity_policy_update(actor=request.user, policy=policy, **changes)
 
     @admin.display(description="acknowledge within")
     def acknowledge_within(self, policy: SeverityPolicy) -> str:

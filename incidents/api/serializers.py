@@ -25,6 +25,7 @@ from ..models import (
     TimelineEvent,
     Visibility,
 )
+from ..services.integrations import INTEGRATION_FIELDS
 from ..services.policies import SEVERITY_FIELDS
 
 User = get_user_model()
@@ -313,15 +314,8 @@ class IntegrationSerializer(serializers.ModelSerializer):
         model = Integration
         fields = [
             "id",
-            "name",
-            "kind",
+            *INTEGRATION_FIELDS,
             "token_prefix",
-            "default_service",
-            "severity_mapping",
-            "auto_acknowledge",
-            "auto_resolve",
-            "enabled",
-            "rate_limit_per_minute",
             "created_at",
             "last_alert_at",
             "endpoints",

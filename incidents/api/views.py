@@ -132,11 +132,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.OptionalReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def mitigate(self, request, ref=None):
-        note = read_body(s.OptionalReasonSerializer, request)["reason"]
-        incident = services.incident_mitigate(
-            incident=self.get_object(), actor=request.user, note=note
+        return self._with_reason(
+            request, s.OptionalReasonSerializer, services.incident_mitigate, "note"
         )
-        return _ok(request, incident)
 
     @extend_schema(request=s.ResolveSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
@@ -149,10 +147,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(request=s.ReasonSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, ref=None):
-        reason = read_body(s.ReasonSerializer, request)["reason"]
-        incident = services.incident_reopen(
-            incident=self.get_object(), actor=request.user, reason=reason
-        )
+        return self._with_reason(request, s.ReasonSerializer, services.incident_reopen, "reason")
+
+    def _with_reason(self, request, serializer, change, argument: str):
+        """``change`` this incident with the body's ``reason`` as its ``argument``."""
+        reason = read_body(serializer, request)["reason"]
+        incident = change(incident=self.get_object(), actor=request.user, **{argument: reason})
         return _ok(request, incident)
 
     @extend_schema(methods=["get"], responses=s.StatusUpdateSerializer(many=True))

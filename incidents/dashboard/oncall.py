@@ -19,12 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import clock, oncall, services
 from ..access import can_manage, can_remove_override, schedules_taken_by
-from ..errors import DomainError
 from ..models import Override, Schedule
 from ..people import display_name
 from .feeds import feed_url
 from .forms import OverrideForm
-from .views import attach_error, respond_required, view_required
+from .views import respond_required, saved, view_required
 
 HORIZON = timedelta(days=14)
 
@@ -96,17 +95,11 @@ def oncall_page(request: HttpRequest) -> HttpResponse:
 def override_add(request: HttpRequest, schedule_id: int) -> HttpResponse:
     schedule = _schedule(schedule_id)
     form = _form(request, schedule, request.POST)
-    if form.is_valid():
-        try:
-            override = services.override_add(
-                schedule=schedule, actor=request.user, **form.cleaned_data
-            )
-        except DomainError as err:
-            attach_error(form, err)
-        else:
-            who = display_name(override.user)
-            messages.success(request, f"{who} covers {schedule.name} for that window.")
-            return redirect(f"{reverse('incidents:oncall')}#schedule-{schedule.slug}")
+    override = saved(form, services.override_add, schedule=schedule, actor=request.user)
+    if override is not None:
+        who = display_name(override.user)
+        messages.success(request, f"{who} covers {schedule.name} for that window.")
+        return redirect(f"{reverse('incidents:oncall')}#schedule-{schedule.slug}")
     return _page(request, bound={schedule.pk: form}, status=400)
 
 

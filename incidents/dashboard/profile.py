@@ -25,7 +25,7 @@ from ..services import contacts
 from .feeds import feed_url
 from .forms import DashboardForm
 from .oncall import HORIZON
-from .views import attach_error, view_required
+from .views import saved, view_required
 
 
 class ContactForm(DashboardForm):
@@ -97,16 +97,10 @@ def me(request: HttpRequest) -> HttpResponse:
 @view_required
 def contact_add(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST)
-    if form.is_valid():
-        try:
-            method = contacts.contact_add(
-                actor=request.user, user=request.user, **form.cleaned_data
-            )
-        except DomainError as err:
-            attach_error(form, err)
-        else:
-            messages.success(request, f"Added {method.get_kind_display().lower()} {method.value}.")
-            return _back()
+    method = saved(form, contacts.contact_add, actor=request.user, user=request.user)
+    if method is not None:
+        messages.success(request, f"Added {method.get_kind_display().lower()} {method.value}.")
+        return _back()
     return _page(request, form, status=400)
 
 

@@ -4,21 +4,35 @@ from . import ack, feeds, marks, oncall, profile, views
 
 app_name = "incidents"
 
+# POST-only actions on one incident: path segment and URL name -> view.
+INCIDENT_ACTIONS = {
+    "acknowledge": views.acknowledge,
+    "assign-role": views.assign_role,
+    "relieve-role": views.relieve_role,
+    "update": views.post_update,
+    "status": views.change_status,
+    "severity": views.change_severity,
+    "escalate": views.escalate,
+    "mitigate": views.mitigate,
+    "resolve": views.resolve,
+    "reopen": views.reopen,
+}
+# POST-only actions on one of my contact methods: path segment -> view (named "contact-<segment>").
+CONTACT_ACTIONS = {
+    "enabled": profile.contact_enabled,
+    "remove": profile.contact_remove,
+    "test": profile.contact_test,
+}
+
 urlpatterns = [
     path("", views.board, name="board"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<str:ref>/", views.detail, name="detail"),
-    # POST-only actions on one incident.
-    path("incidents/<str:ref>/acknowledge/", views.acknowledge, name="acknowledge"),
-    path("incidents/<str:ref>/assign-role/", views.assign_role, name="assign-role"),
-    path("incidents/<str:ref>/relieve-role/", views.relieve_role, name="relieve-role"),
-    path("incidents/<str:ref>/update/", views.post_update, name="update"),
-    path("incidents/<str:ref>/status/", views.change_status, name="status"),
-    path("incidents/<str:ref>/severity/", views.change_severity, name="severity"),
-    path("incidents/<str:ref>/escalate/", views.escalate, name="escalate"),
-    path("incidents/<str:ref>/mitigate/", views.mitigate, name="mitigate"),
-    path("incidents/<str:ref>/resolve/", views.resolve, name="resolve"),
-    path("incidents/<str:ref>/reopen/", views.reopen, name="reopen"),
+    *(
+        path(f"incidents/<str:ref>/{name}/", view, name=name)
+        for name, view in INCIDENT_ACTIONS.items()
+    ),
+    # A key moment of one event (incidents/dashboard/marks.py).
     path("incidents/<str:ref>/timeline/<int:event_id>/mark/", marks.mark, name="mark"),
     path("oncall/", oncall.oncall_page, name="oncall"),
     path(
@@ -33,20 +47,9 @@ urlpatterns = [
     ),
     path("me/", profile.me, name="me"),
     path("me/contact-methods/", profile.contact_add, name="contact-add"),
-    path(
-        "me/contact-methods/<int:method_id>/enabled/",
-        profile.contact_enabled,
-        name="contact-enabled",
-    ),
-    path(
-        "me/contact-methods/<int:method_id>/remove/",
-        profile.contact_remove,
-        name="contact-remove",
-    ),
-    path(
-        "me/contact-methods/<int:method_id>/test/",
-        profile.contact_test,
-        name="contact-test",
+    *(
+        path(f"me/contact-methods/<int:method_id>/{name}/", view, name=f"contact-{name}")
+        for name, view in CONTACT_ACTIONS.items()
     ),
     # Public by signed link: the "Acknowledge" button of a paging email.
     path("ack/<str:token>/", ack.ack_link, name="ack-link"),

@@ -181,6 +181,18 @@ def attach_error(form: Form, err: DomainError) -> None:
     form.add_error(err.field if err.field in form.fields else None, err.message)
 
 
+def saved(form: Form, service: Callable, **args):
+    """What ``service`` returns, called with ``args`` and the form's input
+    when the form is valid; None when the form or the service refused it
+    (the error is then on the form, ``attach_error``)."""
+    if form.is_valid():
+        try:
+            return service(**args, **form.cleaned_data)
+        except DomainError as err:
+            attach_error(form, err)
+    return None
+
+
 # --- incident page -----------------------------------------------------------
 
 

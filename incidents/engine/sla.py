@@ -49,11 +49,18 @@ Handler = Callable[..., None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def register(kind: str, handler: Handler) -> None:
+# What a page calls another app's deadline kind ("Post-mortem reminder").
+LABELS: dict[str, str] = {}
+
+
+def register(kind: str, handler: Handler, *, label: str = "") -> None:
     """Fire ``handler(deadline=…, incident=…, now=…)`` for deadlines of ``kind``.
     It runs with the incident row locked, inside the sweep's transaction; for
-    a row about another app's object (``subject``), ``incident`` is None."""
+    a row about another app's object (``subject``), ``incident`` is None.
+    ``label``: how pages name a kind that is not a ``DeadlineKind``."""
     HANDLERS[kind] = handler
+    if label:
+        LABELS[kind] = label
 
 
 # --- handlers --------------------------------------------------------------------

@@ -39,8 +39,14 @@ class DeadlineQuerySet(models.QuerySet):
     def running(self) -> DeadlineQuerySet:
         """The clocks a page shows: pending, except a fired escalation step
         (it is done) and a fired update reminder (its successor is pending)."""
-        return self.pending().exclude(
-            fired_at__isnull=False, kind__in=[DeadlineKind.ESCALATION, DeadlineKind.UPDATE]
+        return (
+            self.pending()
+            # Other apps' promises about their own rows (a post-mortem's) are
+            # shown on their pages, not among the incident's clocks.
+            .filter(subject="")
+            .exclude(
+                fired_at__isnull=False, kind__in=[DeadlineKind.ESCALATION, DeadlineKind.UPDATE]
+            )
         )
 
     def due(self, now) -> DeadlineQuerySet:

@@ -189,17 +189,15 @@ class EscalationPolicy(models.Model):
         return self.name
 
 
-class EscalationLevel(models.Model):
-    """One level: who is paged (a schedule's on-call person, a user or a
-    group) and the minute after detection it starts."""
+class PagingLevel(models.Model):
+    """What a level of an escalation path is: its number and name, the
+    minute after detection it starts, and who it pages (a schedule's on-call
+    person, a user or a group). A policy's levels and the copies an incident
+    keeps of them (``IncidentEscalationStep``) are both this."""
 
-    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
     level = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=100)
     starts_after_minutes = models.PositiveIntegerField(default=0)
-    critical_only = models.BooleanField(
-        default=False, help_text="Only P0 incidents reach this level (the guide's L4)."
-    )
     schedule = models.ForeignKey(
         Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -208,6 +206,18 @@ class EscalationLevel(models.Model):
     )
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class EscalationLevel(PagingLevel):
+    """One level of an escalation policy (``PagingLevel``)."""
+
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    critical_only = models.BooleanField(
+        default=False, help_text="Only P0 incidents reach this level (the guide's L4)."
     )
 
     class Meta:
@@ -220,7 +230,7 @@ class EscalationLevel(models.Model):
         return f"{self.policy} L{self.level} {self.name}"
 
 
-class IncidentEscalationStep(models.Model):
+class IncidentEscalationStep(PagingLevel):
     """A level of a policy as copied onto an incident when it was declared,
     so editing a policy never changes an escalation already running."""
 
@@ -228,19 +238,7 @@ class IncidentEscalationStep(models.Model):
         Incident, on_delete=models.CASCADE, related_name="escalation_steps"
     )
     path = models.CharField(max_length=12, choices=EscalationPath.choices)
-    level = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=100)
-    starts_after_minutes = models.PositiveIntegerField(default=0)
     critical_only = models.BooleanField(default=False)
-    schedule = models.ForeignKey(
-        Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    group = models.ForeignKey(
-        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     # The policy's severities that escalate by the clock, as they were at
     # declaration: a severity change re-plans by these, not by the policy.
     auto_severities = models.JSONField(default=list, blank=True)

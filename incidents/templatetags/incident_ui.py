@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from incidents import clock
 from incidents.durations import duration
+from incidents.engine import sla
 from incidents.models import Deadline, DeadlineKind, EscalationPath
 from incidents.oncall import LOOKAROUND
 from incidents.people import display_name
@@ -139,7 +140,10 @@ def clock_label(deadline: Deadline) -> str:
     if deadline.kind == DeadlineKind.ESCALATION and deadline.level:
         prefix = "Business " if deadline.path == EscalationPath.BUSINESS else ""
         return f"{prefix}L{deadline.level} escalation"
-    return DeadlineKind(deadline.kind).clock_label
+    if deadline.kind in DeadlineKind.values:
+        return DeadlineKind(deadline.kind).clock_label
+    # Another app's promise (a post-mortem's reminder): the name it registered.
+    return sla.LABELS.get(deadline.kind, deadline.kind.replace("_", " ").capitalize())
 
 
 def _text(label: str, due_at: datetime, now: datetime) -> str:
