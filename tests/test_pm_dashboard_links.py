@@ -21,7 +21,7 @@ def test_the_incident_page_links_its_postmortem_with_status_and_due_clock(bob, c
     html = client_for(bob).get(postmortem.incident.get_absolute_url()).content.decode()
     assert f'href="{url("detail", postmortem.pk)}"' in html
     assert "Post-mortem: Draft" in html
-    assert "Due due in 2d 0h" in html
+    assert "Post-mortem due in 2d 0h" in html
 
 
 def test_the_boards_resolved_list_shows_the_postmortem(bob, vera, client_for):

@@ -56,7 +56,7 @@ def test_the_list_shows_each_postmortem_with_status_owner_due_and_open_actions(
         "Login slow",
         "Search index stale",
     ]
-    assert "Draft" in html and "Due due in 2d 0h" in html
+    assert "Draft" in html and "Post-mortem due in 2d 0h" in html
     shown = {pm.incident.title: pm.open_items for pm in response.context["postmortems"]}
     assert shown["Checkout API returning 500s"] == 1
     assert 'href="/postmortems/"' in html and 'aria-current="page">Post-mortems' in html
