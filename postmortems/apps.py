@@ -12,7 +12,8 @@ class PostmortemsConfig(AppConfig):
         from incidents.models import DeadlineKind
         from incidents.notify import transports
 
-        from . import engine, links, notices
+        from . import engine, links, notices, tickets
+        from .services.actions import REMINDER as ITEM_REMINDER
         from .services.creation import REMINDER, on_incident_resolved
 
         lifecycle.on_resolved(on_incident_resolved)
@@ -20,3 +21,6 @@ class PostmortemsConfig(AppConfig):
         sla.register(DeadlineKind.POSTMORTEM, engine.fire_breach)
         sla.register(REMINDER, engine.fire_reminder, label="Post-mortem reminder")
         transports.register(notices.NOTICE, notices.send_notice)
+        sla.register(DeadlineKind.ACTION_ITEM, engine.fire_item_overdue)
+        sla.register(ITEM_REMINDER, engine.fire_item_reminder, label="Action item reminder")
+        transports.register(tickets.TICKET, tickets.send_ticket)

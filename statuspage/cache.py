@@ -53,6 +53,8 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from incidents import clock
+
 from .models import PageState
 
 log = logging.getLogger(__name__)
@@ -494,11 +496,14 @@ def cached_response(
     build: Callable[[], bytes],
     *,
     content_type: str,
+    valid_until: datetime | None = None,
 ) -> HttpResponse:
     """The public bytes named ``key`` (one per page and format; ``build()``
     makes them from the database) with ETag, Last-Modified and
     Cache-Control, or 304 when the client's copy is current. Touches neither
-    the session nor the CSRF token: no cookie, no ``Vary: Cookie``."""
+    the session nor the CSRF token: no cookie, no ``Vary: Cookie``.
+    ``valid_until``: when the path names another key (the home page's bars
+    move on at midnight), so the fast path asks the view again then."""
     if connection.in_atomic_block:
         copy = build_copy(build, content_type)
     else:
@@ -507,6 +512,7 @@ def cached_response(
             return unavailable()
     response = respond(request, copy)
     response.statuspage_key = key
+    response.statuspage_valid_until = valid_until
     return response
 
 
@@ -514,7 +520,8 @@ def cached_response(
 # before the session, CSRF, auth, messages and the rest of the middleware
 # (none of which has anything to do there) with the headers its view's answer
 # carried; anything else goes the usual way and teaches it the path.
-STATUS_URLCONF = "statuspage.urls"
+# The status host's URLconf (treebeard_ir/hosts.py sets it on its requests).
+STATUS_URLCONF = "statuspage.host_urls"
 OWN_HEADERS = {"etag", "last-modified", "cache-control", "content-type", "content-length"}
 NEVER = {"set-cookie", "vary"}
 
@@ -525,7 +532,8 @@ class FastPathMiddleware:
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
-        self.paths: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+        # path → (key, the view's own headers, until when the path means that key)
+        self.paths: dict[str, tuple[str, list[tuple[str, str]], datetime | None]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if getattr(request, "urlconf", None) != STATUS_URLCONF or request.method not in (
@@ -534,6 +542,8 @@ class FastPathMiddleware:
         ):
             return self.get_response(request)
         known = self.paths.get(request.path_info)
+        if known is not None and known[2] is not None and clock.now() >= known[2]:
+            known = None
         if known is not None and not request.META.get("QUERY_STRING"):
             copy = hit(known[0])
             if copy is not None:
@@ -549,7 +559,8 @@ class FastPathMiddleware:
                 for name, value in response.items()
                 if name.lower() not in OWN_HEADERS and name.lower() not in NEVER
             ]
-            self.paths[request.path_info] = (key, headers)
+            valid_until = getattr(response, "statuspage_valid_until", None)
+            self.paths[request.path_info] = (key, headers, valid_until)
         return response
 
 

@@ -69,12 +69,10 @@ def overall(components, open_incidents, *, maintenance_in_progress: bool = False
     3. The most serious wins; ``maintenance`` only when nothing is worse
        (a component under maintenance, or a maintenance in progress).
     """
-    best = Indicator("none", "All Systems Operational")
     statuses = [c.status for c in components]
-    for status in statuses:
-        indicator, description = COMPONENT_INDICATOR[status]
-        if INDICATOR_RANK[indicator] > INDICATOR_RANK[best.indicator]:
-            best = Indicator(indicator, description)
+    # The worst component says it (not the first of equal indicators: a
+    # partial outage beside a degraded one is an outage, in any order).
+    best = Indicator(*COMPONENT_INDICATOR[worst_status(statuses)])
     if len(statuses) > 1 and all(s == ComponentStatus.MAJOR_OUTAGE for s in statuses):
         best = Indicator("critical", "Major System Outage")
     for incident in open_incidents:

@@ -1,20 +1,39 @@
-"""URLs of the status-page host (``STATUS_PAGE_HOST``, see treebeard_ir/hosts.py).
+"""URLs of the public status page: the status host's root
+(``STATUS_PAGE_HOST``, through statuspage/host_urls.py) and /status/ on the
+main host, both under the ``statuspage`` namespace.
 
 Only the public status page lives here; the dashboard's URLs do not exist on
-this host at all, so nothing here can reverse or redirect to them.
+the status host at all, so nothing here can reverse or redirect to them.
 """
 
 from django.urls import path
 
 from treebeard_ir import health
 
-from . import v2_views, views
+from . import subscribe_views, v2_views, views
 
 app_name = "statuspage"
 
 urlpatterns = [
+    # The public pages, feeds, calendar and badge (statuspage/views.py).
     path("", views.home, name="home"),
     path("incidents/<str:code>", views.incident, name="incident"),
+    path("maintenance/<str:code>", views.maintenance, name="maintenance"),
+    path("history", views.history, name="history"),
+    path("history.atom", views.history_atom, name="history_atom"),
+    path("history.rss", views.history_rss, name="history_rss"),
+    path(
+        "components/<str:code>/history.atom",
+        views.component_history_atom,
+        name="component_history_atom",
+    ),
+    path(
+        "components/<str:code>/history.rss",
+        views.component_history_rss,
+        name="component_history_rss",
+    ),
+    path("maintenance.ics", views.maintenance_ics, name="maintenance_ics"),
+    path("badge.svg", views.badge, name="badge"),
     # Statuspage's public API v2 (statuspage/v2_views.py).
     path("api/v2/summary.json", v2_views.summary, name="v2-summary"),
     path("api/v2/status.json", v2_views.status, name="v2-status"),
@@ -40,6 +59,14 @@ urlpatterns = [
         v2_views.scheduled_maintenances_active,
         name="v2-scheduled-maintenances-active",
     ),
+    path("subscribe", subscribe_views.subscribe, name="subscribe"),
+    path(
+        "subscriptions/confirm/<str:token>",
+        subscribe_views.confirm,
+        name="subscription-confirm",
+    ),
+    path("unsubscribe/<str:token>", subscribe_views.unsubscribe, name="unsubscribe"),
+    # Probes.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -53,6 +53,7 @@ def one_of_everything(alice, bob):
     incident = factories.declare(actor=bob, severity="P0")
     services.incident_assign_role(incident=incident, actor=bob, role=Role.COMMANDER, user=bob)
     services.incident_post_update(incident=incident, actor=bob, message="Looking", status=None)
+    services.timeline_mark(actor=bob, event=incident.timeline.first(), kind="detection")
     services.api_token_create(actor=bob, user=bob, name="laptop")
     alert = factories.alert(incident, title="HighErrorRate", manager=alice, action="opened")
     AlertGroupKey.objects.create(

@@ -5,7 +5,7 @@ stranger's token whatever its scopes, and writes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.apps import apps
@@ -13,7 +13,12 @@ from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from incidents.models import Channel, Override, Schedule
+from incidents.services import incident_resolve
 from incidents.services.integrations import integration_create
+from postmortems import services as pm
+from postmortems.models import Postmortem, Tracker
+from statuspage import services
+from statuspage.services.subscribers import subscriber_add
 from tests import factories
 from tests.api_support import assert_json_error, token_client
 
@@ -66,13 +71,55 @@ def world(alice, bob):
     channel = Channel.objects.create(
         name="Ops mail", kind="email", target="ops@treebeard.test", severities=["P1"]
     )
+    maintenance = services.maintenance_schedule(
+        actor=bob,
+        name="Database upgrade",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=2),
+        message="Upgrading the database.",
+    )
+    # The status page's (statuspage/api/), addressed by their public ids.
+    component = services.component_create(actor=alice, name="API")
+    group = services.group_create(actor=alice, name="Core")
+    public = services.incident_publish(
+        actor=alice,
+        incident=factories.declare(actor=bob),
+        title="Errors",
+        impact="minor",
+        message="Looking",
+    )
+    # Post-mortems (postmortems/api/): a resolved P0 has one.
+    resolved = factories.declare(actor=bob, severity="P0")
+    incident_resolve(incident=resolved, actor=bob, root_cause="Pool too small")
+    postmortem = Postmortem.objects.get(incident=resolved)
+    item = pm.action_item_add(
+        actor=bob, postmortem=postmortem, title="Fix", owner=bob, due_date=date.today()
+    )
+    tracker = Tracker.objects.create(
+        kind="github",
+        name="GH",
+        base_url="https://api.github.com",
+        project="a/b",
+        token="t",
+        created_at=start,
+    )
+    subscriber = subscriber_add(actor=alice, kind="email", address="ops@example.com")
     return {
+        "/action-items/{id}/": f"/action-items/{item.pk}/",
+        "/trackers/{id}/": f"/trackers/{tracker.pk}/",
+        "/postmortems/{id}/": f"/postmortems/{postmortem.pk}/",
+        "{event_id}": str(incident.timeline.first().pk),
+        "/components/{id}/": f"/components/{component.code}/",
+        "/component-groups/{id}/": f"/component-groups/{group.code}/",
+        "/public-incidents/{id}/": f"/public-incidents/{public.code}/",
         "{ref}": incident.ref,
         "{severity}": "P1",
         "{override_id}": str(override.pk),
         "/integrations/{id}/": f"/integrations/{integration.pk}/",
         "/schedules/{id}/": f"/schedules/{schedule.pk}/",
         "/channels/{id}/": f"/channels/{channel.pk}/",
+        "/maintenances/{id}/": f"/maintenances/{maintenance.code}/",
+        "/status-subscribers/{id}/": f"/status-subscribers/{subscriber.code}/",
     }
 
 
@@ -92,7 +139,11 @@ def snapshot() -> dict:
     """Every row of the project's models (what any write would change), but
     a token's ``last_used_at``, which authentication itself refreshes."""
     rows = {}
-    for model in apps.get_app_config("incidents").get_models():
+    models = [
+        *apps.get_app_config("incidents").get_models(),
+        *apps.get_app_config("postmortems").get_models(),
+    ]
+    for model in models:
         values = model.objects.order_by("pk").values()
         rows[model.__name__] = [
             {k: v for k, v in row.items() if k != "last_used_at"} for row in values

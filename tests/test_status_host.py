@@ -75,7 +75,8 @@ def test_the_status_host_home_is_a_public_page_without_cookies(client):
     assert b"TreeBeard status" in response.content
     assert not response.cookies and "Set-Cookie" not in response
     assert b"/accounts/login/" not in response.content and b"/admin/" not in response.content
-    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Cache-Control"].startswith("public, max-age=")
+    assert "Cookie" not in response.get("Vary", "")
 
 
 def test_the_status_host_home_refuses_a_post(client):
@@ -85,7 +86,7 @@ def test_the_status_host_home_refuses_a_post(client):
     assert not response.cookies
 
 
-@pytest.mark.parametrize("path", ["/history", "/history.atom"])
+@pytest.mark.parametrize("path", ["/history/", "/history.json"])
 def test_status_paths_not_built_yet_are_a_bare_404(client, path):
     assert_bare_404(client.get(path, HTTP_HOST=STATUS))
 

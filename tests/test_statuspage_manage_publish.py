@@ -110,7 +110,7 @@ def test_missing_title_is_shown_beside_it_and_nothing_is_written(client_for, ali
     # Only the form comes back (htmx swaps it alone), the error beside the title.
     assert html.lstrip().startswith(f'<form id="publish-{incident.ref}"')
     error = f'id="publish-{incident.ref}-title_error"><span aria-hidden="true">⚠ </span>'
-    assert error + "name is required" in html
+    assert error + "title is required" in html
     assert "We are investigating failed payments." in html  # what was typed stays
     assert not PublicIncident.objects.exists()
     assert page_version() == before

@@ -22,7 +22,7 @@ from django.urls import Resolver404, resolve
 # /static/ is served by WhiteNoise before this middleware (a missing file
 # falls through to a 404).
 STATUS_PREFIXES = ("/static/",)
-STATUS_URLCONF = "statuspage.urls"
+STATUS_URLCONF = "statuspage.host_urls"
 
 
 def is_status_host(request: HttpRequest) -> bool:

@@ -95,6 +95,29 @@ STATUS_PAGE_ID = env_str(
 )
 STATUS_PAGE_NAME = env_str("STATUS_PAGE_NAME", "TreeBeard")
 STATUS_PAGE_TIME_ZONE = env_time_zone("STATUS_PAGE_TIME_ZONE", "Etc/UTC")
+# Its logo and header links.
+# A path on this site (/static/…) or an https:// URL, whose origin the
+# Content-Security-Policy then allows for images (below).
+STATUS_PAGE_LOGO_URL = env_str("STATUS_PAGE_LOGO_URL", "")
+if STATUS_PAGE_LOGO_URL and not STATUS_PAGE_LOGO_URL.startswith("/"):
+    env_url("STATUS_PAGE_LOGO_URL", STATUS_PAGE_LOGO_URL, schemes=("https", "http"))
+if STATUS_PAGE_LOGO_URL.startswith("//"):
+    raise ImproperlyConfigured("STATUS_PAGE_LOGO_URL must be a /path or an https:// URL.")
+
+
+def _status_page_links(name: str) -> list[tuple[str, str]]:
+    """``Home=https://treebeard.com,Support=https://help.treebeard.com``."""
+    links = []
+    for item in env_list(name, []):
+        label, sep, url = item.partition("=")
+        if not sep or not label.strip():
+            raise ImproperlyConfigured(f"{name}: {item!r} is not Label=https://…")
+        url = env_url(name, "", schemes=("https", "http"), environ={name: url.strip()})
+        links.append((label.strip(), url))
+    return links
+
+
+STATUS_PAGE_LINKS = _status_page_links("STATUS_PAGE_LINKS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -246,6 +269,14 @@ ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimu
 # Post-mortems (postmortems/): P0/P1 get one on resolution; drills only
 # when this is on (or on request).
 POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
+# Subscribers are reminded of a scheduled maintenance this long before it
+# starts (a Deadline row, statuspage/engine.py); 0 sends no reminder.
+STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES = env_int(
+    "STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES", 60, minimum=0
+)
+# Action items: the owner is reminded this many days before the due date
+# (an item is overdue at the end of its due date, UTC).
+ACTION_ITEM_REMINDER_DAYS = env_int("ACTION_ITEM_REMINDER_DAYS", 2, minimum=0)
 _digest_hour, _digest_minute = DIGEST_TIME.split(":")
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
@@ -342,12 +373,14 @@ X_FRAME_OPTIONS = "DENY"
 # static files, so an injected <script>, style="" or onclick="" does nothing.
 # Pages keep no inline code (tests/test_csp.py scans the templates); htmx's
 # indicator <style> and its eval features are switched off in base.html.
+_logo = urlsplit(STATUS_PAGE_LOGO_URL)
+_logo_origin = [f"{_logo.scheme}://{_logo.netloc}"] if _logo.netloc else []
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", *_logo_origin],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -463,6 +496,15 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "incidents.models.Severity",
         "IncidentSourceEnum": "incidents.models.Source",
         "ShiftSourceEnum": "incidents.oncall.ShiftSource",
+        "MaintenanceStatusEnum": "statuspage.models.MaintenanceStatus",
+        # The status page's management API (statuspage/api/).
+        "ComponentStatusEnum": "statuspage.models.ComponentStatus",
+        "PublicIncidentStatusEnum": "statuspage.models.PublicStatus",
+        "SubscriberKindEnum": "statuspage.models.SubscriberKind",
+        "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+        "ActionItemKindEnum": "postmortems.models.ActionKind",
+        "ActionItemPriorityEnum": "postmortems.models.Priority",
+        "TrackerKindEnum": "postmortems.models.TrackerKind",
     },
 }
 

@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from incidents import clock
 from incidents.api.pagination import PagePagination
 from incidents.api.parsers import read_body
-from incidents.api.permissions import IncidentAccess
 from incidents.models import Incident
 
 from .. import export, services
 from ..models import ActionItem, Postmortem, PostmortemStatus
 from . import pm_serializers as s
+from .permissions import ViewersReadRespondersWrite
 
 
 class MarkdownRenderer(BaseRenderer):
@@ -56,7 +56,7 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     manager) submits, publishes and reopens; named reviewers sign off."""
 
     serializer_class = s.PostmortemSerializer
-    permission_classes = [IncidentAccess]
+    permission_classes = [ViewersReadRespondersWrite]
     pagination_class = PagePagination
 
     def get_queryset(self):
@@ -163,7 +163,9 @@ class PostmortemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["post"], url_path="import-timeline")
     def import_timeline(self, request, pk=None):
         """Import the incident's timeline again (hand-written entries stay)."""
-        return self._step(request, services.postmortem_import_timeline)
+        postmortem = self.get_object()
+        services.postmortem_import_timeline(actor=request.user, postmortem=postmortem)
+        return self._ok(postmortem)
 
     @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], renderer_classes=[MarkdownRenderer, JSONRenderer])

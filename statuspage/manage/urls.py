@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import maintenance_views, views
 
 app_name = "statuspage-manage"
 
@@ -14,4 +14,17 @@ urlpatterns: list = [
     # POST-only: what the communications lead says in public.
     path("incidents/<str:ref>/publish/", views.publish, name="publish"),
     path("incidents/<str:ref>/update/", views.update, name="update"),
+    path("maintenance/", maintenance_views.maintenances, name="maintenances"),
+    path("maintenance/new/", maintenance_views.maintenance_new, name="maintenance-new"),
+    path("maintenance/<str:code>/", maintenance_views.maintenance, name="maintenance"),
+    path(
+        "maintenance/<str:code>/updates/",
+        maintenance_views.maintenance_post_update,
+        name="maintenance-post-update",
+    ),
+    path(
+        "maintenance/<str:code>/delete/",
+        maintenance_views.maintenance_delete,
+        name="maintenance-delete",
+    ),
 ]

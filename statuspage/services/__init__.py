@@ -19,7 +19,22 @@ from .incidents import (
     public_postmortem_attach,
     public_update_post,
 )
+from .maintenance import (
+    components_by_code,
+    maintenance_delete,
+    maintenance_post_update,
+    maintenance_schedule,
+    maintenance_update,
+)
 from .page import page_changed
+from .subscribers import (
+    subscriber_add,
+    subscriber_confirm,
+    subscriber_delete,
+    subscriber_request,
+    subscriber_unsubscribe,
+    subscriber_update,
+)
 
 __all__ = [
     "StatusPagePublisher",
@@ -28,13 +43,24 @@ __all__ = [
     "component_delete",
     "component_set_status",
     "component_update",
+    "components_by_code",
     "group_create",
     "group_delete",
     "group_update",
     "incident_publish",
+    "maintenance_delete",
+    "maintenance_post_update",
+    "maintenance_schedule",
+    "maintenance_update",
     "page_changed",
     "parse_component_statuses",
     "public_incident_update",
     "public_postmortem_attach",
     "public_update_post",
+    "subscriber_add",
+    "subscriber_confirm",
+    "subscriber_delete",
+    "subscriber_request",
+    "subscriber_unsubscribe",
+    "subscriber_update",
 ]

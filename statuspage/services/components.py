@@ -268,9 +268,12 @@ def apply_statuses(
 def component_set_status(*, actor, component: Component, status: str) -> Component:
     """A responder sets one component's status by hand."""
     access.require_respond(actor)
+    status = check_choice(status, ComponentStatus, "status", error=DomainError)
     pairs = parse_component_statuses([{"id": component.code, "status": status}])
+    old = pairs[0][0].status
     apply_statuses(pairs, actor=actor)
-    page_changed()
+    if old != status:  # setting the status it has changes nothing public
+        page_changed()
     return pairs[0][0]
 
 

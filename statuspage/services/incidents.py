@@ -29,6 +29,7 @@ from .notify import incident_updated
 from .page import page_changed
 
 MAX_BODY = 10_000
+NAME_LENGTH = PublicIncident._meta.get_field("name").max_length
 # Set by a published post-mortem (postmortems/), never by an update.
 POSTABLE = [s for s in PublicStatus.values if s != PublicStatus.POSTMORTEM]
 
@@ -48,7 +49,7 @@ def _move(public: PublicIncident, status: str, now) -> None:
         public.monitoring_at = now
     if status == PublicStatus.RESOLVED:
         public.resolved_at = public.resolved_at or now
-    elif status in (PublicStatus.INVESTIGATING, PublicStatus.IDENTIFIED):
+    else:  # reopened (to monitoring too): no longer resolved
         public.resolved_at = None
     public.updated_at = now
 
@@ -126,7 +127,8 @@ def incident_publish(
             field="incident",
             conflict=True,
         )
-    title = check_field_text(PublicIncident, "name", title)
+    # The input is the public incident's name, but the caller calls it "title".
+    title = check_text(title, "title", required=True, max_length=NAME_LENGTH, error=DomainError)
     impact = check_choice(impact, Impact, "impact", error=DomainError)
     message = check_text(message, "message", required=True, max_length=MAX_BODY, error=DomainError)
     now = clock.now()
