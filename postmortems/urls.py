@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .dashboard import exports, listing, views, workflow
+from .dashboard import actions, exports, listing, views, workflow
 
 app_name = "postmortems"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("<int:pk>/timeline/", views.timeline_add, name="timeline-add"),
     path("<int:pk>/timeline/import/", views.timeline_import, name="timeline-import"),
     path("<int:pk>/timeline/<int:entry_id>/delete/", views.timeline_delete, name="timeline-delete"),
+    path("<int:pk>/actions/", actions.action_add, name="action-add"),
+    path("<int:pk>/actions/<int:item_id>/", actions.action_update, name="action-update"),
+    path("<int:pk>/actions/<int:item_id>/delete/", actions.action_delete, name="action-delete"),
+    path("<int:pk>/actions/<int:item_id>/ticket/", actions.action_ticket, name="action-ticket"),
     path("<int:pk>/submit/", workflow.submit, name="submit"),
     path("<int:pk>/sign-off/", workflow.sign_off, name="sign-off"),
     path("<int:pk>/publish/", workflow.publish, name="publish"),

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.urls import reverse
 
+from incidents import clock
 from incidents import services as incident_services
 from postmortems import services
 from postmortems.models import ActionItem, Postmortem
@@ -45,10 +46,8 @@ def resolved_postmortem(actor, **fields) -> Postmortem:
 
 
 def action_item(postmortem: Postmortem, owner, **fields) -> ActionItem:
-    """An action item written straight to the table (the actions' services
-    are another part of issue 12)."""
-    from incidents import clock
-
+    """An action item written straight to the table: setups need items due
+    in the past, which ``action_item_add`` refuses for a new item."""
     now = clock.now()
     values = {"title": "Alert on pool saturation", "due_date": date(2030, 1, 31)}
     values.update(fields)

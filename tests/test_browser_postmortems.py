@@ -1,23 +1,23 @@
 """The post-mortem in headless Chromium: the commander resolves a P1, opens
 its post-mortem from the incident page, edits a section with the live
-preview, names a reviewer and submits; the reviewer signs off; the
+preview, adds two action items, names a reviewer and submits; the reviewer signs off; the
 commander publishes and downloads the Markdown. Screenshots under
 docs/screenshots/postmortem*.png."""
 
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from incidents import clock
 from incidents import services as incident_services
 from postmortems import services
 from postmortems.models import Postmortem, PostmortemStatus
 from tests import factories
 from tests import test_browser as browser
-from tests.pm_dash_support import action_item
 
 # The dashboard's browser fixtures (Chromium at /usr/bin/chromium, failing
 # rather than skipping when CI is set; every CSP refusal fails the test).
@@ -114,8 +114,7 @@ def test_resolve_write_review_publish_and_download_a_postmortem(
     postmortem.refresh_from_db()
     assert "**4 minutes**" in postmortem.what_went_well
 
-    # The rest of the template, and two action items (the actions' own
-    # services are another part of issue 12: written here through the model).
+    # The rest of the template (through the service), then two action items inline.
     services.postmortem_update(
         actor=bob,
         postmortem=postmortem,
@@ -124,9 +123,24 @@ def test_resolve_write_review_publish_and_download_a_postmortem(
         what_could_be_improved="Alert on pool saturation before errors",
         lessons_learned="Size connection pools with the worker count.",
     )
-    action_item(postmortem, bob, title="Alert on pool saturation", due_date=date(2026, 12, 18))
-    action_item(postmortem, rita, title="Pool size check in CI", kind="automation", priority="high")
     page.reload()
+    soon = (clock.now().date() + timedelta(days=7)).isoformat()
+    items = [
+        ("Alert on pool saturation", "bob", "high", "monitoring"),
+        ("Pool size check in CI", "rita", "medium", "automation"),
+    ]
+    for count, (title, owner, priority, kind) in enumerate(items, start=1):
+        page.locator("#action-title").fill(title)
+        page.locator("#action-owner").select_option(owner)
+        page.locator("#action-due_date").fill(soon)
+        page.locator("#action-priority").select_option(priority)
+        page.locator("#action-kind").select_option(kind)
+        page.get_by_role("button", name="Add action item").click()
+        page.locator("#section-actions .pm-item", has_text=title).wait_for()
+        assert page.locator("#section-actions .pm-item").count() == count
+    assert postmortem.action_items.count() == 2
+    page.locator("#section-actions").scroll_into_view_if_needed()
+    shoot(page, "postmortem-action-items", full_page=False)
 
     # Name the reviewer, then submit (the page's one primary action).
     page.locator("#reviewers-reviewers").select_option(["rita"])

@@ -19,7 +19,7 @@ from tests.pm_dash_support import action_item, fill, resolved_postmortem, url
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 LIST_QUERIES = 11  # sign-in and access, services, the page and its count, the backlog (3)
-PAGE_QUERIES = 14
+PAGE_QUERIES = 15
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django import forms
 from incidents.errors import DomainError
 from incidents.models import Severity
 
-from ..models import PostmortemStatus
+from ..models import ActionKind, ActionStatus, PostmortemStatus, Priority
 from ..services import REVIEW_CHECKLIST
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -207,3 +207,42 @@ class ListFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update(
             {"placeholder": "Incident title, reference or summary", "type": "search"}
         )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ActionItemForm(forms.Form):
+    """A new action item; the service says what is missing (owner, due date)."""
+
+    title = forms.CharField(label="Action", required=False, max_length=300)
+    owner = forms.ChoiceField(label="Owner", required=False)
+    due_date = forms.DateField(label="Due", required=False, widget=DateInput())
+    priority = forms.ChoiceField(
+        label="Priority", choices=Priority.choices, initial=Priority.MEDIUM
+    )
+    kind = forms.ChoiceField(label="Kind", choices=ActionKind.choices, initial=ActionKind.FIX)
+
+    def __init__(self, *args, usernames: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "Who will do it?"), *usernames]
+        self.fields["title"].widget.attrs["placeholder"] = "e.g. Alert on pool saturation"
+
+
+class ActionItemRowForm(forms.Form):
+    """One item's status, owner and due date, changed from its row."""
+
+    status = forms.ChoiceField(label="Status", choices=ActionStatus.choices)
+    owner = forms.ChoiceField(label="Owner", required=False)
+    due_date = forms.DateField(label="Due", required=False, widget=DateInput())
+
+    def __init__(self, *args, usernames: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "Unassigned"), *usernames]
+
+    def changes(self) -> dict:
+        return dict(self.cleaned_data)

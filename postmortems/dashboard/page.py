@@ -16,7 +16,7 @@ from incidents import selectors as incident_selectors
 from incidents.people import display_name
 
 from .. import access, selectors, services
-from ..models import Postmortem, PostmortemStatus
+from ..models import Postmortem, PostmortemStatus, Tracker
 from . import forms
 from .sections import SECTIONS, SectionView, editor
 
@@ -116,6 +116,25 @@ def page_context(
     feedback = bound.get("feedback") or forms.FeedbackForm()
     feedback.auto_id = "feedback-%s"
     late = postmortem.status != PostmortemStatus.PUBLISHED and now > postmortem.due_at
+    # Action items are followed through after publishing too: responders act on them.
+    may_act = access.can_respond(user)
+    items = list(postmortem.action_items.all())
+    rows = []
+    for item in items:
+        row = bound.get(f"item-{item.pk}") if may_act else None
+        if row is None and may_act:
+            row = forms.ActionItemRowForm(
+                initial={
+                    "status": item.status,
+                    "owner": getattr(item.owner, "username", ""),
+                    "due_date": item.due_date,
+                },
+                usernames=names,
+            )
+            row.auto_id = f"item-{item.pk}-%s"
+        rows.append((item, row))
+    action_form = bound.get("action") or forms.ActionItemForm(usernames=names)
+    action_form.auto_id = "action-%s"
     return extra | {
         "postmortem": postmortem,
         "incident": postmortem.incident,
@@ -123,7 +142,12 @@ def page_context(
         "today": now.date(),
         "sections": sections,
         "timeline": list(postmortem.timeline.all()),
-        "action_items": list(postmortem.action_items.all()),
+        "action_items": items,
+        "action_rows": rows,
+        "open_actions": sum(item.is_open for item in items),
+        "action_form": action_form,
+        "may_act": may_act,
+        "trackers": list(Tracker.objects.filter(enabled=True)) if may_act else [],
         "feedback_given": list(postmortem.feedback.all()),
         "reviews": reviews,
         "my_review": my_review,
