@@ -526,9 +526,23 @@ OWN_HEADERS = {"etag", "last-modified", "cache-control", "content-type", "conten
 NEVER = {"set-cookie", "vary"}
 
 
+def on_status_host(request: HttpRequest) -> bool:
+    """The Host header names STATUS_PAGE_HOST (always an allowed host): a
+    string comparison, no lookup, on every request the fast path sees."""
+    host = request.META.get("HTTP_HOST", "")
+    return (
+        host.rpartition(":")[0].lower() == settings.STATUS_PAGE_HOST
+        if ":" in host
+        else (host.lower() == settings.STATUS_PAGE_HOST)
+    )
+
+
 class FastPathMiddleware:
-    """After ``treebeard_ir.hosts.StatusHostMiddleware`` (which marks the
-    status host's requests with its urlconf) in settings.MIDDLEWARE."""
+    """Right after SecurityMiddleware (its HTTPS redirect comes first) in
+    settings.MIDDLEWARE, so a hit skips every other middleware; the headers
+    they added to the path's first answer (the CSP, X-Frame-Options, CORS)
+    are replayed. A path is learnt only from an answer of the status host's
+    URLconf (``treebeard_ir.hosts.StatusHostMiddleware`` set it inside)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -536,10 +550,7 @@ class FastPathMiddleware:
         self.paths: dict[str, tuple[str, list[tuple[str, str]], datetime | None]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if getattr(request, "urlconf", None) != STATUS_URLCONF or request.method not in (
-            "GET",
-            "HEAD",
-        ):
+        if request.method not in ("GET", "HEAD") or not on_status_host(request):
             return self.get_response(request)
         known = self.paths.get(request.path_info)
         if known is not None and known[2] is not None and clock.now() >= known[2]:
@@ -553,7 +564,8 @@ class FastPathMiddleware:
                 return response
         response = self.get_response(request)
         key = getattr(response, "statuspage_key", None)
-        if key is not None and response.status_code in (200, 304):
+        learnt = getattr(request, "urlconf", None) == STATUS_URLCONF
+        if learnt and key is not None and response.status_code in (200, 304):
             headers = [
                 (name, value)
                 for name, value in response.items()

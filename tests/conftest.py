@@ -57,7 +57,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def _own_cache_key_space():
     from django.core.cache import cache
 
+    from statuspage import cache as status_cache
+
     cache.clear()  # only this process's keys (tests/cache.py)
+    # The status page's copies in this process: a test's flushed database
+    # starts its page version again at the number the last one reached.
+    status_cache.reset()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -45,8 +45,11 @@ def deadline(incident: Incident, kind: str, **filters) -> Deadline:
 
 
 def pending(incident: Incident) -> dict[str, Deadline]:
-    # Escalation steps (one row per level) are covered in test_escalation.py.
+    # Escalation steps (one row per level) are covered in test_escalation.py;
+    # the post-mortem's promises (subject set) in test_postmortem_core.py.
     rows = (
-        Deadline.objects.pending().filter(incident=incident).exclude(kind=DeadlineKind.ESCALATION)
+        Deadline.objects.pending()
+        .filter(incident=incident, subject="")
+        .exclude(kind=DeadlineKind.ESCALATION)
     )
     return {d.kind: d for d in rows}

@@ -232,6 +232,8 @@ INCIDENTS_OPEN_TO_APPS = (
     "incidents.api.permissions",
     "incidents.api.parsers",
     "incidents.api.pagination",
+    # The admin's one way of saving through services (ServiceAdminMixin).
+    "incidents.admin.common",
     # The one outbox and the one guarded HTTP client (DESIGN.md: all
     # outbound requests go through it).
     "incidents.notify.outbox",

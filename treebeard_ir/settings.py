@@ -141,6 +141,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A current pre-rendered status page is answered here, before the rest
+    # (the headers the rest added to its first answer are replayed).
+    "statuspage.cache.FastPathMiddleware",
     # Early, so answers that a later middleware returns carry the policy too.
     "csp.middleware.CSPMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
@@ -150,8 +153,6 @@ MIDDLEWARE = [
     # Before sessions, CSRF and auth: on the status host, everything but the
     # status page's own paths is a cookie-less 404 (treebeard_ir/hosts.py).
     "treebeard_ir.hosts.StatusHostMiddleware",
-    # A current pre-rendered status page is answered here, before the rest.
-    "statuspage.cache.FastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before CSRF, which would answer an oversized form with a bare 400.
