@@ -12,11 +12,12 @@ class PostmortemsConfig(AppConfig):
         from incidents.models import DeadlineKind
         from incidents.notify import transports
 
-        from . import engine, notices, tickets
+        from . import engine, links, notices, tickets
         from .services.actions import REMINDER as ITEM_REMINDER
         from .services.creation import REMINDER, on_incident_resolved
 
         lifecycle.on_resolved(on_incident_resolved)
+        lifecycle.register_link(links.incident_links)
         sla.register(DeadlineKind.POSTMORTEM, engine.fire_breach)
         sla.register(REMINDER, engine.fire_reminder, label="Post-mortem reminder")
         transports.register(notices.NOTICE, notices.send_notice)

@@ -182,11 +182,12 @@ def _populate(bob, alice, count: int) -> None:
 
 # Session, user, two permission lookups, the change marker, the service
 # list, open incidents (+4 prefetches: the fourth is their paging events,
-# for the row's "L1: nobody on call — paged L2"), the counts, resolved today (+3),
+# for the row's "L1: nobody on call — paged L2"), the counts, resolved today (+3,
+# and +1 for their post-mortems: incidents.lifecycle.links_for),
 # on call now (schedules, rotations, overrides; +1 for members once a
 # rotation exists: tests/test_oncall_pages.py pins that case), and the
 # engine watchdog (oldest due deadline, oldest undelivered notification).
-BOARD_QUERIES = 21
+BOARD_QUERIES = 22
 
 
 def test_board_query_count_does_not_grow_with_incidents(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ack, feeds, oncall, profile, views
+from . import ack, feeds, marks, oncall, profile, views
 
 app_name = "incidents"
 
@@ -32,6 +32,8 @@ urlpatterns = [
         path(f"incidents/<str:ref>/{name}/", view, name=name)
         for name, view in INCIDENT_ACTIONS.items()
     ),
+    # A key moment of one event (incidents/dashboard/marks.py).
+    path("incidents/<str:ref>/timeline/<int:event_id>/mark/", marks.mark, name="mark"),
     path("oncall/", oncall.oncall_page, name="oncall"),
     path(
         "oncall/schedules/<int:schedule_id>/overrides/",

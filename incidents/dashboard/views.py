@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .. import clock, oncall, publication, selectors, services
+from .. import clock, lifecycle, oncall, publication, selectors, services
 from ..access import can_respond, can_view
 from ..engine import paging, watchdog
 from ..errors import DomainError
@@ -106,7 +106,9 @@ def _board_context(request: HttpRequest, version: str) -> dict:
     counts = selectors.open_counts()
     return {
         "incidents": incidents,
-        "resolved": selectors.incidents_resolved_since(clock.now() - RESOLVED_WINDOW, filters),
+        "resolved": _with_links(
+            selectors.incidents_resolved_since(clock.now() - RESOLVED_WINDOW, filters)
+        ),
         "counts": counts,
         "severity_counts": [
             {"value": s.value, "label": s.label, "count": counts[s.value]} for s in Severity
@@ -121,6 +123,15 @@ def _board_context(request: HttpRequest, version: str) -> dict:
         "query": query.urlencode(),
         "version": version,
     }
+
+
+def _with_links(incidents: list[Incident]) -> list[Incident]:
+    """The board's resolved rows with the apps' links (their post-mortem),
+    asked for the whole list at once."""
+    found = lifecycle.links_for(incidents)
+    for incident in incidents:
+        incident.links = [link for link in found.get(incident.pk, []) if not link.post]
+    return incidents
 
 
 def _board_list(request: HttpRequest) -> HttpResponse:
@@ -222,6 +233,15 @@ def _next_status(incident: Incident) -> str:
     return incident.status
 
 
+def describe_event(event, pages_by_event: dict) -> None:
+    """What ``_event.html`` shows of an event beside its row: prose or not,
+    the before → after, its pages, and the key moment it was marked as."""
+    event.is_prose = event.kind in PROSE_EVENTS
+    event.change = _change(event)
+    event.pages = pages_by_event.get(event.pk, [])
+    event.key_moment = getattr(event, "mark", None)
+
+
 def _detail_context(
     request: HttpRequest,
     incident: Incident,
@@ -234,9 +254,7 @@ def _detail_context(
     # events are append-only, the rows go from queued to delivered or failed.
     pages_by_event, pages_by_level = paging.delivery_states(incident)
     for event in timeline:
-        event.is_prose = event.kind in PROSE_EVENTS
-        event.change = _change(event)
-        event.pages = pages_by_event.get(event.pk, [])
+        describe_event(event, pages_by_event)
     escalation = selectors.incident_escalation(incident)
     paging.annotate_ladder(escalation, timeline, pages_by_level)
     # The clock that matters next comes first (acknowledge, then by due time);
@@ -275,6 +293,8 @@ def _detail_context(
         "breaches": selectors.incident_breaches(incident),
         "notifications": selectors.incident_notifications(incident),
         "primary": _primary_action(incident) if responder else None,
+        # The apps built on incidents (the post-mortem) through lifecycle.register_link.
+        "incident_links": lifecycle.links(incident, user=request.user),
         "error": error,
     }
     context.update(_public_side(incident))

@@ -120,15 +120,18 @@ def absolute(moment: datetime | None) -> str:
     return _absolute(moment) if moment else ""
 
 
-def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
-    """``ok``, ``warn`` (80 % of the window gone) or ``breached``."""
-    now = now or clock.now()
-    if now > deadline.due_at:
+def _state(due_at: datetime, starts_at: datetime | None, now: datetime) -> str:
+    if now > due_at:
         return "breached"
-    window = (deadline.due_at - deadline.starts_at).total_seconds()
-    if window > 0 and (now - deadline.starts_at).total_seconds() >= WARN_FRACTION * window:
+    window = (due_at - starts_at).total_seconds() if starts_at else 0
+    if window > 0 and (now - starts_at).total_seconds() >= WARN_FRACTION * window:
         return "warn"
     return "ok"
+
+
+def clock_state(deadline: Deadline, now: datetime | None = None) -> str:
+    """``ok``, ``warn`` (80 % of the window gone) or ``breached``."""
+    return _state(deadline.due_at, deadline.starts_at, now or clock.now())
 
 
 def clock_label(deadline: Deadline) -> str:
@@ -143,13 +146,32 @@ def clock_label(deadline: Deadline) -> str:
     return sla.LABELS.get(deadline.kind, deadline.kind.replace("_", " ").capitalize())
 
 
-def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
-    now = now or clock.now()
-    label = clock_label(deadline)
-    left = (deadline.due_at - now).total_seconds()
+def _text(label: str, due_at: datetime, now: datetime) -> str:
+    left = (due_at - now).total_seconds()
     if left < 0:
         return f"{label} overdue by {duration(left, compact=True, precise=False)}"
     return f"{label} due in {duration(left, compact=True)}"
+
+
+def clock_text(deadline: Deadline, now: datetime | None = None) -> str:
+    return _text(clock_label(deadline), deadline.due_at, now or clock.now())
+
+
+def _clock(*, due_at, starts_at, label: str, kind: str, extra_class: str) -> SafeString:
+    now = clock.now()
+    return format_html(
+        '<time class="clock clock--{state} {extra}" datetime="{due}" data-due="{due}" '
+        'data-start="{start}" data-label="{label}" title="{kind} due {absolute}" '
+        'aria-live="off">{text}</time>',
+        state=_state(due_at, starts_at, now),
+        extra=extra_class,
+        due=due_at.isoformat(),
+        start=starts_at.isoformat() if starts_at else "",
+        label=label,
+        kind=kind,
+        absolute=_absolute(due_at),
+        text=_text(label, due_at, now),
+    )
 
 
 @register.simple_tag
@@ -158,19 +180,23 @@ def deadline_clock(deadline: Deadline | None, extra_class: str = "") -> SafeStri
     same text and colour so the page is right without JavaScript too."""
     if deadline is None:
         return mark_safe('<span class="clock clock--none">No clock running</span>')
-    state = clock_state(deadline)
-    return format_html(
-        '<time class="clock clock--{state} {extra}" datetime="{due}" data-due="{due}" '
-        'data-start="{start}" data-label="{label}" title="{kind} due {absolute}" '
-        'aria-live="off">{text}</time>',
-        state=state,
-        extra=extra_class,
-        due=deadline.due_at.isoformat(),
-        start=deadline.starts_at.isoformat(),
+    return _clock(
+        due_at=deadline.due_at,
+        starts_at=deadline.starts_at,
         label=clock_label(deadline),
         kind=deadline.get_kind_display(),
-        absolute=_absolute(deadline.due_at),
-        text=clock_text(deadline),
+        extra_class=extra_class,
+    )
+
+
+@register.simple_tag
+def due_clock(due_at: datetime | None, starts_at=None, label: str = "Due", extra_class: str = ""):
+    """The same ticking clock for a due time that is not a deadline row of
+    an incident (another app's promise, e.g. a post-mortem's 48 hours)."""
+    if due_at is None:
+        return mark_safe('<span class="clock clock--none">No due time</span>')
+    return _clock(
+        due_at=due_at, starts_at=starts_at, label=label, kind=label, extra_class=extra_class
     )
 
 
