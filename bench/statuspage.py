@@ -128,7 +128,11 @@ def client_process(port: int, request: bytes, count: int, threads: int, out) -> 
 
 
 def load(port: int, path: str, host: str, count: int) -> tuple[float, list[float], list[int]]:
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n\r\n".encode()
+    # As browsers and CDNs ask (the baseline is asked the same way).
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n"
+        "Accept-Encoding: gzip, deflate, br\r\n\r\n"
+    ).encode()
     queue: multiprocessing.Queue = multiprocessing.Queue()
     per = max(1, CLIENTS // PROCESSES)
     procs = [

@@ -35,6 +35,7 @@ one, so they see every change at once (the cache's own tests commit).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import pickle
@@ -79,6 +80,8 @@ WAIT_SECONDS = 3.0  # how long a request with nothing to show waits for the buil
 POLL_SECONDS = 0.02
 RETRY_SECONDS = 2.0  # a failed server is left alone this long
 REDIS_TIMEOUT = 0.5
+# Bodies from this size on are also kept gzipped (smaller ones gain little).
+GZIP_FROM = 1024
 
 STORE_ERRORS = (redis.RedisError, OSError)
 
@@ -93,6 +96,9 @@ class Copy:
     modified: int | None  # the page's updated_at, in seconds
     last_modified: str  # the same as an HTTP date ("" when unknown)
     content_type: str
+    # The body gzipped once per copy, for the clients that accept it (every
+    # browser and CDN); empty when it is too small to gain from it.
+    gzipped: bytes = b""
 
     def dumps(self) -> bytes:
         fields = (self.version, self.body, self.etag, self.modified, self.content_type)
@@ -109,7 +115,8 @@ class Copy:
     @classmethod
     def make(cls, version, body, etag, modified, content_type) -> Copy:
         last_modified = http_date(modified) if modified is not None else ""
-        return cls(version, body, etag, modified, last_modified, content_type)
+        gzipped = gzip.compress(body, 6, mtime=0) if len(body) >= GZIP_FROM else b""
+        return cls(version, body, etag, modified, last_modified, content_type, gzipped)
 
 
 class Breaker:
@@ -478,12 +485,25 @@ def unavailable() -> HttpResponse:
     return response
 
 
+def accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+
+
 def respond(request: HttpRequest, copy: Copy) -> HttpResponse:
+    gzipped = bool(copy.gzipped) and accepts_gzip(request)
     if is_fresh(request, copy):
         response = HttpResponseNotModified()
+    elif gzipped:
+        response = HttpResponse(copy.gzipped, content_type=copy.content_type)
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(copy.body, content_type=copy.content_type)
-    response["ETag"] = copy.etag
+    if copy.gzipped:
+        # Caches keep one copy per encoding (never per cookie: there is none).
+        response["Vary"] = "Accept-Encoding"
+    # The gzipped bytes are another representation: a weak validator of the
+    # same tag (If-None-Match compares weakly, so either revalidates).
+    response["ETag"] = f"W/{copy.etag}" if gzipped else copy.etag
     if copy.last_modified:
         response["Last-Modified"] = copy.last_modified
     response["Cache-Control"] = CACHE_CONTROL
@@ -522,7 +542,14 @@ def cached_response(
 # carried; anything else goes the usual way and teaches it the path.
 # The status host's URLconf (treebeard_ir/hosts.py sets it on its requests).
 STATUS_URLCONF = "statuspage.host_urls"
-OWN_HEADERS = {"etag", "last-modified", "cache-control", "content-type", "content-length"}
+OWN_HEADERS = {
+    "etag",
+    "last-modified",
+    "cache-control",
+    "content-type",
+    "content-length",
+    "content-encoding",
+}
 NEVER = {"set-cookie", "vary"}
 
 

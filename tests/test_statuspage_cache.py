@@ -94,7 +94,25 @@ def test_the_headers_suit_a_cdn_and_set_no_cookie(client, root):
     assert match and int(match[1]) <= 60 < int(match[2]) + int(match[1])
     assert response["ETag"].startswith('"') and response["Last-Modified"]
     assert "Set-Cookie" not in response and not response.cookies
-    assert "Vary" not in response
+    assert response.get("Vary", "Accept-Encoding") == "Accept-Encoding"
+
+
+def test_clients_that_accept_gzip_get_the_same_page_gzipped(client, root):
+    import gzip
+
+    plain = client.get("/", HTTP_HOST=STATUS)
+    packed = client.get("/", HTTP_HOST=STATUS, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
+    assert packed["Vary"] == plain["Vary"] == "Accept-Encoding"
+    assert packed["ETag"] == f"W/{plain['ETag']}"
+    # Either validator revalidates either representation.
+    again = client.get(
+        "/", HTTP_HOST=STATUS, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=plain["ETag"]
+    )
+    assert again.status_code == 304
 
 
 def test_a_signed_in_person_on_the_main_host_gets_no_cookie_and_no_vary(client, root):
