@@ -36,7 +36,7 @@ PASSWORD = "correct horse battery staple"  # tests/factories.py
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
+def allow_orm_beside_playwright():
     # Playwright's sync API runs an event loop in this thread; Django would
     # otherwise refuse the ORM calls the tests make around it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
@@ -48,18 +48,29 @@ def _allow_orm_beside_playwright():
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="module")
-def chromium():
+def launched_chromium(extra_args=()):
+    """Chromium at CHROMIUM (with ``extra_args``), closed after the module:
+    a missing browser (or Playwright) fails under CI and skips elsewhere."""
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
+    if os.environ.get("CI"):
+        import playwright.sync_api as sync_api
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    yield from launched_chromium()
 
 
 # Playwright adds this before any page script and outside the page's

@@ -6,49 +6,29 @@ focus, and the page without JavaScript. Screenshots go to docs/screenshots/
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from incidents import clock
 from tests.sp_public_support import STATUS, seed
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, REPORT_CSP_VIOLATIONS
+from tests.test_browser import (  # noqa: F401 (a fixture: the ORM beside Playwright)
+    DESKTOP,
+    PHONE,
+    REPORT_CSP_VIOLATIONS,
+    allow_orm_beside_playwright,
+    launched_chromium,
+)
 
 pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _allow_orm_beside_playwright():
-    # Playwright's sync API runs an event loop in this thread (tests/test_browser.py).
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
 @pytest.fixture(scope="module")
 def chromium():
     """Chromium that sends the status host's name to the live server."""
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if os.environ.get("CI"):
-        import playwright.sync_api as sync_api
-    else:
-        sync_api = pytest.importorskip("playwright.sync_api")
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {STATUS} 127.0.0.1"]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield browser
-        browser.close()
+    yield from launched_chromium([f"--host-resolver-rules=MAP {STATUS} 127.0.0.1"])
 
 
 @pytest.fixture
