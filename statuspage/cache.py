@@ -54,8 +54,6 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from incidents import clock
-
 from .models import PageState
 
 log = logging.getLogger(__name__)
@@ -252,6 +250,9 @@ class State:
         self.reconcile = False
         self.building: dict[str, threading.Lock] = {}
         self.lock = threading.Lock()
+        # The fast path's last answer from Redis and when (time.monotonic()).
+        self.seen_version: int | None = None
+        self.seen_at = 0.0
 
     def shared(self) -> RedisStore:
         if self.store is None:
@@ -301,6 +302,7 @@ def redis_failed(exc: Exception) -> None:
 def version_changed() -> None:
     """A public change committed: raise the shared version to the database's
     (never lower: two commits' hooks may run in either order)."""
+    STATE.seen_at = 0.0  # this process asks Redis again at once
     state = database_state()
     if state is None:
         return
@@ -536,78 +538,26 @@ def cached_response(
     return response
 
 
-# The fast path: on the status host, a path whose copy is current is answered
-# before the session, CSRF, auth, messages and the rest of the middleware
-# (none of which has anything to do there) with the headers its view's answer
-# carried; anything else goes the usual way and teaches it the path.
-# The status host's URLconf (treebeard_ir/hosts.py sets it on its requests).
-STATUS_URLCONF = "statuspage.host_urls"
-OWN_HEADERS = {
-    "etag",
-    "last-modified",
-    "cache-control",
-    "content-type",
-    "content-length",
-    "content-encoding",
-}
-NEVER = {"set-cookie", "vary"}
-
-
-def on_status_host(request: HttpRequest) -> bool:
-    """The Host header names STATUS_PAGE_HOST (always an allowed host): a
-    string comparison, no lookup, on every request the fast path sees."""
-    host = request.META.get("HTTP_HOST", "")
-    return (
-        host.rpartition(":")[0].lower() == settings.STATUS_PAGE_HOST
-        if ":" in host
-        else (host.lower() == settings.STATUS_PAGE_HOST)
-    )
-
-
-class FastPathMiddleware:
-    """Right after SecurityMiddleware (its HTTPS redirect comes first) in
-    settings.MIDDLEWARE, so a hit skips every other middleware; the headers
-    they added to the path's first answer (the CSP, X-Frame-Options, CORS)
-    are replayed. A path is learnt only from an answer of the status host's
-    URLconf (``treebeard_ir.hosts.StatusHostMiddleware`` set it inside)."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-        # path → (key, the view's own headers, until when the path means that key)
-        self.paths: dict[str, tuple[str, list[tuple[str, str]], datetime | None]] = {}
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or not on_status_host(request):
-            return self.get_response(request)
-        known = self.paths.get(request.path_info)
-        if known is not None and known[2] is not None and clock.now() >= known[2]:
-            known = None
-        if known is not None and not request.META.get("QUERY_STRING"):
-            copy = hit(known[0])
-            if copy is not None:
-                response = respond(request, copy)
-                for name, value in known[1]:
-                    response[name] = value
-                return response
-        response = self.get_response(request)
-        key = getattr(response, "statuspage_key", None)
-        learnt = getattr(request, "urlconf", None) == STATUS_URLCONF
-        if learnt and key is not None and response.status_code in (200, 304):
-            headers = [
-                (name, value)
-                for name, value in response.items()
-                if name.lower() not in OWN_HEADERS and name.lower() not in NEVER
-            ]
-            valid_until = getattr(response, "statuspage_valid_until", None)
-            self.paths[request.path_info] = (key, headers, valid_until)
-        return response
+def recent_version() -> int | None:
+    """Redis' version, asked at most once per ``settings.STATUS_PAGE_VERSION_CHECK_MS``
+    by this process's fast path: under load the round trip per hit, not the
+    bytes, is what a hit costs. A change committed here is seen at once
+    (``version_changed``); one made by another process within that many
+    milliseconds."""
+    lease = settings.STATUS_PAGE_VERSION_CHECK_MS / 1000
+    now = time.monotonic()
+    if lease and STATE.seen_version is not None and now - STATE.seen_at < lease:
+        return STATE.seen_version
+    version = shared_version()
+    STATE.seen_version, STATE.seen_at = version, now
+    return version
 
 
 def hit(key: str) -> Copy | None:
     """This process's copy of ``key`` when it is current, else None."""
     if connection.in_atomic_block:
         return None
-    version = shared_version()
+    version = recent_version()
     copy = STATE.copies.get(key)
     if copy is None or version is None or copy.version != version:
         return None

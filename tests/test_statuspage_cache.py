@@ -379,3 +379,29 @@ def test_a_process_without_a_copy_waits_for_the_builder_of_another(db, root):
     assert build.serve().content == b"build 2"
     other.join()
     assert build.calls == 2
+
+
+def test_the_fast_path_asks_redis_at_most_once_per_window_but_sees_its_own_changes_at_once(
+    settings, monkeypatch
+):
+    settings.STATUS_PAGE_VERSION_CHECK_MS = 50
+    asked = []
+    versions = iter([7, 8, 9])
+
+    def redis_version():
+        asked.append(1)
+        return next(versions)
+
+    monkeypatch.setattr(cache, "shared_version", redis_version)
+    clock_now = [100.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock_now[0])
+
+    assert cache.recent_version() == 7
+    clock_now[0] += 0.049
+    assert cache.recent_version() == 7  # another process's bump waits for the window
+    clock_now[0] += 0.002
+    assert cache.recent_version() == 8
+    monkeypatch.setattr(cache, "database_state", lambda: None)
+    cache.version_changed()  # a change committed here: asked again at once
+    assert cache.recent_version() == 9
+    assert len(asked) == 3

@@ -143,7 +143,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A current pre-rendered status page is answered here, before the rest
     # (the headers the rest added to its first answer are replayed).
-    "statuspage.cache.FastPathMiddleware",
+    "statuspage.fastpath.FastPathMiddleware",
     # Early, so answers that a later middleware returns carry the policy too.
     "csp.middleware.CSPMiddleware",
     "incidents.api.errors.ApiBodyLimitMiddleware",
@@ -270,6 +270,9 @@ ACK_LINK_MAX_AGE_SECONDS = env_int("ACK_LINK_MAX_AGE_SECONDS", 24 * 3600, minimu
 # Post-mortems (postmortems/): P0/P1 get one on resolution; drills only
 # when this is on (or on request).
 POSTMORTEM_FOR_DRILLS = env_bool("POSTMORTEM_FOR_DRILLS", False)
+# The status page's fast path asks Redis for the page's version at most this
+# often per process (0: on every request); a change shows within it.
+STATUS_PAGE_VERSION_CHECK_MS = env_int("STATUS_PAGE_VERSION_CHECK_MS", 50, minimum=0)
 # Subscribers are reminded of a scheduled maintenance this long before it
 # starts (a Deadline row, statuspage/engine.py); 0 sends no reminder.
 STATUS_PAGE_MAINTENANCE_REMINDER_MINUTES = env_int(
