@@ -24,6 +24,8 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+# The ones the README shows.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 # A 390-pixel phone: the browser context's options (``open_page(**PHONE)``).
 PHONE = {
@@ -131,9 +133,9 @@ def sign_in(page, live_server, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def shoot(page, name: str, *, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+def shoot(page, name: str, *, full_page: bool = True, into: Path = SCREENSHOTS) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(into / f"{name}.png"), full_page=full_page)
 
 
 # The demo's night (incidents/demo.py, as `make run` seeds it), so the

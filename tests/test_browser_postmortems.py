@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,8 +27,6 @@ DESKTOP, PHONE, sign_in = browser.DESKTOP, browser.PHONE, browser.sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
 
 @pytest.fixture(scope="module", autouse=True)
 def orm_beside_playwright():
@@ -45,8 +42,7 @@ def orm_beside_playwright():
 
 
 def shoot(page, name: str, *, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    browser.shoot(page, name, full_page=full_page, into=browser.DOCS_SCREENSHOTS)
 
 
 def seed(bob):

@@ -6,23 +6,21 @@ focus, and the page without JavaScript. Screenshots go to docs/screenshots/
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from incidents import clock
 from tests.sp_public_support import STATUS, seed
 from tests.test_browser import (  # noqa: F401 (a fixture: the ORM beside Playwright)
     DESKTOP,
+    DOCS_SCREENSHOTS,
     PHONE,
     REPORT_CSP_VIOLATIONS,
     allow_orm_beside_playwright,
     launched_chromium,
 )
+from tests.test_browser import shoot as browser_shoot
 
 pytestmark = pytest.mark.browser
-
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +60,7 @@ def status_url(live_server, alice):
 
 
 def shoot(page, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+    browser_shoot(page, name, into=DOCS_SCREENSHOTS)
 
 
 def test_the_status_page_on_a_desktop(status_url, open_page):
