@@ -5,6 +5,8 @@ docs/screenshots/ (shown in the README)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from statuspage import services
@@ -22,8 +24,19 @@ DESKTOP, PHONE, sign_in = browser.DESKTOP, browser.PHONE, browser.sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# Playwright's sync API runs an event loop in this thread: the ORM beside it.
-allow_orm_beside_playwright = browser.allow_orm_beside_playwright
+
+@pytest.fixture(scope="module", autouse=True)
+def orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; Django would
+    # otherwise refuse the ORM calls around it (and the database's flush
+    # after the test: hence the module's scope, outliving it).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def shoot(page, name: str, *, full_page: bool = True) -> None:
